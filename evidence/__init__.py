@@ -1,0 +1,1 @@
+"""Evidence: hashing, the object store adapter and (later) chains, manifests, bundles."""

@@ -1,0 +1,1 @@
+"""media: filled in by later issues (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""zeromeet server: the aiohttp application, its CLI, auth, API and embedded services."""

@@ -1,0 +1,84 @@
+"""Credentials: password hashes, bearer tokens, and who a request speaks for."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.db.models import PartyRole, Role
+
+STAFF_PREFIX = "zms_"
+INVITATION_PREFIX = "zmi_"
+
+# argon2id with the library's RFC 9106 low-memory profile (64 MiB, 3 passes).
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal who exists.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def new_token(prefix: str) -> str:
+    """A bearer token: the prefix tells staff from invitation tokens; 256 random bits."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored instead of a token. Tokens are random, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_for(session_token: str) -> str:
+    """The CSRF value bound to one staff session (double-submit cookie, derived not stored)."""
+    return hashlib.sha256(b"zeromeet-csrf\x00" + session_token.encode()).hexdigest()
+
+
+def csrf_matches(session_token: str, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(csrf_for(session_token), presented)
+
+
+async def hash_password(password: str) -> str:
+    # argon2 is deliberately slow: keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_verify, password_hash or _DUMMY_HASH, password, password_hash is not None)
+
+
+def _verify(password_hash: str, password: str, real: bool) -> bool:
+    try:
+        ok = _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and real
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A logged-in staff member. `via_cookie` decides whether CSRF applies."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: Role
+    session_id: str
+    via_cookie: bool
+
+
+@dataclass(frozen=True)
+class Party:
+    """An invited party, authenticated by the token of one invitation."""
+
+    invitation_id: str
+    interview_id: str
+    case_id: str
+    name: str
+    role: PartyRole
+
+
+Identity = Staff | Party

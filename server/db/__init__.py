@@ -1,0 +1,1 @@
+"""Database layer: engine, models and migrations."""

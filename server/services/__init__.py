@@ -1,0 +1,1 @@
+"""Domain services: take a session, do one job, raise domain errors."""

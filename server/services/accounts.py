@@ -1,0 +1,127 @@
+"""Staff accounts and login sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import STAFF_PREFIX, Staff, hash_password, new_token, token_hash, verify_password
+from server.db.models import LoginFailure, LoginSession, Role, User
+from server.db.types import utcnow
+from server.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+MIN_PASSWORD = 8
+
+
+async def create_user(
+    session: AsyncSession, *, username: str, password: str, role: Role, display_name: str = ""
+) -> User:
+    username = username.strip().lower()
+    if not 2 <= len(username) <= 64 or not set(username) <= USERNAME_CHARS:
+        raise InvalidInput(
+            "A username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'."
+        )
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"User '{username}' already exists.", code="user_exists")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=role,
+        password_hash=await hash_password(password),
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"User '{username}' already exists.", code="user_exists") from None
+    return user
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    ttl: timedelta,
+    max_failures: int,
+    window: timedelta,
+) -> tuple[User, str] | None:
+    """Check a password and open a session; returns the user and the new bearer token,
+    or None for wrong credentials (the failure is recorded: the caller must commit).
+
+    Failures are counted per username and per address in the database, so the limit
+    holds across processes. The limit is checked before the password, so a correct guess
+    made while limited still fails.
+    """
+    username = username.strip().lower()
+    await _check_rate(session, username, address, max_failures, window)
+    user = await find_user(session, username)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or user.disabled_at is not None:
+        session.add(LoginFailure(username=username[:64], address=address[:64]))
+        return None
+    token = new_token(STAFF_PREFIX)
+    session.add(LoginSession(user_id=user.id, token_hash=token_hash(token), expires_at=utcnow() + ttl))
+    return user, token
+
+
+async def _check_rate(
+    session: AsyncSession, username: str, address: str, max_failures: int, window: timedelta
+) -> None:
+    since = utcnow() - window
+    by_user = await _failures_since(session, LoginFailure.username == username, since)
+    by_address = await _failures_since(session, LoginFailure.address == address, since)
+    # An address may try several accounts (a shared office NAT) before it is limited.
+    if by_user >= max_failures or by_address >= max_failures * 5:
+        raise TooManyRequests(
+            "Too many failed logins; wait a few minutes and try again.",
+            retry_after=int(window.total_seconds()),
+        )
+
+
+async def _failures_since(session: AsyncSession, condition, since: datetime) -> int:  # noqa: ANN001
+    query = select(func.count()).select_from(LoginFailure).where(condition, LoginFailure.at >= since)
+    return int(await session.scalar(query) or 0)
+
+
+async def resolve_session(session: AsyncSession, token: str, *, via_cookie: bool) -> Staff:
+    """The staff member behind a session token, or `Unauthenticated`."""
+    now = utcnow()
+    row = await session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == token_hash(token))
+    )
+    found = row.first()
+    if found is None:
+        raise Unauthenticated("Please log in.")
+    login_session, user = found
+    if login_session.revoked_at is not None or login_session.expires_at <= now:
+        raise Unauthenticated("Your session has ended; please log in again.", code="session_expired")
+    if user.disabled_at is not None:
+        raise Unauthenticated("This account is disabled.", code="account_disabled")
+    return Staff(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        session_id=login_session.id,
+        via_cookie=via_cookie,
+    )
+
+
+async def logout(session: AsyncSession, staff: Staff) -> None:
+    login_session = await session.get(LoginSession, staff.session_id)
+    if login_session is not None and login_session.revoked_at is None:
+        login_session.revoked_at = utcnow()

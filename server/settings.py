@@ -1,0 +1,172 @@
+"""Settings, read from `ZEROMEET_*` environment variables and validated once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from server.errors import ConfigError
+
+_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where evidence objects go. `endpoint=None` means: start the embedded store."""
+
+    endpoint: str | None = None
+    access_key: str | None = None
+    secret_key: str | None = None
+    bucket: str = "zeromeet-evidence"
+    secure: bool = False
+    region: str | None = None
+    retention_days: int = 3650
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    s3: S3Settings = field(default_factory=S3Settings)
+    whisper_model: str = "base"
+    whisper_device: str = "cpu"
+    public_url: str | None = None
+    session_ttl: timedelta = timedelta(hours=12)
+    invitation_ttl: timedelta = timedelta(hours=24)
+    login_max_failures: int = 10
+    login_window: timedelta = timedelta(minutes=15)
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate settings; raise `ConfigError` with one clear sentence."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("ZEROMEET_DATA_DIR") or "./var").resolve()
+        database_url = normalise_database_url(
+            env.get("ZEROMEET_DATABASE_URL") or default_database_url(data_dir)
+        )
+        s3 = S3Settings(
+            endpoint=env.get("ZEROMEET_S3_ENDPOINT") or None,
+            access_key=env.get("ZEROMEET_S3_ACCESS_KEY") or None,
+            secret_key=env.get("ZEROMEET_S3_SECRET_KEY") or None,
+            bucket=env.get("ZEROMEET_S3_BUCKET") or "zeromeet-evidence",
+            secure=_flag(env, "ZEROMEET_S3_SECURE", False),
+            region=env.get("ZEROMEET_S3_REGION") or None,
+            retention_days=_int(env, "ZEROMEET_RETENTION_DAYS", 3650),
+        )
+        settings = cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            s3=s3,
+            whisper_model=env.get("ZEROMEET_WHISPER_MODEL") or "base",
+            whisper_device=env.get("ZEROMEET_WHISPER_DEVICE") or "cpu",
+            public_url=env.get("ZEROMEET_PUBLIC_URL") or None,
+            session_ttl=timedelta(hours=_int(env, "ZEROMEET_SESSION_HOURS", 12)),
+            invitation_ttl=timedelta(hours=_int(env, "ZEROMEET_INVITATION_HOURS", 24)),
+            log_level=(env.get("ZEROMEET_LOG_LEVEL") or "INFO").upper(),
+        )
+        settings.validate()
+        return settings
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    def validate(self) -> None:
+        _check_database_url(self.database_url)
+        if self.s3.endpoint is not None:
+            _check_s3(self.s3)
+        if self.whisper_device not in {"cpu", "cuda"}:
+            raise ConfigError(
+                f"ZEROMEET_WHISPER_DEVICE must be 'cpu' or 'cuda', not {self.whisper_device!r}."
+            )
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ConfigError(
+                    f"ZEROMEET_PUBLIC_URL must be an http(s) URL such as "
+                    f"https://meet.example.gov.cn, not {self.public_url!r}."
+                )
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(f"ZEROMEET_LOG_LEVEL {self.log_level!r} is not a log level.")
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'zeromeet.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain forms operators type and name the async driver for them."""
+    for plain, full in (("postgresql://", "postgresql+asyncpg://"),
+                        ("postgres://", "postgresql+asyncpg://"),
+                        ("sqlite://", "sqlite+aiosqlite://")):
+        if url.startswith(plain):
+            return full + url[len(plain):]
+    return url
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"ZEROMEET_DATABASE_URL is not a database URL: {_redact(url)!r}."
+        ) from None
+    if parsed.drivername not in _DRIVERS:
+        raise ConfigError(
+            f"ZEROMEET_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://, "
+            f"not {parsed.drivername}://."
+        )
+
+
+def _check_s3(s3: S3Settings) -> None:
+    if "://" in s3.endpoint or "/" in s3.endpoint:
+        raise ConfigError(
+            f"ZEROMEET_S3_ENDPOINT must be host:port without a scheme or path "
+            f"(use ZEROMEET_S3_SECURE=1 for https), not {s3.endpoint!r}."
+        )
+    if not s3.access_key or not s3.secret_key:
+        raise ConfigError(
+            "ZEROMEET_S3_ENDPOINT is set, so ZEROMEET_S3_ACCESS_KEY and "
+            "ZEROMEET_S3_SECRET_KEY must be set too."
+        )
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1]
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}.")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, not {value}.")
+    return value

@@ -1,0 +1,1 @@
+"""transcription: filled in by later issues (see DESIGN.md)."""
