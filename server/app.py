@@ -1,0 +1,95 @@
+"""`create_app(settings)`: the aiohttp application and the resources it owns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from evidence.errors import StoreMisconfigured, StoreUnavailable
+from evidence.store import S3ObjectStore
+from server import middlewares
+from server.appkeys import ENGINE, SESSIONS, SETTINGS, SIGNING_KEY, STORE
+from server.db.engine import make_engine, sessionmaker_for, upgrade
+from server.errors import ConfigError
+from server.keys import load_or_create_signing_key
+from server.seaweed import EmbeddedSeaweed
+from server.settings import Settings
+from server.views import auth, cases, interviews, meta
+
+log = logging.getLogger("zeromeet")
+
+# JSON bodies are small; file uploads (a later change) stream past this limit on purpose.
+MAX_JSON_BODY = 64 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[middlewares.request_log, middlewares.errors],
+        client_max_size=MAX_JSON_BODY,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([_data_dir, _database, _object_store])
+    app.on_response_prepare.append(middlewares.security_headers)
+    for table in (auth.routes, cases.routes, interviews.routes, meta.routes):
+        app.add_routes(table)
+    _add_pages(app)
+    return app
+
+
+def _add_pages(app: web.Application) -> None:
+    from server.views.pages import add_page_routes
+
+    add_page_routes(app)
+
+
+async def _data_dir(app: web.Application) -> AsyncIterator[None]:
+    data_dir = app[SETTINGS].data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the data directory {data_dir}: {exc.strerror}.") from None
+    app[SIGNING_KEY] = load_or_create_signing_key(data_dir)
+    yield
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = make_engine(app[SETTINGS].database_url)
+    try:
+        await upgrade(engine)
+        app[ENGINE] = engine
+        app[SESSIONS] = sessionmaker_for(engine)
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _object_store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    s3 = settings.s3
+    embedded: EmbeddedSeaweed | None = None
+    try:
+        if s3.endpoint is None:
+            embedded = EmbeddedSeaweed(settings.data_dir, bucket=s3.bucket)
+            s3 = await embedded.start()
+            log.info("embedded object store started", extra={"endpoint": s3.endpoint})
+        store = S3ObjectStore(
+            endpoint=s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key,
+            bucket=s3.bucket, secure=s3.secure, region=s3.region,
+            retention_days=s3.retention_days,
+        )
+        await store.ensure_bucket()
+    except (StoreUnavailable, StoreMisconfigured) as exc:
+        if embedded is not None:
+            await embedded.stop()
+        raise ConfigError(str(exc)) from None
+    if not store.object_lock:
+        log.warning("object lock is off for this bucket: evidence is write-once by "
+                    "convention only", extra={"bucket": s3.bucket})
+    app[STORE] = store
+    try:
+        yield
+    finally:
+        if embedded is not None:
+            await embedded.stop()

@@ -1,0 +1,16 @@
+"""Typed keys for what the application holds. Set up and torn down in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from evidence.store import ObjectStore
+from server.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker)
+STORE = web.AppKey("store", ObjectStore)
+SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)

@@ -1,0 +1,145 @@
+"""The `zeromeet` command: serve, user add, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from server.db.engine import make_engine, sessionmaker_for, upgrade
+from server.db.models import Role
+from server.errors import ConfigError, ServerError
+from server.logs import setup_logging
+from server.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+        return args.run(args, settings)
+    except ConfigError as exc:
+        print(f"zeromeet: {exc}", file=sys.stderr)
+        return 2
+    except ServerError as exc:
+        print(f"zeromeet: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zeromeet", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the server (embedded defaults when unconfigured)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=_serve)
+
+    user = commands.add_parser("user", help="manage staff accounts").add_subparsers(title="user")
+    add = user.add_parser("add", help="create a staff account; the password is read from stdin")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--username", required=True)
+    add.add_argument("--password-stdin", action="store_true", required=True,
+                     help="read the password from the first line of standard input")
+    add.add_argument("--display-name", default="")
+    add.set_defaults(run=_user_add)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(title="db")
+    up = db.add_parser("upgrade", help="apply pending migrations")
+    up.set_defaults(run=_db_upgrade)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    setup_logging(settings.log_level)
+    sock = _bind(args.host, args.port)
+    asyncio.run(_run_server(settings, sock, args.host, args.port))
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Take the port before anything else starts, so a clash fails at once and clearly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"Port {port} on {host} is already in use; choose another with --port.") from None
+        raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _run_server(settings: Settings, sock: socket.socket, host: str, port: int) -> None:
+    from server.app import create_app  # imported late: `user add` should not load aiortc
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(create_app(settings), handle_signals=False, access_log=None)
+    try:
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        shown = f"[{host}]" if ":" in host else host
+        print(f"zeromeet is running at http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
+        await stop.wait()
+        print("zeromeet: stopping", file=sys.stderr, flush=True)
+    finally:
+        await runner.cleanup()
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise ConfigError("No password on standard input.")
+    asyncio.run(_create_user(settings, args.username, password, Role(args.role), args.display_name))
+    print(f"created {args.role} '{args.username.strip().lower()}'")
+    return 0
+
+
+async def _create_user(settings: Settings, username: str, password: str, role: Role,
+                       display_name: str) -> None:
+    from server.services.accounts import create_user
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with sessionmaker_for(engine)() as session, session.begin():
+            await create_user(session, username=username, password=password, role=role,
+                              display_name=display_name)
+    finally:
+        await engine.dispose()
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The OpenAPI 3 description of the HTTP API, built from small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.db.models import CaseStatus, InterviewState, PartyRole, Role
+
+JSON = "application/json"
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _s(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+_TIME = _s(format="date-time")
+_OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(["error", "message"], error=_s(), message=_s()),
+    "User": _obj(["username", "role"], username=_s(), display_name=_s(),
+                 role=_s(enum=[r.value for r in Role])),
+    "Login": _obj(["username", "password"], username=_s(), password=_s(format="password")),
+    "LoginResult": _obj(["token", "user"], token=_s(), csrf=_s(), user=_ref("User")),
+    "CaseInput": _obj(["title"], title=_s(maxLength=200), employer=_s(maxLength=200),
+                      description=_s(maxLength=10000)),
+    "CaseChange": _obj([], title=_s(), employer=_s(), description=_s(),
+                       status=_s(enum=[s.value for s in CaseStatus])),
+    "Case": _obj(
+        ["id", "number", "title", "status"], id=_s(format="uuid"),
+        number=_s(pattern=r"^ZM-\d{4}-\d{6}$"), title=_s(), employer=_s(), description=_s(),
+        status=_s(enum=[s.value for s in CaseStatus]), created_at=_TIME, updated_at=_TIME,
+        members={"type": "array", "items": _ref("User")},
+        interviews={"type": "array", "items": _ref("Interview")},
+    ),
+    "Grant": _obj(["username"], username=_s()),
+    "InterviewInput": _obj([], title=_s(maxLength=200), language=_s(enum=["zh", "en"]),
+                           scheduled_for=_TIME),
+    "Interview": _obj(
+        ["id", "case_id", "state"], id=_s(format="uuid"), case_id=_s(format="uuid"),
+        title=_s(), language=_s(enum=["zh", "en"]),
+        state=_s(enum=[s.value for s in InterviewState]), scheduled_for=_OPT_TIME,
+        created_at=_TIME, started_at=_OPT_TIME, ended_at=_OPT_TIME,
+    ),
+    "InterviewDetail": {"allOf": [_ref("Interview"), _obj(
+        ["participants", "recordings"], case_number=_s(),
+        participants={"type": "array", "items": _obj(
+            ["name", "role", "connected"], invitation_id=_s(), name=_s(),
+            role=_s(enum=[r.value for r in PartyRole]), connected={"type": "boolean"},
+            since=_OPT_TIME)},
+        recordings={"type": "array", "items": {"type": "object"}},
+    )]},
+    "InvitationInput": _obj(["name", "role"], name=_s(maxLength=128),
+                            role=_s(enum=[r.value for r in PartyRole])),
+    "Invitation": _obj(
+        ["id", "name", "role", "expires_at", "state"], id=_s(format="uuid"),
+        interview_id=_s(format="uuid"), name=_s(), role=_s(enum=[r.value for r in PartyRole]),
+        created_at=_TIME, expires_at=_TIME, revoked_at=_OPT_TIME, used_at=_OPT_TIME,
+        state=_s(enum=["active", "expired", "revoked"]),
+    ),
+    "NewInvitation": {"allOf": [_ref("Invitation"), _obj(
+        ["url", "token"], url=_s(format="uri", description="The link to send; carries the token."),
+        token=_s(description="Shown once; the server keeps only its hash."))]},
+    "OwnInvitation": _obj(
+        ["name", "role", "interview", "case"], name=_s(), role=_s(), expires_at=_TIME,
+        interview=_obj(["id", "state"], id=_s(), title=_s(), state=_s(), language=_s()),
+        case=_obj(["number"], number=_s(), title=_s()),
+    ),
+}
+
+
+def _answer(description: str, schema: Schema | None = None, media: str = JSON) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description}
+    if schema is not None:
+        out["content"] = {media: {"schema": schema}}
+    return out
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+
+
+def _op(summary: str, ok: tuple[int, str, Schema | None], *, body: Schema | None = None,
+        errors: tuple[int, ...] = (400, 401, 403, 404), auth: bool = True,
+        media: str = JSON) -> dict[str, Any]:
+    code, description, schema = ok
+    op: dict[str, Any] = {"summary": summary,
+                          "responses": {str(code): _answer(description, schema, media), **_errors(*errors)}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    if not auth:
+        op["security"] = []
+    return op
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _s()}
+
+
+def _array(schema: Schema) -> Schema:
+    return {"type": "array", "items": schema}
+
+
+PATHS: dict[str, Any] = {
+    "/api/login": {"post": _op("Log in as staff; sets the session cookie too",
+                               (200, "Logged in", _ref("LoginResult")), body=_ref("Login"),
+                               errors=(400, 401, 429), auth=False)},
+    "/api/logout": {"post": _op("End this session", (200, "Logged out", None), errors=(401,))},
+    "/api/me": {"get": _op("The logged-in staff member", (200, "The user", None), errors=(401,))},
+    "/api/cases": {
+        "get": _op("Cases the caller has access to", (200, "Cases", _array(_ref("Case")))),
+        "post": _op("Open a case (inspectors)", (201, "Created", _ref("Case")), body=_ref("CaseInput")),
+    },
+    "/api/cases/{case_id}": {
+        "parameters": [_param("case_id")],
+        "get": _op("One case with its interviews", (200, "The case", _ref("Case"))),
+        "patch": _op("Change a case (inspectors on the case)", (200, "Changed", _ref("Case")),
+                     body=_ref("CaseChange"), errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/cases/{case_id}/members": {
+        "parameters": [_param("case_id")],
+        "post": _op("Give an inspector or legal staff access to the case",
+                    (201, "Granted", _ref("User")), body=_ref("Grant"), errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/cases/{case_id}/interviews": {
+        "parameters": [_param("case_id")],
+        "get": _op("Interviews of a case", (200, "Interviews", _array(_ref("Interview")))),
+        "post": _op("Schedule a remote interview (inspectors)", (201, "Created", _ref("Interview")),
+                    body=_ref("InterviewInput")),
+    },
+    "/api/interviews/{interview_id}": {
+        "parameters": [_param("interview_id")],
+        "get": _op("An interview with participants and recordings",
+                   (200, "The interview", _ref("InterviewDetail"))),
+    },
+    "/api/interviews/{interview_id}/end": {
+        "parameters": [_param("interview_id")],
+        "post": _op("End the interview", (200, "Ended", _ref("Interview")),
+                    errors=(401, 403, 404, 409)),
+    },
+    "/api/interviews/{interview_id}/invites": {
+        "parameters": [_param("interview_id")],
+        "get": _op("Invitations of an interview (without tokens)",
+                   (200, "Invitations", _array(_ref("Invitation")))),
+        "post": _op("Invite a party; the answer holds the link, once",
+                    (201, "Created", _ref("NewInvitation")), body=_ref("InvitationInput"),
+                    errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/invites/{invitation_id}/revoke": {
+        "parameters": [_param("invitation_id")],
+        "post": _op("Withdraw an invitation link", (200, "Revoked", _ref("Invitation"))),
+    },
+    "/api/invitation": {
+        "get": _op("For an invited party: its own invitation (bearer = invitation token)",
+                   (200, "The invitation", _ref("OwnInvitation")), errors=(401, 410)),
+    },
+    "/api/keys": {"get": _op("Public key(s) that sign bundles", (200, "PEM", _s()),
+                             errors=(), auth=False, media="application/x-pem-file")},
+    "/api/openapi.json": {"get": _op("This document", (200, "OpenAPI 3", {"type": "object"}),
+                                     errors=(), auth=False)},
+}
+
+_ERROR_TEXT = {400: "Malformed or invalid request", 401: "Not authenticated",
+               403: "Not allowed", 404: "Not found (or no access)", 409: "Conflicts with current state",
+               410: "Invitation expired or revoked", 429: "Too many attempts"}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "zeromeet", "version": "0.1.0",
+                 "description": "Remote video inspection and evidence capture."},
+        "paths": PATHS,
+        "security": [{"bearer": []}, {"cookie": []}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A staff session token or an invitation token."},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "zm_session",
+                           "description": "Writes also need header X-CSRF-Token = cookie zm_csrf."},
+            },
+            "responses": {f"E{c}": _answer(t, _ref("Error")) for c, t in _ERROR_TEXT.items()},
+        },
+    }

@@ -1,0 +1,111 @@
+"""Interviews and invitations, for staff; the invitation itself, for its party."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.appkeys import SETTINGS
+from server.db.models import PartyRole
+from server.identity import require_party, require_staff
+from server.services import cases, interviews
+from server.views import serialize
+from server.views.common import transaction
+from server.views.parse import choice, json_object, only, path_id, text, timestamp
+
+routes = web.RouteTableDef()
+LANGUAGES = {"zh", "en"}
+PARTY_ROLES = {r.value for r in PartyRole}
+
+
+@routes.post("/api/cases/{case_id}/interviews")
+async def create_interview(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    body = await json_object(request)
+    only(body, {"title", "language", "scheduled_for"})
+    fields = {
+        "title": text(body, "title"),
+        "language": choice(body, "language", LANGUAGES, default="zh"),
+        "scheduled_for": timestamp(body, "scheduled_for"),
+    }
+    async with transaction(request) as session:
+        interview = await interviews.create_interview(
+            session, staff, path_id(request, "case_id"), **fields
+        )
+        return web.json_response(serialize.interview(interview), status=201)
+
+
+@routes.get("/api/cases/{case_id}/interviews")
+async def list_interviews(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        case = await cases.get_case(session, staff, path_id(request, "case_id"), with_interviews=True)
+        return web.json_response([serialize.interview(i) for i in case.interviews])
+
+
+@routes.get("/api/interviews/{interview_id}")
+async def get_interview(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
+        return web.json_response(serialize.interview_detail(interview))
+
+
+@routes.post("/api/interviews/{interview_id}/end")
+async def end_interview(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        interview = await interviews.end_interview(session, staff, path_id(request, "interview_id"))
+        return web.json_response(serialize.interview(interview))
+
+
+@routes.post("/api/interviews/{interview_id}/invites")
+async def create_invitation(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    body = await json_object(request, allow_empty=False)
+    only(body, {"name", "role"})
+    name = text(body, "name", required=True, max_length=128)
+    role = PartyRole(choice(body, "role", PARTY_ROLES, required=True))
+    settings = request.app[SETTINGS]
+    async with transaction(request) as session:
+        invitation, token = await interviews.create_invitation(
+            session, staff, path_id(request, "interview_id"),
+            name=name, role=role, ttl=settings.invitation_ttl,
+        )
+        answer = serialize.invitation(invitation)
+    base = settings.public_url or f"{request.scheme}://{request.host}"
+    answer.update(url=f"{base.rstrip('/')}/j/{token}", token=token)
+    return web.json_response(answer, status=201)
+
+
+@routes.get("/api/interviews/{interview_id}/invites")
+async def list_invitations(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
+        return web.json_response([serialize.invitation(i) for i in interview.invitations])
+
+
+@routes.post("/api/invites/{invitation_id}/revoke")
+async def revoke_invitation(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        invitation = await interviews.revoke_invitation(
+            session, staff, path_id(request, "invitation_id")
+        )
+        return web.json_response(serialize.invitation(invitation))
+
+
+@routes.get("/api/invitation")
+async def own_invitation(request: web.Request) -> web.Response:
+    """What the join page shows a party: its own invitation, interview and case."""
+    party = await require_party(request)
+    async with transaction(request) as session:
+        invitation, interview = await interviews.party_view(session, party)
+        return web.json_response({
+            "name": invitation.name,
+            "role": invitation.role.value,
+            "expires_at": serialize.when(invitation.expires_at),
+            "interview": {"id": interview.id, "title": interview.title,
+                          "state": interview.state.value, "language": interview.language},
+            "case": {"number": interview.case.number, "title": interview.case.title},
+        })

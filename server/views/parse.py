@@ -1,0 +1,97 @@
+"""Reading request bodies into checked values. Every refusal is an `InvalidInput`."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from server.errors import InvalidInput, NotFound
+
+
+async def json_object(request: web.Request, *, allow_empty: bool = True) -> dict[str, Any]:
+    """The body as a JSON object. An empty body reads as `{}` where that is allowed."""
+    raw = await request.read()
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise InvalidInput("The request needs a JSON body.", code="invalid_json")
+    if request.content_type not in ("application/json", "application/octet-stream", ""):
+        raise InvalidInput("Send the body as application/json.", code="unsupported_media_type")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def text(
+    body: dict[str, Any], name: str, *, required: bool = False, max_length: int = 200,
+    default: str = "",
+) -> str:
+    """A trimmed, NFC-normalised string without control characters."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{name}' is required.", code="missing_field")
+        return default
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be a string.")
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise InvalidInput(f"'{name}' contains control characters.")
+    if required and not value:
+        raise InvalidInput(f"'{name}' must not be empty.", code="missing_field")
+    if len(value) > max_length:
+        raise InvalidInput(f"'{name}' is longer than {max_length} characters.")
+    return value
+
+
+def choice(body: dict[str, Any], name: str, allowed: set[str], *, default: str | None = None,
+           required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{name}' is required; one of {', '.join(sorted(allowed))}.",
+                               code="missing_field")
+        return default
+    if value not in allowed:
+        raise InvalidInput(f"'{name}' must be one of {', '.join(sorted(allowed))}.")
+    return value
+
+
+def timestamp(body: dict[str, Any], name: str) -> datetime | None:
+    """An ISO 8601 time with a zone (a time without one would be ambiguous)."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be an ISO 8601 time string.")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"'{name}' is not an ISO 8601 time.") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"'{name}' needs a time zone, e.g. 2026-11-23T09:00:00+08:00.")
+    return parsed.astimezone(UTC)
+
+
+def only(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(body) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="unknown_field")
+
+
+def path_id(request: web.Request, name: str) -> str:
+    """An id from the URL. Ids are UUIDs; anything else names nothing that exists."""
+    value = request.match_info[name]
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound("No such item.") from None
