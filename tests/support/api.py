@@ -1,0 +1,70 @@
+"""A small driver for the HTTP API in tests: staff accounts, logins and common calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from server.appkeys import SESSIONS
+from server.db.models import Role
+from server.services.accounts import create_user
+
+PASSWORD = "correct horse battery"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Api:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.app = client.server.app
+
+    async def user(self, username: str, role: str = "inspector", password: str = PASSWORD) -> None:
+        async with self.app[SESSIONS]() as session, session.begin():
+            await create_user(session, username=username, password=password, role=Role(role),
+                              display_name=username.title())
+
+    async def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
+        status, body = await self.call("POST", "/api/login",
+                                       json={"username": username, "password": password})
+        assert status == 200, body
+        return bearer(body["token"])
+
+    async def staff(self, username: str, role: str = "inspector") -> dict[str, str]:
+        await self.user(username, role)
+        return await self.login(username)
+
+    async def call(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+                   json: Any = None, data: Any = None) -> tuple[int, Any]:
+        async with self.client.request(method, path, headers=headers, json=json, data=data) as resp:
+            if resp.content_type == "application/json":
+                return resp.status, await resp.json()
+            return resp.status, await resp.text()
+
+    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        got, body = await self.call(method, path, **kwargs)
+        assert got == status, (got, body)
+        return body
+
+    async def case(self, headers: dict[str, str], title: str = "欠薪投诉：某建筑工地") -> dict:
+        return await self.ok("POST", "/api/cases", 201, headers=headers,
+                             json={"title": title, "employer": "某建设有限公司"})
+
+    async def interview(self, headers: dict[str, str], case_id: str, **body: Any) -> dict:
+        return await self.ok("POST", f"/api/cases/{case_id}/interviews", 201, headers=headers,
+                             json=body)
+
+    async def invite(self, headers: dict[str, str], interview_id: str, name: str = "张三",
+                     role: str = "worker") -> dict:
+        return await self.ok("POST", f"/api/interviews/{interview_id}/invites", 201,
+                             headers=headers, json={"name": name, "role": role})
+
+    async def setup_case(self) -> tuple[dict[str, str], dict, dict]:
+        """An inspector with a case and a scheduled interview."""
+        inspector = await self.staff("wang")
+        case = await self.case(inspector)
+        interview = await self.interview(inspector, case["id"])
+        return inspector, case, interview
