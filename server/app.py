@@ -17,6 +17,7 @@ from server.keys import load_or_create_signing_key
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
 from server.views import auth, cases, interviews, meta
+from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
 
@@ -34,14 +35,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(middlewares.security_headers)
     for table in (auth.routes, cases.routes, interviews.routes, meta.routes):
         app.add_routes(table)
-    _add_pages(app)
-    return app
-
-
-def _add_pages(app: web.Application) -> None:
-    from server.views.pages import add_page_routes
-
     add_page_routes(app)
+    return app
 
 
 async def _data_dir(app: web.Application) -> AsyncIterator[None]:

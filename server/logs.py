@@ -32,3 +32,6 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # aiohttp's own access log would print links with tokens; ours redacts them.
     logging.getLogger("aiohttp.access").disabled = True
+    # Routine chatter of libraries; what matters from them reaches us as exceptions.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)

@@ -1,0 +1,1 @@
+"""Browser front end: static pages served by the server."""

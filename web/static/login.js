@@ -1,0 +1,59 @@
+// Staff login: POST /api/login, then on to ?next= (a path on this site) or /cases.
+
+import { api, safeNext } from './api.js';
+import { initI18n, t, describeError } from './i18n.js';
+import { say, busy } from './dom.js';
+
+const form = document.getElementById('login-form');
+const message = document.getElementById('login-message');
+const next = safeNext(new URLSearchParams(location.search).get('next'));
+
+function failureText(err) {
+  if (err.status === 401) return t('login.bad');
+  if (err.status === 429) {
+    const seconds = err.retryAfter;
+    if (!seconds) return t('login.limited_nowait');
+    if (seconds < 120) return t('login.limited', { seconds });
+    return t('login.limited_min', { minutes: Math.ceil(seconds / 60) });
+  }
+  return describeError(err);
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  if (!username || !password) {
+    say(message, t('login.missing'));
+    (username ? form.password : form.username).focus();
+    return;
+  }
+  say(message, '');
+  try {
+    await busy(form, () => api('/api/login', {
+      method: 'POST',
+      body: { username, password },
+      redirectOn401: false,
+    }));
+  } catch (err) {
+    say(message, failureText(err));
+    form.password.select();
+    form.password.focus();
+    return;
+  }
+  location.assign(next);
+}
+
+async function skipIfLoggedIn() {
+  try {
+    await api('/api/me', { redirectOn401: false });
+    location.replace(next);
+  } catch (_) {
+    // Not logged in (the usual case): stay here.
+  }
+}
+
+initI18n();
+form.addEventListener('submit', submit);
+form.username.focus();
+skipIfLoggedIn();

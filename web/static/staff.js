@@ -1,0 +1,40 @@
+// What every staff page shares: who is logged in, the top bar, logging out.
+
+import { api, goToLogin } from './api.js';
+import { t, onLangChange } from './i18n.js';
+
+/** Inspectors create and change cases; legal staff (and anyone else) only read. */
+export function canChange(user) {
+  return user.role === 'inspector';
+}
+
+function renderUser(user) {
+  const name = document.getElementById('user-name');
+  const role = document.getElementById('user-role');
+  name.textContent = user.display_name || user.username;
+  role.textContent = t(`role.${user.role}`);
+}
+
+async function logout(event) {
+  event.currentTarget.disabled = true;
+  try {
+    await api('/api/logout', { method: 'POST', redirectOn401: false });
+  } catch (_) {
+    // Already logged out or offline: the login page is the right place either way.
+  }
+  location.assign('/login');
+}
+
+/** Load the logged-in user (or go to the login page) and fill the top bar. */
+export async function startStaffPage() {
+  const { user } = await api('/api/me');
+  if (!user) {
+    goToLogin();
+    return new Promise(() => {});
+  }
+  renderUser(user);
+  document.getElementById('user-box').hidden = false;
+  document.getElementById('logout').addEventListener('click', logout);
+  onLangChange(() => renderUser(user));
+  return user;
+}
