@@ -42,7 +42,8 @@ def create_app(settings: Settings) -> web.Application:
 async def _data_dir(app: web.Application) -> AsyncIterator[None]:
     data_dir = app[SETTINGS].data_dir
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # Keys, credentials and the database live here: only the service user may look in.
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"Cannot create the data directory {data_dir}: {exc.strerror}.") from None
     app[SIGNING_KEY] = load_or_create_signing_key(data_dir)
