@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -68,7 +69,7 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
     try:
         if s3.endpoint is None:
             embedded = EmbeddedSeaweed(settings.data_dir, bucket=s3.bucket)
-            s3 = await embedded.start()
+            s3 = dataclasses.replace(await embedded.start(), retention_days=s3.retention_days)
             log.info("embedded object store started", extra={"endpoint": s3.endpoint})
         store = S3ObjectStore(
             endpoint=s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key,

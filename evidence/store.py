@@ -1,0 +1,379 @@
+"""The object store adapter: write-once evidence objects on any S3 API (minio SDK).
+
+Every blocking minio call runs in a worker thread; nothing here blocks the event loop.
+The application never deletes evidence, so there is deliberately no delete method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.commonconfig import COMPLIANCE
+from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.retention import Retention
+
+from evidence.errors import (
+    IntegrityError,
+    ObjectConflict,
+    ObjectNotFound,
+    StoreError,
+    StoreMisconfigured,
+    StoreUnavailable,
+)
+from evidence.hashing import CHUNK, HashingReader, is_sha256_hex, sha256_bytes, sha256_file
+
+log = logging.getLogger(__name__)
+
+SHA256_META = "sha256"  # stored as the user metadata header x-amz-meta-sha256
+_CREDENTIAL_CODES = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
+_NO_LOCK_CODES = {"ObjectLockConfigurationNotFoundError", "NotImplemented", "MethodNotAllowed"}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as the store holds it. `sha256` is "" if the object carries none."""
+
+    key: str
+    size: int
+    sha256: str
+    retain_until: datetime | None
+
+
+class ObjectStore(Protocol):
+    """Write-once object storage for evidence. Errors are `evidence.errors.StoreError`s."""
+
+    @property
+    def object_lock(self) -> bool: ...
+
+    async def ensure_bucket(self) -> None: ...
+
+    async def put(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        sha256: str,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject: ...
+
+    async def get(self, key: str) -> bytes: ...
+
+    async def download(self, key: str, dest: Path) -> None: ...
+
+    async def stat(self, key: str) -> StoredObject | None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def verify(self, key: str, sha256: str) -> bool: ...
+
+
+def minio_client(
+    endpoint: str,
+    access_key: str | None,
+    secret_key: str | None,
+    *,
+    secure: bool = False,
+    region: str | None = None,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 30.0,
+    retries: int = 2,
+) -> Minio:
+    """A minio client whose failures surface in seconds (minio's own defaults wait minutes)."""
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(
+            total=retries,
+            backoff_factor=0.2,
+            status_forcelist=(500, 502, 503, 504),
+            # Hand the last 5xx to minio so it becomes a typed error, not MaxRetryError.
+            raise_on_status=False,
+        ),
+    )
+    return Minio(
+        endpoint,
+        access_key=access_key,
+        secret_key=secret_key,
+        secure=secure,
+        region=region,
+        http_client=http,
+    )
+
+
+class S3ObjectStore:
+    """`ObjectStore` on one bucket of an S3 API: MinIO, SeaweedFS or AWS S3."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str | None = None,
+        retention_days: int = 3650,
+    ) -> None:
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be positive, not {retention_days}")
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.retention_days = retention_days
+        self._access_key = access_key
+        self._region = region
+        self._client = minio_client(
+            endpoint, access_key, secret_key, secure=secure, region=region
+        )
+        self._lock: bool | None = None  # unknown until ensure_bucket() has looked
+
+    @property
+    def object_lock(self) -> bool:
+        """Whether the bucket has object lock; False until `ensure_bucket()` has run."""
+        return bool(self._lock)
+
+    async def ensure_bucket(self) -> None:
+        """Create the bucket with object lock if missing; learn whether it has object lock."""
+        await asyncio.to_thread(self._ensure_bucket)
+
+    async def put(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        sha256: str,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
+        """Store `source` under `key` once, after checking it hashes to `sha256`.
+
+        A retry with the same hash returns the stored object; different bytes under an
+        existing key raise `ObjectConflict`. Files are streamed, never read whole.
+        Callers must not race two different writers on one key: S3 offers no portable
+        create-only PUT, so the existence check and the write are two requests.
+        """
+        if self._lock is None:
+            await self.ensure_bucket()
+        return await asyncio.to_thread(self._put, key, source, sha256, content_type)
+
+    async def get(self, key: str) -> bytes:
+        """The whole object; `IntegrityError` if it no longer matches its recorded SHA-256."""
+        chunks: list[bytes] = []
+        await asyncio.to_thread(self._read_checked, key, chunks.append)
+        return b"".join(chunks)
+
+    async def download(self, key: str, dest: Path) -> None:
+        """Stream the object to `dest` (atomically replaced), checking its recorded SHA-256."""
+        await asyncio.to_thread(self._download, key, dest)
+
+    async def stat(self, key: str) -> StoredObject | None:
+        """The object's size, recorded SHA-256 and retention; None if there is no such key."""
+        return await asyncio.to_thread(self._stat, key)
+
+    async def exists(self, key: str) -> bool:
+        return await self.stat(key) is not None
+
+    async def verify(self, key: str, sha256: str) -> bool:
+        """Stream the object back and re-hash it: True if its bytes hash to `sha256`."""
+        actual, _ = await asyncio.to_thread(self._read, key, None)
+        return actual == sha256
+
+    # --- blocking halves, run in worker threads -------------------------------------
+
+    def _ensure_bucket(self) -> None:
+        with self._mapped("check its bucket"):
+            if not self._client.bucket_exists(self.bucket):
+                self._make_bucket()
+            self._lock = self._lock_enabled()
+        if not self._lock:
+            log.warning(
+                "Bucket %s at %s has no object lock: evidence is write-once by this "
+                "program's discipline only, not enforced by the store.",
+                self.bucket,
+                self.endpoint,
+            )
+
+    def _make_bucket(self) -> None:
+        try:
+            self._client.make_bucket(self.bucket, location=self._region, object_lock=True)
+        except S3Error as exc:
+            # Another process may have created it between our check and our create.
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+        else:
+            log.info("Created bucket %s at %s with object lock", self.bucket, self.endpoint)
+
+    def _lock_enabled(self) -> bool:
+        try:
+            self._client.get_object_lock_config(self.bucket)
+        except S3Error as exc:
+            if exc.code in _NO_LOCK_CODES:
+                return False
+            raise
+        return True
+
+    def _put(
+        self, key: str, source: bytes | Path, sha256: str, content_type: str
+    ) -> StoredObject:
+        if not is_sha256_hex(sha256):
+            raise ValueError(f"sha256 must be 64 lowercase hex digits, not {sha256!r}")
+        actual = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
+        if actual != sha256:
+            raise IntegrityError(
+                f"Refusing to store {key!r}: its bytes hash to {actual}, not {sha256}."
+            )
+        existing = self._stat(key)
+        if existing is not None:
+            return self._same_or_conflict(existing, sha256)
+        retain_until = self._retain_until() if self._lock else None
+        retention = Retention(COMPLIANCE, retain_until) if retain_until else None
+        with _open_source(source) as (stream, length):
+            reader = HashingReader(stream)
+            with self._mapped(f"store {key!r}", key):
+                self._client.put_object(
+                    self.bucket,
+                    key,
+                    reader,
+                    length,
+                    content_type=content_type,
+                    metadata={SHA256_META: sha256},
+                    retention=retention,
+                )
+        if reader.hexdigest() != sha256:
+            raise IntegrityError(
+                f"{key!r} changed while it was being uploaded: the store now holds bytes "
+                f"hashing to {reader.hexdigest()}, not {sha256}."
+            )
+        return StoredObject(key, length, sha256, retain_until)
+
+    def _same_or_conflict(self, existing: StoredObject, sha256: str) -> StoredObject:
+        if existing.sha256 == sha256:
+            return existing
+        raise ObjectConflict(
+            f"{existing.key!r} already holds different bytes "
+            f"(SHA-256 {existing.sha256 or 'not recorded'}, not {sha256})."
+        )
+
+    def _retain_until(self) -> datetime:
+        # S3 keeps retention dates to the second; drop the rest so stat() agrees with put().
+        now = datetime.now(UTC).replace(microsecond=0)
+        return now + timedelta(days=self.retention_days)
+
+    def _stat(self, key: str) -> StoredObject | None:
+        try:
+            with self._mapped(f"look up {key!r}", key):
+                found = self._client.stat_object(self.bucket, key)
+        except ObjectNotFound:
+            return None
+        headers = found.metadata
+        until = headers.get("x-amz-object-lock-retain-until-date")
+        return StoredObject(
+            key=key,
+            size=found.size or 0,
+            sha256=headers.get(f"x-amz-meta-{SHA256_META}", ""),
+            retain_until=datetime.fromisoformat(until) if until else None,
+        )
+
+    def _read(self, key: str, sink: Callable[[bytes], object] | None) -> tuple[str, str]:
+        """Stream the object into `sink`; return (actual SHA-256, recorded SHA-256)."""
+        with self._mapped(f"read {key!r}", key):
+            response = self._client.get_object(self.bucket, key)
+            try:
+                recorded = response.headers.get(f"x-amz-meta-{SHA256_META}", "")
+                reader = HashingReader(response)  # type: ignore[arg-type]
+                while chunk := reader.read(CHUNK):
+                    if sink is not None:
+                        sink(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+        return reader.hexdigest(), recorded
+
+    def _read_checked(self, key: str, sink: Callable[[bytes], object]) -> None:
+        actual, recorded = self._read(key, sink)
+        if recorded and actual != recorded:
+            raise IntegrityError(
+                f"{key!r} in bucket {self.bucket} hashes to {actual}, "
+                f"but was stored with SHA-256 {recorded}."
+            )
+
+    def _download(self, key: str, dest: Path) -> None:
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                self._read_checked(key, out.write)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def _mapped(self, action: str, key: str | None = None) -> Iterator[None]:
+        """Turn minio and urllib3 failures into `StoreError`s with one clear sentence."""
+        try:
+            yield
+        except S3Error as exc:
+            raise self._s3_error(exc, action, key) from exc
+        except ServerError as exc:
+            raise StoreUnavailable(
+                f"The object store at {self.endpoint} failed to {action} "
+                f"(HTTP {exc.status_code})."
+            ) from exc
+        except InvalidResponseError as exc:
+            raise StoreMisconfigured(
+                f"Something answered at {self.endpoint}, but not as an S3 object store: {exc}"
+            ) from exc
+        except (urllib3.exceptions.HTTPError, ConnectionError) as exc:
+            raise StoreUnavailable(
+                f"The object store at {self.endpoint} could not be reached to {action}: "
+                f"{_reason(exc)}."
+            ) from exc
+
+    def _s3_error(self, exc: S3Error, action: str, key: str | None) -> StoreError:
+        where = f"The object store at {self.endpoint}"
+        if exc.code == "NoSuchKey" and key is not None:
+            return ObjectNotFound(f"No object {key!r} in bucket {self.bucket}.")
+        if exc.code == "NoSuchBucket":
+            return StoreMisconfigured(f"{where} has no bucket {self.bucket!r}.")
+        if exc.code in _CREDENTIAL_CODES:
+            return StoreMisconfigured(
+                f"{where} refused the access key {self._access_key!r} or its secret key: "
+                f"{exc.message}"
+            )
+        if exc.code == "AccessDenied":
+            # A HEAD answer has no body, so a wrong secret and a missing permission
+            # look the same here; name both.
+            return StoreMisconfigured(
+                f"{where} refused the access key {self._access_key!r} when trying to "
+                f"{action} (wrong secret key, or no permission on bucket {self.bucket!r}): "
+                f"{exc.message}"
+            )
+        return StoreMisconfigured(f"{where} refused to {action}: {exc.code}: {exc.message}")
+
+
+@contextmanager
+def _open_source(source: bytes | Path) -> Iterator[tuple[BinaryIO, int]]:
+    if isinstance(source, bytes):
+        yield io.BytesIO(source), len(source)
+        return
+    with open(source, "rb") as file:
+        yield file, os.fstat(file.fileno()).st_size
+
+
+def _reason(exc: BaseException) -> str:
+    """The human part of a urllib3 error, e.g. "[Errno 111] Connection refused"."""
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason).rpartition(">: ")[2].rstrip(".")
