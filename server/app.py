@@ -10,14 +10,16 @@ from aiohttp import web
 
 from evidence.errors import StoreMisconfigured, StoreUnavailable
 from evidence.store import S3ObjectStore
+from media.rooms import Rooms
 from server import middlewares
-from server.appkeys import ENGINE, SESSIONS, SETTINGS, SIGNING_KEY, STORE
+from server.appkeys import ENGINE, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
+from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
-from server.views import auth, cases, interviews, meta
+from server.views import auth, cases, interviews, meta, signalling
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
@@ -32,9 +34,9 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_JSON_BODY,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([_data_dir, _database, _object_store])
+    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms])
     app.on_response_prepare.append(middlewares.security_headers)
-    for table in (auth.routes, cases.routes, interviews.routes, meta.routes):
+    for table in (auth.routes, cases.routes, interviews.routes, meta.routes, signalling.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app
@@ -90,3 +92,18 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
     finally:
         if embedded is not None:
             await embedded.stop()
+
+
+async def _rooms(app: web.Application) -> AsyncIterator[None]:
+    """Live interview rooms of this process. Connections this node left open when it last
+    stopped (or crashed) are closed first, so nobody shows as connected who is not."""
+    node = app[SETTINGS].node_name
+    async with app[SESSIONS]() as session, session.begin():
+        closed = await close_node_connections(session, node)
+    if closed:
+        log.info("closed connections left from the last run", extra={"count": closed, "node": node})
+    app[ROOMS] = Rooms()
+    try:
+        yield
+    finally:
+        await app[ROOMS].close_all()

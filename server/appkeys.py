@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from evidence.store import ObjectStore
+from media.rooms import Rooms
 from server.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -14,3 +15,4 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker)
 STORE = web.AppKey("store", ObjectStore)
 SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
+ROOMS = web.AppKey("rooms", Rooms)

@@ -155,6 +155,12 @@ PATHS: dict[str, Any] = {
                     (201, "Created", _ref("NewInvitation")), body=_ref("InvitationInput"),
                     errors=(400, 401, 403, 404, 409)),
     },
+    "/api/interviews/{interview_id}/ws": {
+        "parameters": [_param("interview_id")],
+        "get": {**_op("Join the interview's room: WebSocket signalling (docs/signalling.md); "
+                      "the first message is hello with a staff or invitation token",
+                      (101, "Switching protocols to WebSocket", None), errors=(404,), auth=False)},
+    },
     "/api/invites/{invitation_id}/revoke": {
         "parameters": [_param("invitation_id")],
         "post": _op("Withdraw an invitation link", (200, "Revoked", _ref("Invitation"))),

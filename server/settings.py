@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -33,10 +34,25 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class IceSettings:
+    """STUN/TURN servers handed to browsers. With a TURN secret (coturn's
+    `static-auth-secret`), each connection gets short-lived TURN credentials."""
+
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_username: str | None = None
+    turn_password: str | None = None
+    turn_ttl: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
     s3: S3Settings = field(default_factory=S3Settings)
+    ice: IceSettings = field(default_factory=IceSettings)
+    node_name: str = field(default_factory=socket.gethostname)
     whisper_model: str = "base"
     whisper_device: str = "cpu"
     public_url: str | None = None
@@ -63,10 +79,19 @@ class Settings:
             region=env.get("ZEROMEET_S3_REGION") or None,
             retention_days=_int(env, "ZEROMEET_RETENTION_DAYS", 3650),
         )
+        ice = IceSettings(
+            stun_urls=_urls(env, "ZEROMEET_STUN_URLS", ("stun:", "stuns:")),
+            turn_urls=_urls(env, "ZEROMEET_TURN_URLS", ("turn:", "turns:")),
+            turn_secret=env.get("ZEROMEET_TURN_SECRET") or None,
+            turn_username=env.get("ZEROMEET_TURN_USERNAME") or None,
+            turn_password=env.get("ZEROMEET_TURN_PASSWORD") or None,
+        )
         settings = cls(
             data_dir=data_dir,
             database_url=database_url,
             s3=s3,
+            ice=ice,
+            node_name=env.get("ZEROMEET_NODE_NAME") or socket.gethostname(),
             whisper_model=env.get("ZEROMEET_WHISPER_MODEL") or "base",
             whisper_device=env.get("ZEROMEET_WHISPER_DEVICE") or "cpu",
             public_url=env.get("ZEROMEET_PUBLIC_URL") or None,
@@ -95,6 +120,13 @@ class Settings:
                     f"ZEROMEET_PUBLIC_URL must be an http(s) URL such as "
                     f"https://meet.example.gov.cn, not {self.public_url!r}."
                 )
+        if self.ice.turn_urls and not (
+            self.ice.turn_secret or (self.ice.turn_username and self.ice.turn_password)
+        ):
+            raise ConfigError(
+                "ZEROMEET_TURN_URLS needs ZEROMEET_TURN_SECRET (coturn's static-auth-secret) "
+                "or ZEROMEET_TURN_USERNAME and ZEROMEET_TURN_PASSWORD."
+            )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"ZEROMEET_LOG_LEVEL {self.log_level!r} is not a log level.")
 
@@ -157,6 +189,14 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}.")
+
+
+def _urls(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in (env.get(name) or "").split(",") if u.strip())
+    for url in urls:
+        if not url.startswith(schemes):
+            raise ConfigError(f"{name} holds {url!r}, which does not start with {' or '.join(schemes)}.")
+    return urls
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

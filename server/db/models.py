@@ -178,3 +178,27 @@ class Invitation(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
     interview: Mapped[Interview] = relationship(lazy="raise", back_populates="invitations")
+
+
+class Connection(Base):
+    """One live connection of a participant to an interview's room: who, when, until when.
+
+    A reconnect is a new row; the gap between rows is the gap in the interview. `node`
+    names the server process that held it, so a restarted node can close what it left.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (Index("ix_connections_interview_open", "interview_id", "disconnected_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id"))
+    participant_id: Mapped[str] = mapped_column(String(36))
+    invitation_id: Mapped[str | None] = mapped_column(ForeignKey("invitations.id"), default=None)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    node: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disconnected_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_reason: Mapped[str] = mapped_column(String(32), default="")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import SETTINGS
+from server.appkeys import ROOMS, SETTINGS
 from server.db.models import PartyRole
 from server.identity import require_party, require_staff
-from server.services import cases, interviews
+from server.services import cases, interviews, presence
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import choice, json_object, only, path_id, text, timestamp
@@ -47,7 +47,8 @@ async def get_interview(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     async with transaction(request) as session:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
-        return web.json_response(serialize.interview_detail(interview))
+        connections = await presence.history(session, interview.id)
+        return web.json_response(serialize.interview_detail(interview, connections))
 
 
 @routes.post("/api/interviews/{interview_id}/end")
@@ -55,7 +56,9 @@ async def end_interview(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     async with transaction(request) as session:
         interview = await interviews.end_interview(session, staff, path_id(request, "interview_id"))
-        return web.json_response(serialize.interview(interview))
+        answer = serialize.interview(interview)
+    await request.app[ROOMS].end(interview.id)
+    return web.json_response(answer)
 
 
 @routes.post("/api/interviews/{interview_id}/invites")

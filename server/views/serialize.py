@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from server.db.models import Case, Interview, Invitation, User
+from server.db.models import Case, Connection, Interview, Invitation, User
 from server.services.interviews import invitation_state
 
 
@@ -48,18 +48,36 @@ def interview(i: Interview) -> dict[str, Any]:
     }
 
 
-def interview_detail(i: Interview) -> dict[str, Any]:
+def interview_detail(i: Interview, connections: list[Connection]) -> dict[str, Any]:
     out = interview(i)
     out["case_number"] = i.case.number
-    # Live connection state arrives with the rooms; until then a participant is an
-    # invited party who has not connected.
-    out["participants"] = [
-        {"invitation_id": inv.id, "name": inv.name, "role": inv.role.value,
-         "connected": False, "since": None}
-        for inv in i.invitations if invitation_state(inv) == "active"
-    ]
+    out["participants"] = participants(i, connections)
     out["recordings"] = []
     return out
+
+
+def participants(interview: Interview, connections: list[Connection]) -> list[dict[str, Any]]:
+    """Every invited party and every staff member who connected, with their history."""
+    people: dict[str, dict[str, Any]] = {}
+    for invitation in interview.invitations:
+        people[invitation.id] = {
+            "id": invitation.id, "name": invitation.name, "role": invitation.role.value,
+            "kind": "party", "connected": False, "since": None, "connections": [],
+        }
+    for row in connections:
+        person = people.setdefault(row.participant_id, {
+            "id": row.participant_id, "name": row.name, "role": row.role,
+            "kind": "party" if row.invitation_id else "staff", "connected": False,
+            "since": None, "connections": [],
+        })
+        person["connections"].append({
+            "connected_at": when(row.connected_at), "disconnected_at": when(row.disconnected_at),
+            "end_reason": row.end_reason or None,
+        })
+        open_now = row.disconnected_at is None
+        person["connected"] = open_now
+        person["since"] = when(row.connected_at if open_now else row.disconnected_at)
+    return list(people.values())
 
 
 def invitation(inv: Invitation) -> dict[str, Any]:

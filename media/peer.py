@@ -1,0 +1,185 @@
+"""One participant's WebRTC connection to the server.
+
+The participant offers first, sending its own tracks; afterwards only the server offers
+(to add other participants' tracks), so offers never cross. Outgoing transceivers are
+slots: when a participant leaves, its slots are emptied and later reused for someone
+else without renegotiation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+
+from media.errors import NegotiationError
+from media.fanout import FanoutTrack, TrackFanout
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+MAX_SDP = 60_000
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who is on a connection. `id` is stable across reconnects (user or invitation id)."""
+
+    id: str
+    name: str
+    role: str
+    kind: str  # "staff" or "party"
+
+
+@dataclass
+class Slot:
+    """An outgoing transceiver and whose track it carries now (None: free)."""
+
+    transceiver: RTCRtpTransceiver
+    kind: str
+    source: str | None = None
+    track: FanoutTrack | None = None
+    last_source: str | None = None
+
+
+@dataclass
+class Peer:
+    participant: Participant
+    send: Send
+    ice_servers: list[RTCIceServer] = field(default_factory=list)
+    connected_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
+        self.incoming: dict[str, TrackFanout] = {}
+        self.slots: list[Slot] = []
+        self.on_incoming: Callable[[Peer, TrackFanout], None] | None = None
+        self.on_failed: Callable[[Peer], None] | None = None
+        self._lock = asyncio.Lock()
+        self._initial_done = False
+        self._awaiting_answer = False
+        self._needs_offer = False
+        self.closed = False
+        self.end_reason = ""
+        self.done = asyncio.Event()
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    @property
+    def id(self) -> str:
+        return self.participant.id
+
+    @property
+    def ready(self) -> bool:
+        """True once the participant's own offer has been answered."""
+        return self._initial_done
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind not in ("audio", "video") or track.kind in self.incoming:
+            # One microphone and one camera per connection; extra tracks are drained.
+            TrackFanout(track).start()
+            return
+        fanout = TrackFanout(track)
+        fanout.start()
+        self.incoming[track.kind] = fanout
+        if self.on_incoming is not None:
+            self.on_incoming(self, fanout)
+
+    async def _on_state(self) -> None:
+        if self.pc.connectionState == "failed" and self.on_failed is not None:
+            self.on_failed(self)
+
+    async def accept_offer(self, sdp: object) -> str:
+        """The participant's first offer (its own tracks) → our answer's SDP."""
+        async with self._lock:
+            if self._initial_done or self.closed:
+                raise NegotiationError("An offer is accepted only once per connection; reconnect instead.")
+            await self._set_remote(sdp, "offer")
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            self._initial_done = True
+            return self.pc.localDescription.sdp
+
+    async def accept_answer(self, sdp: object) -> None:
+        async with self._lock:
+            if not self._awaiting_answer:
+                raise NegotiationError("No offer of ours is waiting for an answer.")
+            await self._set_remote(sdp, "answer")
+            self._awaiting_answer = False
+        await self.negotiate()
+
+    async def _set_remote(self, sdp: object, kind: str) -> None:
+        if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP:
+            raise NegotiationError(f"The {kind} is not a session description.")
+        if "\nm=" not in sdp:
+            raise NegotiationError(f"The {kind} carries no audio or video.")
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+        except Exception as exc:  # aiortc raises ValueError, KeyError… on bad SDP
+            log.info("refused %s: %s", kind, exc)
+            raise NegotiationError(f"The {kind} could not be applied: {exc}") from None
+
+    def attach(self, source: str, fanout: TrackFanout, *, muted: bool = False) -> None:
+        """Send `source`'s track of `fanout.kind` to this participant."""
+        track = fanout.subscribe(muted=muted)
+        # The slot this participant had before a reconnect first, so its tile stays put.
+        free = [s for s in self.slots if s.source is None and s.kind == fanout.kind]
+        free.sort(key=lambda s: s.last_source != source)
+        for slot in free:
+                slot.transceiver.sender.replaceTrack(track)
+                slot.source, slot.track, slot.last_source = source, track, source
+                return
+        transceiver = self.pc.addTransceiver(track, direction="sendonly")
+        self.slots.append(Slot(transceiver, fanout.kind, source, track, source))
+        self._needs_offer = True
+
+    def detach(self, source: str) -> None:
+        """Empty `source`'s slots; they stay negotiated and are reused for the next track."""
+        for slot in self.slots:
+            if slot.source == source:
+                slot.transceiver.sender.replaceTrack(None)
+                if slot.track is not None:
+                    slot.track.release()
+                slot.source, slot.track = None, None
+
+    def set_muted(self, source: str, kind: str, muted: bool) -> None:
+        for slot in self.slots:
+            if slot.source == source and slot.kind == kind and slot.track is not None:
+                slot.track.set_muted(muted)
+
+    async def negotiate(self) -> None:
+        """Offer new slots to the participant, one offer at a time; then say who is where."""
+        async with self._lock:
+            if self.closed or not self._initial_done or self._awaiting_answer:
+                return
+            if self._needs_offer:
+                self._needs_offer = False
+                await self.pc.setLocalDescription(await self.pc.createOffer())
+                self._awaiting_answer = True
+                await self.send({"type": "offer", "sdp": self.pc.localDescription.sdp})
+            await self.send({"type": "tracks", "tracks": self.track_map()})
+
+    def track_map(self) -> list[dict[str, str]]:
+        return [
+            {"mid": slot.transceiver.mid, "participant": slot.source, "kind": slot.kind}
+            for slot in self.slots
+            if slot.source is not None and slot.transceiver.mid is not None
+        ]
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.done.set()
+        for slot in self.slots:
+            if slot.track is not None:
+                slot.track.stop()
+        for fanout in self.incoming.values():
+            await fanout.stop()
+        await self.pc.close()

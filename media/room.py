@@ -1,0 +1,155 @@
+"""One interview's room: who is connected, and whose tracks go to whom.
+
+Every participant sends to the server and receives every other participant's tracks
+from it; participants never connect to each other. The room tells its owner about
+joins, leaves and replacements through `on_event`, and persists nothing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from media.fanout import TrackFanout
+from media.peer import Peer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    """`kind` is joined, rejoined, left or replaced; `at` is server UTC time."""
+
+    interview_id: str
+    kind: str
+    peer: Peer
+    at: datetime
+    reason: str = ""
+
+
+OnEvent = Callable[[RoomEvent], Awaitable[None]]
+
+
+class Room:
+    def __init__(self, interview_id: str, on_event: OnEvent | None = None) -> None:
+        self.interview_id = interview_id
+        self.peers: dict[str, Peer] = {}
+        self.muted: set[str] = set()
+        self.seen: set[str] = set()
+        self.history: list[dict[str, str]] = []
+        self._on_event = on_event
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def join(self, peer: Peer) -> None:
+        """Add a connection; an older connection of the same participant is replaced."""
+        peer.connected_at = datetime.now(UTC)
+        peer.on_incoming = self._incoming
+        peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
+        old = self.peers.get(peer.id)
+        if old is not None:
+            await _quietly(old.send({"type": "replaced"}))
+            await self._drop(old, "replaced")
+        kind = "rejoined" if peer.id in self.seen else "joined"
+        self.peers[peer.id] = peer
+        self.seen.add(peer.id)
+        await self._announce(kind, peer)
+
+    async def ready(self, peer: Peer) -> None:
+        """After the participant's own offer is answered: send it everyone else's tracks."""
+        for other in self.peers.values():
+            if other is peer:
+                continue
+            for fanout in other.incoming.values():
+                peer.attach(other.id, fanout, muted=fanout.kind == "audio" and other.id in self.muted)
+        await peer.negotiate()
+
+    def _incoming(self, peer: Peer, fanout: TrackFanout) -> None:
+        if self.peers.get(peer.id) is not peer:
+            return
+        muted = fanout.kind == "audio" and peer.id in self.muted
+        receivers = [other for other in self.peers.values() if other is not peer]
+        for other in receivers:
+            other.attach(peer.id, fanout, muted=muted)
+        for other in receivers:
+            self._spawn(other.negotiate())
+
+    async def leave(self, peer: Peer, reason: str = "left") -> None:
+        if self.peers.get(peer.id) is not peer:
+            await peer.close()
+            return
+        await self._drop(peer, reason)
+
+    async def _drop(self, peer: Peer, reason: str) -> None:
+        del self.peers[peer.id]
+        peer.end_reason = reason
+        for other in self.peers.values():
+            other.detach(peer.id)
+            self._spawn(other.negotiate())
+        await peer.close()
+        await self._announce("replaced" if reason == "replaced" else "left", peer, reason)
+
+    async def set_muted(self, participant_id: str, muted: bool) -> None:
+        """Stop or restart forwarding one participant's audio; the server still receives it."""
+        (self.muted.add if muted else self.muted.discard)(participant_id)
+        for other in self.peers.values():
+            other.set_muted(participant_id, "audio", muted)
+        target = self.peers.get(participant_id)
+        if target is not None:
+            await _quietly(target.send({"type": "muted", "muted": muted}))
+        await self.broadcast({"type": "participants", "participants": self.roster()})
+
+    def roster(self) -> list[dict[str, Any]]:
+        return [
+            {"id": p.id, "name": p.participant.name, "role": p.participant.role,
+             "kind": p.participant.kind, "connected": True,
+             "since": p.connected_at.isoformat() if p.connected_at else None,
+             "muted": p.id in self.muted}
+            for p in self.peers.values()
+        ]
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        await asyncio.gather(*(_quietly(p.send(message)) for p in list(self.peers.values())))
+
+    async def close(self, message: dict[str, Any] | None = None) -> None:
+        """End the room: tell everyone (e.g. `{"type": "ended"}`) and close every connection."""
+        if message is not None:
+            await self.broadcast(message)
+        for peer in list(self.peers.values()):
+            await self._drop(peer, "ended")
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _announce(self, kind: str, peer: Peer, reason: str = "") -> None:
+        at = datetime.now(UTC)
+        self.history.append({"event": kind, "participant": peer.id, "at": at.isoformat()})
+        if kind != "replaced":
+            await self.broadcast({"type": "event", "event": kind, "participant": peer.id,
+                                  "name": peer.participant.name, "at": at.isoformat()})
+            await self.broadcast({"type": "participants", "participants": self.roster()})
+        if self._on_event is not None:
+            try:
+                await self._on_event(RoomEvent(self.interview_id, kind, peer, at, reason))
+            except Exception:
+                log.exception("recording a room event failed")
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("room task failed", exc_info=task.exception())
+
+
+async def _quietly(sending: Awaitable[None]) -> None:
+    # A participant whose socket is already gone must not stop the others' messages.
+    try:
+        await sending
+    except (ConnectionError, RuntimeError):
+        pass

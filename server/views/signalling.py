@@ -1,0 +1,230 @@
+"""The interview WebSocket: authenticate, join the room, relay negotiation (docs/signalling.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from media.errors import NegotiationError
+from media.peer import Participant, Peer
+from media.room import Room
+from server import ice
+from server.appkeys import ROOMS, SETTINGS
+from server.auth import INVITATION_PREFIX, STAFF_PREFIX, Party, Staff
+from server.db.models import Interview, InterviewState, Role
+from server.errors import ServerError
+from server.identity import SESSION_COOKIE
+from server.services import presence
+from server.services.accounts import resolve_session
+from server.services.cases import interview_case
+from server.services.interviews import resolve_invitation
+from server.views.common import transaction
+from server.views.parse import path_id
+
+log = logging.getLogger("zeromeet.signalling")
+routes = web.RouteTableDef()
+
+HELLO_TIMEOUT = 10.0
+MAX_MESSAGE = 64 * 1024
+RATE_WINDOW, RATE_MAX = 10.0, 50
+FATAL = {"unauthenticated", "invitation_invalid", "invitation_expired", "invitation_revoked",
+         "not_found", "interview_ended", "bad_origin", "hello_timeout", "forbidden", "rate_limited"}
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@routes.get("/api/interviews/{interview_id}/ws")
+async def interview_socket(request: web.Request) -> web.WebSocketResponse:
+    interview_id = path_id(request, "interview_id")
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4 * MAX_MESSAGE)
+    await ws.prepare(request)
+    try:
+        participant = await _hello(request, ws, interview_id)
+    except Refused as refused:
+        await _refuse(ws, refused)
+        return ws
+    await _serve(request, ws, interview_id, participant)
+    return ws
+
+
+async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: str,
+                 participant: Participant) -> None:
+    settings = request.app[SETTINGS]
+    room = request.app[ROOMS].get(interview_id)
+    peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice))
+    async with transaction(request) as session:
+        connection_id = await presence.open_connection(
+            session, interview_id=interview_id, participant_id=participant.id, kind=participant.kind,
+            name=participant.name, role=participant.role, node=settings.node_name,
+            address=request.remote or "",
+        )
+    await ws.send_json({
+        "type": "welcome", "you": participant.id,
+        "ice_servers": ice.for_browser(settings.ice, participant.id),
+        "participants": room.roster(), "interview": {"id": interview_id, "state": "live"},
+    })
+    await room.join(peer)
+    watcher = asyncio.create_task(_close_when_done(peer, ws))
+    reason = "network"
+    try:
+        reason = await _loop(ws, room, peer)
+    finally:
+        watcher.cancel()
+        # aiohttp cancels a handler whose client vanished: the leaving must still happen.
+        await asyncio.shield(_leave(request, room, peer, connection_id, reason))
+        await ws.close()
+
+
+async def _leave(request: web.Request, room: Room, peer: Peer, connection_id: str, reason: str) -> None:
+    try:
+        if not peer.closed:
+            await room.leave(peer, reason)
+        request.app[ROOMS].forget_if_empty(room.interview_id)
+    finally:
+        async with transaction(request) as session:
+            await presence.close_connection(session, connection_id, peer.end_reason or reason)
+
+
+async def _close_when_done(peer: Peer, ws: web.WebSocketResponse) -> None:
+    await peer.done.wait()
+    await ws.close()
+
+
+async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
+    """Handle messages until the socket closes; returns why the participant left."""
+    recent: deque[float] = deque()
+    async for message in ws:
+        if message.type != WSMsgType.TEXT:
+            if message.type == WSMsgType.ERROR:
+                return "network"
+            await _error(ws, "bad_message", "Send JSON text messages.")
+            continue
+        now = time.monotonic()
+        recent.append(now)
+        while recent and recent[0] < now - RATE_WINDOW:
+            recent.popleft()
+        if len(recent) > RATE_MAX:
+            await _refuse(ws, Refused("rate_limited", "Too many messages; reconnect more slowly."))
+            return "rate_limited"
+        if len(message.data) > MAX_MESSAGE:
+            await _error(ws, "too_large", "That message is too large.")
+            continue
+        try:
+            await _handle(ws, room, peer, _parse(message.data))
+        except Refused as refused:
+            await _error(ws, refused.code, refused.message)
+        except NegotiationError as exc:
+            await _error(ws, "bad_sdp", str(exc))
+    return "left"
+
+
+def _parse(data: str) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise Refused("bad_message", "That message is not JSON.") from None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise Refused("bad_message", "A message is a JSON object with a 'type'.")
+    return body
+
+
+async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[str, Any]) -> None:
+    kind = body["type"]
+    if kind == "offer":
+        answer = await peer.accept_offer(body.get("sdp"))
+        await ws.send_json({"type": "answer", "sdp": answer})
+        await room.ready(peer)
+    elif kind == "answer":
+        await peer.accept_answer(body.get("sdp"))
+    elif kind == "mute":
+        if peer.participant.kind != "staff":
+            raise Refused("forbidden", "Only an inspector can mute a participant.")
+        target, muted = body.get("participant"), body.get("muted")
+        if not isinstance(target, str) or not isinstance(muted, bool):
+            raise Refused("bad_message", "mute needs 'participant' (an id) and 'muted' (true/false).")
+        await room.set_muted(target, muted)
+    elif kind == "ping":
+        await ws.send_json({"type": "pong"})
+    else:
+        raise Refused("unknown_type", f"Unknown message type {kind[:40]!r}.")
+
+
+async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: str) -> Participant:
+    try:
+        message = await ws.receive(timeout=HELLO_TIMEOUT)
+    except TimeoutError:
+        raise Refused("hello_timeout", "Send hello first.") from None
+    if message.type != WSMsgType.TEXT or len(message.data) > MAX_MESSAGE:
+        raise Refused("unauthenticated", "Send hello first.")
+    body = _parse(message.data)
+    if body["type"] != "hello":
+        raise Refused("unauthenticated", "Send hello first.")
+    token = body.get("token")
+    try:
+        async with transaction(request) as session:
+            if isinstance(token, str) and token.startswith(INVITATION_PREFIX):
+                return await _party(session, await resolve_invitation(session, token), interview_id)
+            if isinstance(token, str) and token.startswith(STAFF_PREFIX):
+                staff = await resolve_session(session, token, via_cookie=False)
+            elif token is None and request.cookies.get(SESSION_COOKIE):
+                _check_origin(request)
+                staff = await resolve_session(session, request.cookies[SESSION_COOKIE], via_cookie=True)
+            else:
+                raise Refused("unauthenticated", "Log in, or open the link you were sent.")
+            return await _staff(session, staff, interview_id)
+    except ServerError as exc:
+        code = "unauthenticated" if exc.status == 401 and exc.code != "invitation_invalid" else exc.code
+        raise Refused(code, exc.message) from None
+
+
+async def _party(session: Any, party: Party, interview_id: str) -> Participant:
+    if party.interview_id != interview_id:
+        raise Refused("not_found", "This link is for another interview.")
+    interview = await session.get(Interview, interview_id)
+    if interview.state is InterviewState.ENDED:
+        raise Refused("interview_ended", "This interview has ended.")
+    return Participant(id=party.invitation_id, name=party.name, role=party.role.value, kind="party")
+
+
+async def _staff(session: Any, staff: Staff, interview_id: str) -> Participant:
+    interview = await interview_case(session, staff, interview_id)
+    if staff.role is not Role.INSPECTOR:
+        raise Refused("forbidden", "Only inspectors take part in interviews.")
+    if interview.state is InterviewState.ENDED:
+        raise Refused("interview_ended", "This interview has ended.")
+    return Participant(id=staff.user_id, name=staff.display_name, role="inspector", kind="staff")
+
+
+def _check_origin(request: web.Request) -> None:
+    """A cookie rides along on any site's WebSocket: only our own pages may use it."""
+    origin = request.headers.get("Origin")
+    if origin is None:  # not a browser
+        return
+    allowed = {request.host}
+    public_url = request.app[SETTINGS].public_url
+    if public_url:
+        allowed.add(urlsplit(public_url).netloc)
+    if urlsplit(origin).netloc not in allowed:
+        raise Refused("bad_origin", "This page may not use your login.")
+
+
+async def _error(ws: web.WebSocketResponse, code: str, message: str) -> None:
+    if not ws.closed:
+        await ws.send_json({"type": "error", "error": code, "message": message})
+
+
+async def _refuse(ws: web.WebSocketResponse, refused: Refused) -> None:
+    log.info("signalling refused", extra={"code": refused.code})
+    await _error(ws, refused.code, refused.message)
+    await ws.close(code=4000 if refused.code in FATAL else 1000)

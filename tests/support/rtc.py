@@ -1,0 +1,177 @@
+"""A synthetic participant speaking docs/signalling.md with a real aiortc peer connection.
+
+Used by the room tests and by bench/rooms.py: it sends a 640×480 test pattern and a tone
+(or a sound file), and counts what arrives from every other participant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
+from av import AudioFrame, VideoFrame
+
+
+class PatternVideo(VideoStreamTrack):
+    """A moving test pattern at ~30 fps; `label` tints it so parties can be told apart."""
+
+    def __init__(self, width: int = 640, height: int = 480, label: int = 0) -> None:
+        super().__init__()
+        self.width, self.height = width, height
+        base = np.zeros((height, width, 3), np.uint8)
+        base[..., 0] = (label * 70) % 256
+        base[..., 1] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
+        base[..., 2] = np.linspace(0, 255, height, dtype=np.uint8)[:, None]
+        self._base = base
+        self.sent = 0
+
+    async def recv(self) -> VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        image = np.roll(self._base, self.sent * 4, axis=1)
+        frame = VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts, frame.time_base = pts, time_base
+        self.sent += 1
+        return frame
+
+
+class ToneAudio(MediaStreamTrack):
+    """A quiet 440 Hz tone in 20 ms frames at 48 kHz, paced in real time."""
+
+    kind = "audio"
+    RATE, SAMPLES = 48000, 960
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sent = 0
+        self._start: float | None = None
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.time()
+        else:
+            await asyncio.sleep(max(0.0, self._start + self._sent / self.RATE - time.time()))
+        t = (np.arange(self.SAMPLES) + self._sent) / self.RATE
+        tone = (0.1 * 32767 * np.sin(2 * math.pi * 440 * t)).astype(np.int16)
+        frame = AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = self.RATE, self._sent
+        frame.time_base = fractions.Fraction(1, self.RATE)
+        self._sent += self.SAMPLES
+        return frame
+
+
+@dataclass
+class Received:
+    frames: int = 0
+    sizes: set[tuple[int, int]] = field(default_factory=set)
+
+
+class RtcClient:
+    def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
+                 width: int = 640, height: int = 480, audio_file: str | None = None) -> None:
+        self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
+        self.token = token
+        self.video = PatternVideo(width, height, label)
+        self._player = MediaPlayer(audio_file, loop=True) if audio_file else None
+        self.audio: MediaStreamTrack = self._player.audio if self._player else ToneAudio()
+        self.messages: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.received: dict[str, dict[str, Received]] = defaultdict(lambda: defaultdict(Received))
+        self.you: str | None = None
+        self.mids: dict[str, str] = {}
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def connect(self) -> None:
+        self._http = aiohttp.ClientSession()
+        self.ws = await self._http.ws_connect(self.url)
+        await self.ws.send_json({"type": "hello", "token": self.token})
+        welcome = await self._next()
+        if welcome["type"] != "welcome":
+            raise ConnectionRefusedError(welcome)
+        self.you = welcome["you"]
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.on("track", self._on_track)
+        self.pc.addTransceiver(self.audio, direction="sendonly")
+        self.pc.addTransceiver(self.video, direction="sendonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.ws.send_json({"type": "offer", "sdp": self.pc.localDescription.sdp})
+        answer = await self._next()
+        assert answer["type"] == "answer", answer
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self._tasks.append(asyncio.create_task(self._read()))
+
+    async def _next(self) -> dict[str, Any]:
+        while True:
+            message = await self.ws.receive(timeout=30)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise ConnectionError(f"socket closed: {message.type}")
+            body = json.loads(message.data)
+            self.messages.append(body)
+            if body["type"] in ("welcome", "answer", "error"):
+                if body["type"] == "error":
+                    self.errors.append(body)
+                return body
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            body = json.loads(message.data)
+            self.messages.append(body)
+            await self.events.put(body)
+            if body["type"] == "offer":
+                await self.pc.setRemoteDescription(RTCSessionDescription(body["sdp"], "offer"))
+                await self.pc.setLocalDescription(await self.pc.createAnswer())
+                await self.ws.send_json({"type": "answer", "sdp": self.pc.localDescription.sdp})
+            elif body["type"] == "tracks":
+                self.mids = {t["mid"]: t["participant"] for t in body["tracks"]}
+            elif body["type"] == "error":
+                self.errors.append(body)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        self._tasks.append(asyncio.create_task(self._consume(track, mid)))
+
+    async def _consume(self, track: MediaStreamTrack, mid: str | None) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                who = self.mids.get(mid or "", "?")
+                got = self.received[who][track.kind]
+                got.frames += 1
+                if isinstance(frame, VideoFrame):
+                    got.sizes.add((frame.width, frame.height))
+        except MediaStreamError:
+            pass
+
+    async def wait_for(self, predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
+        async def poll() -> None:
+            while not predicate(self):
+                await asyncio.sleep(0.1)
+        await asyncio.wait_for(poll(), timeout)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if hasattr(self, "pc"):
+            await self.pc.close()
+        if hasattr(self, "ws"):
+            await self.ws.close()
+        if hasattr(self, "_http"):
+            await self._http.close()
+        if self._player is not None and self._player.audio is not None:
+            self._player.audio.stop()

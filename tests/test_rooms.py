@@ -1,0 +1,255 @@
+"""Interview rooms with real aiortc peers on both ends of real WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from server.appkeys import ROOMS
+from tests.support.api import Api
+from tests.support.rtc import RtcClient
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+class Interview:
+    """An inspector, a case, an interview and helpers to bring participants in."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.base = str(api.client.make_url("/"))
+        self.clients: list[RtcClient] = []
+
+    async def setup(self) -> None:
+        self.staff, self.case, self.interview = await self.api.setup_case()
+        self.id = self.interview["id"]
+
+    async def invite(self, name: str, role: str = "worker") -> dict:
+        return await self.api.invite(self.staff, self.id, name=name, role=role)
+
+    async def join(self, token: str, label: int = 0, **kwargs) -> RtcClient:  # noqa: ANN003
+        client = RtcClient(self.base, self.id, token, label=label, **kwargs)
+        self.clients.append(client)
+        await client.connect()
+        return client
+
+    async def inspector(self) -> RtcClient:
+        return await self.join(self.staff["Authorization"].split()[1], label=1)
+
+    async def raw_socket(self, http: aiohttp.ClientSession, **kwargs) -> aiohttp.ClientWebSocketResponse:  # noqa: ANN003
+        url = self.base.replace("http", "ws", 1) + f"api/interviews/{self.id}/ws"
+        return await http.ws_connect(url, **kwargs)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
+
+
+@pytest.fixture
+async def room(api: Api) -> AsyncIterator[Interview]:
+    interview = Interview(api)
+    await interview.setup()
+    yield interview
+    await interview.close()
+
+
+def video_from(who: str, size: tuple[int, int] = (640, 480), frames: int = 10):  # noqa: ANN201
+    def seen(client: RtcClient) -> bool:
+        got = client.received.get(who, {}).get("video")
+        return got is not None and got.frames >= frames and size in got.sizes
+    return seen
+
+
+def audio_from(who: str, frames: int = 20):  # noqa: ANN201
+    def heard(client: RtcClient) -> bool:
+        got = client.received.get(who, {}).get("audio")
+        return got is not None and got.frames >= frames
+    return heard
+
+
+async def test_media_flows_both_ways_and_the_interview_goes_live(room: Interview) -> None:
+    worker_invite = await room.invite("张三")
+    inspector = await room.inspector()
+    worker = await room.join(worker_invite["token"], label=2)
+    await inspector.wait_for(video_from(worker.you))
+    await inspector.wait_for(audio_from(worker.you))
+    await worker.wait_for(video_from(inspector.you))
+    await worker.wait_for(audio_from(inspector.you))
+
+    detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+    assert detail["state"] == "live" and detail["started_at"] is not None
+    people = {p["id"]: p for p in detail["participants"]}
+    assert people[worker.you]["connected"] and people[worker.you]["role"] == "worker"
+    assert people[inspector.you]["connected"] and people[inspector.you]["kind"] == "staff"
+
+
+async def test_a_third_party_sees_both_and_both_see_it(room: Interview) -> None:
+    inspector = await room.inspector()
+    worker = await room.join((await room.invite("张三"))["token"], label=2)
+    witness = await room.join((await room.invite("李四", "witness"))["token"], label=3, width=320, height=240)
+    await witness.wait_for(video_from(inspector.you))
+    await witness.wait_for(video_from(worker.you))
+    await inspector.wait_for(video_from(witness.you, (320, 240)))
+    await worker.wait_for(video_from(witness.you, (320, 240)))
+    roster = [m for m in witness.messages if m["type"] == "participants"][-1]["participants"]
+    assert {p["id"] for p in roster} == {inspector.you, worker.you, witness.you}
+
+
+async def test_leaving_and_rejoining_is_recorded_with_the_gap(room: Interview) -> None:
+    token = (await room.invite("张三"))["token"]
+    inspector = await room.inspector()
+    worker = await room.join(token, label=2)
+    await inspector.wait_for(video_from(worker.you))
+    worker_id = worker.you
+    await worker.close()
+    await inspector.wait_for(lambda c: any(m.get("event") == "left" and m.get("participant") == worker_id
+                                           for m in c.messages))
+    await asyncio.sleep(0.5)
+    again = await room.join(token, label=2)
+    before = inspector.received[worker_id]["video"].frames
+    await inspector.wait_for(lambda c: c.received[worker_id]["video"].frames > before + 10)
+    assert any(m.get("event") == "rejoined" for m in inspector.messages)
+    detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+    history = next(p for p in detail["participants"] if p["id"] == worker_id)["connections"]
+    assert len(history) == 2 and history[0]["end_reason"] == "left"
+    assert history[0]["disconnected_at"] < history[1]["connected_at"]
+    assert history[1]["disconnected_at"] is None and again.you == worker_id
+
+
+async def test_the_newest_connection_of_a_link_takes_over(room: Interview) -> None:
+    token = (await room.invite("张三"))["token"]
+    inspector = await room.inspector()
+    first = await room.join(token, label=2)
+    second = await room.join(token, label=4)
+    await first.wait_for(lambda c: any(m["type"] == "replaced" for m in c.messages))
+    await inspector.wait_for(video_from(second.you, frames=40))
+    room_state = room.api.app[ROOMS].find(room.id)
+    assert len(room_state.peers) == 2
+
+
+async def test_muting_a_party_stops_forwarding_but_not_receiving(room: Interview) -> None:
+    inspector = await room.inspector()
+    worker = await room.join((await room.invite("张三"))["token"], label=2)
+    witness = await room.join((await room.invite("李四", "witness"))["token"], label=3)
+    await witness.wait_for(audio_from(worker.you))
+    await inspector.ws.send_json({"type": "mute", "participant": worker.you, "muted": True})
+    await worker.wait_for(lambda c: any(m["type"] == "muted" and m["muted"] for m in c.messages))
+    await asyncio.sleep(0.5)
+    server_side = room.api.app[ROOMS].find(room.id).peers[worker.you].incoming["audio"]
+    heard, received = witness.received[worker.you]["audio"].frames, server_side.frames
+    await asyncio.sleep(1.5)
+    assert witness.received[worker.you]["audio"].frames - heard < 15  # unmuted: ≈75 in 1.5 s
+    assert server_side.frames - received >= 15  # the server still receives (≈50 frames/s unloaded)
+    await inspector.ws.send_json({"type": "mute", "participant": worker.you, "muted": False})
+    await witness.wait_for(lambda c: c.received[worker.you]["audio"].frames > heard + 20)
+    # A party may not mute anyone.
+    await worker.ws.send_json({"type": "mute", "participant": inspector.you, "muted": True})
+    await worker.wait_for(lambda c: any(e["error"] == "forbidden" for e in c.errors))
+
+
+async def test_bad_signalling_is_refused_and_the_room_carries_on(room: Interview) -> None:
+    inspector = await room.inspector()
+    worker = await room.join((await room.invite("张三"))["token"], label=2)
+    await inspector.wait_for(video_from(worker.you))
+    async with aiohttp.ClientSession() as http:
+        witness_token = (await room.invite("王五", "witness"))["token"]
+        ws = await room.raw_socket(http)
+        await ws.send_json({"type": "hello", "token": witness_token})
+        assert (await ws.receive_json())["type"] == "welcome"
+        for bad in ("not json", json.dumps([1]), json.dumps({"type": "dance"}),
+                    json.dumps({"type": "offer", "sdp": "garbage"}),
+                    json.dumps({"type": "offer", "sdp": "v=0\r\nnonsense"}),
+                    json.dumps({"type": "answer", "sdp": "v=0"}),
+                    json.dumps({"type": "mute", "participant": worker.you, "muted": True}),
+                    "x" * 70_000):
+            await ws.send_str(bad)
+            message = await _next_of(ws, "error")
+            assert message["type"] == "error", (bad[:40], message)
+            assert message["error"] in {"bad_message", "unknown_type", "bad_sdp", "forbidden", "too_large"}, bad
+        await ws.send_json({"type": "ping"})
+        assert (await _next_of(ws, "pong"))["type"] == "pong"
+        # A flood closes only the flooding connection.
+        for _ in range(60):
+            await ws.send_json({"type": "ping"})
+        assert (await _next_of(ws, "error", skip=("pong",)))["error"] == "rate_limited"
+        assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await ws.close()
+    before = inspector.received[worker.you]["video"].frames
+    await inspector.wait_for(lambda c: c.received[worker.you]["video"].frames > before + 15)
+    assert worker.errors == [] and inspector.errors == []
+
+
+async def test_wrong_tokens_and_ended_interviews_are_refused(room: Interview) -> None:
+    api = room.api
+    other = await api.interview(room.staff, room.case["id"])
+    other_token = (await api.invite(room.staff, other["id"], name="外人"))["token"]
+    revoked = await room.invite("甲")
+    await api.ok("POST", f"/api/invites/{revoked['id']}/revoke", headers=room.staff)
+    legal = await api.staff("li", "legal")
+    await api.ok("POST", f"/api/cases/{room.case['id']}/members", 201, headers=room.staff,
+                 json={"username": "li"})
+    async with aiohttp.ClientSession() as http:
+        for hello, code in (
+            ({"type": "hello", "token": "zmi_" + "x" * 43}, "invitation_invalid"),
+            ({"type": "hello", "token": "zms_nothing"}, "unauthenticated"),
+            ({"type": "hello"}, "unauthenticated"),
+            ({"type": "hello", "token": other_token}, "not_found"),
+            ({"type": "hello", "token": revoked["token"]}, "invitation_revoked"),
+            ({"type": "hello", "token": legal["Authorization"].split()[1]}, "forbidden"),
+            ({"type": "offer", "sdp": "v=0"}, "unauthenticated"),
+        ):
+            ws = await room.raw_socket(http)
+            await ws.send_json(hello)
+            answer = await ws.receive_json()
+            assert (answer["type"], answer["error"]) == ("error", code), hello
+            assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    inspector = await room.inspector()
+    worker = await room.join((await room.invite("张三"))["token"], label=2)
+    await api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    for client in (inspector, worker):
+        await client.wait_for(lambda c: any(m["type"] == "ended" for m in c.messages))
+    detail = await api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+    assert all(not p["connected"] for p in detail["participants"])
+    assert {c["end_reason"] for p in detail["participants"] for c in p["connections"]} == {"ended"}
+    with pytest.raises(ConnectionRefusedError, match="interview_ended"):
+        await room.join(worker.token)
+
+
+async def test_cookie_sockets_need_our_own_origin(room: Interview, api: Api) -> None:
+    await api.call("POST", "/api/login", json={"username": "wang", "password": "correct horse battery"})
+    for origin, expected in (("http://evil.example", "error"), (None, "welcome")):
+        headers = {"Origin": origin} if origin else {}
+        ws = await room.raw_socket(api.client.session, headers=headers)
+        await ws.send_json({"type": "hello"})
+        answer = await ws.receive_json()
+        assert answer["type"] == expected, origin
+        if expected == "error":
+            assert answer["error"] == "bad_origin"
+        await ws.close()
+    own = str(api.client.make_url("/")).rstrip("/")
+    ws = await room.raw_socket(api.client.session, headers={"Origin": own})
+    await ws.send_json({"type": "hello"})
+    assert (await ws.receive_json())["type"] == "welcome"
+    await ws.close()
+
+
+async def test_no_hello_in_time_is_refused(room: Interview, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.views import signalling
+
+    monkeypatch.setattr(signalling, "HELLO_TIMEOUT", 0.3)
+    async with aiohttp.ClientSession() as http:
+        ws = await room.raw_socket(http)
+        answer = await ws.receive_json(timeout=5)
+        assert answer["error"] == "hello_timeout"
+
+
+async def _next_of(ws: aiohttp.ClientWebSocketResponse, kind: str, skip: tuple[str, ...] = ()) -> dict:
+    while True:
+        message = await ws.receive_json(timeout=10)
+        if message["type"] == kind:
+            return message
+        if message["type"] not in skip + ("participants", "event", "tracks", "offer"):
+            return message

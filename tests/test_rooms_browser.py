@@ -1,0 +1,173 @@
+"""The live interview in a real headless Chromium: the inspector's console and a worker's
+phone (two browser contexts, fake camera and microphone) see and hear each other through
+the server, and the phone comes back by itself after its connection drops."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.support.api import PASSWORD, Api
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+MEDIA = ["camera", "microphone"]
+
+# Live: a <video> (not the self-view) with a decoded picture whose clock advances by more
+# than half a second while we watch. The first reading is kept on the element.
+LIVE_VIDEO = """(selector) => {
+  const videos = [...document.querySelectorAll(selector)].filter((v) => v.videoWidth > 0);
+  return videos.some((v) => {
+    if (v.dataset.t0 === undefined) v.dataset.t0 = String(v.currentTime);
+    return v.currentTime > Number(v.dataset.t0) + 0.5;
+  });
+}"""
+FORGET_BASELINE = "(selector) => document.querySelectorAll(selector).forEach((v) => { delete v.dataset.t0; })"
+
+# Test instrumentation only: remember every WebSocket the page opens, to cut one later.
+KEEP_SOCKETS = """(() => {
+  const Original = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Original {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();"""
+
+
+def csp_watch(page: Page, name: str = "page") -> list[str]:
+    """Collect CSP violations and uncaught errors; echo the page's console (shown by
+    pytest when a test fails)."""
+    errors: list[str] = []
+    page.on("console", lambda m: print(f"[{name}] {m.type}: {m.text}"))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    return errors
+
+
+async def live(page: Page, selector: str, timeout: float = 20_000) -> None:
+    await page.evaluate(FORGET_BASELINE, selector)
+    await page.wait_for_function(LIVE_VIDEO, arg=selector, timeout=timeout, polling=250)
+
+
+async def open_console(browser: Browser, base: str, interview_id: str) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, permissions=MEDIA)
+    page = await context.new_page()
+    await page.goto(f"{base}/console/interviews/{interview_id}")
+    await expect(page).to_have_url(re.compile(r"/login\?next="))
+    await page.get_by_label("用户名").fill("wang")
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{base}/console/interviews/{interview_id}")
+    return context, page
+
+
+async def open_phone(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                        has_touch=True, permissions=MEDIA)
+    await context.add_init_script(KEEP_SOCKETS)
+    page = await context.new_page()
+    await page.goto(url)
+    await expect(page.locator("#who-person")).to_contain_text("张三")
+    return context, page
+
+
+async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: Browser) -> None:
+    inspector, case, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+
+    desk, console = await open_console(browser, base, interview["id"])
+    console_errors = csp_watch(console, "console")
+    await expect(console.locator("#iv-heading")).to_be_visible()
+    await expect(console.locator("#crumb-case")).to_have_text(case["number"])
+    await console.get_by_test_id("join").click()
+    await expect(console.locator("#room-status")).to_have_text("已连接", timeout=15_000)
+
+    phone, worker = await open_phone(browser, invitation["url"])
+    worker_errors = csp_watch(worker, "phone")
+    await worker.get_by_test_id("join").click()
+    await expect(worker.locator("#room")).to_be_visible()
+
+    # Each side shows the other's live video (the console also names the worker).
+    await live(console, "#tiles video")
+    await live(worker, "#remotes video")
+    tile = console.locator(".tile", has_text="张三")
+    await expect(tile).to_contain_text("劳动者")
+    await expect(tile).to_contain_text("已连接")
+    await expect(tile.locator(".tile-quality")).to_contain_text("丢包", timeout=10_000)
+    await expect(worker.locator("#remotes figcaption")).to_contain_text("监察员")
+    await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 加入")
+
+    # The inspector mutes the worker for the others: both pages show it.
+    await tile.get_by_role("button", name=re.compile("让其他人听不到")).click()
+    await expect(tile.locator(".badge", has_text="已静音")).to_be_visible()
+    await expect(worker.locator("#room-muted")).to_be_visible()
+    await tile.get_by_role("button", name=re.compile("恢复转发")).click()
+    await expect(worker.locator("#room-muted")).to_be_hidden()
+
+    # The phone's connection drops; nobody touches anything; the video comes back.
+    cut = time.monotonic()
+    await worker.evaluate("window.__sockets.at(-1).close()")
+    await worker.wait_for_function("window.__sockets.length >= 2", timeout=10_000)
+    await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 重新连接", timeout=10_000)
+    await live(console, "#tiles video", timeout=max(1.0, 10 - (time.monotonic() - cut)) * 1000)
+    await live(worker, "#remotes video")
+    await expect(tile).to_contain_text("已连接")
+
+    # Ending the interview reaches the phone, which thanks the worker.
+    console.once("dialog", lambda dialog: dialog.accept())
+    await console.get_by_role("button", name="结束询问").click()
+    await expect(worker.locator("#problem-title")).to_have_text("询问已结束，谢谢", timeout=10_000)
+    await expect(console.locator("#iv-state")).to_have_text("已结束")
+    await expect(console.get_by_test_id("join")).to_be_hidden()
+
+    assert console_errors == []
+    assert worker_errors == []
+    await desk.close()
+    await phone.close()
+
+
+async def test_phone_comes_back_after_going_offline(api: Api, browser: Browser) -> None:
+    inspector, _, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk, console = await open_console(browser, base, interview["id"])
+    await console.get_by_test_id("join").click()
+    phone, worker = await open_phone(browser, invitation["url"])
+    await worker.get_by_test_id("join").click()
+    await live(console, "#tiles video")
+
+    await phone.set_offline(True)
+    await expect(worker.locator("#room-status")).to_contain_text("正在重新连接")
+    await worker.wait_for_timeout(2000)
+    cut = time.monotonic()
+    await phone.set_offline(False)
+    await expect(worker.locator("#room-status")).to_be_hidden(timeout=10_000)
+    await live(console, "#tiles video", timeout=max(1.0, 10 - (time.monotonic() - cut)) * 1000)
+    await live(worker, "#remotes video")
+    await desk.close()
+    await phone.close()
+
+
+async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> None:
+    inspector, _, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    # No permission granted, and Chromium's fake UI flag would allow it: deny explicitly
+    # by asking for a device the fake media cannot provide.
+    context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    await context.add_init_script("""
+      navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    """)
+    page = await context.new_page()
+    errors = csp_watch(page)
+    await page.goto(invitation["url"])
+    await page.get_by_test_id("join").click()
+    await expect(page.locator("#join-note")).to_contain_text("无法使用摄像头或麦克风")
+    await expect(page.locator("#join-note")).to_contain_text("允许")
+    await expect(page.get_by_test_id("join")).to_be_enabled()
+    assert errors == []
+    await context.close()
