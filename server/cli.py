@@ -7,6 +7,7 @@ import asyncio
 import errno
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server (embedded defaults when unconfigured)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) to serve HTTPS")
+    serve.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     serve.set_defaults(run=_serve)
 
     user = commands.add_parser("user", help="manage staff accounts").add_subparsers(title="user")
@@ -64,9 +67,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     setup_logging(settings.log_level)
+    tls = _tls_context(args.tls_cert, args.tls_key)
     sock = _bind(args.host, args.port)
-    asyncio.run(_run_server(settings, sock, args.host, args.port))
+    asyncio.run(_run_server(settings, sock, args.host, args.port, tls))
     return 0
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """HTTPS for phones on the same network: browsers give camera access only to HTTPS."""
+    if cert is None and key is None:
+        return None
+    if not cert or not key:
+        raise ConfigError("--tls-cert and --tls-key go together.")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Cannot read {exc.filename}: no such file.") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"Cannot use the certificate {cert} with the key {key}: {exc.strerror or exc}.") from None
+    return context
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -86,7 +107,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _run_server(settings: Settings, sock: socket.socket, host: str, port: int) -> None:
+async def _run_server(settings: Settings, sock: socket.socket, host: str, port: int,
+                      tls: ssl.SSLContext | None = None) -> None:
     from server.app import create_app  # imported late: `user add` should not load aiortc
 
     stop = asyncio.Event()
@@ -96,9 +118,10 @@ async def _run_server(settings: Settings, sock: socket.socket, host: str, port: 
     runner = web.AppRunner(create_app(settings), handle_signals=False, access_log=None)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=tls).start()
         shown = f"[{host}]" if ":" in host else host
-        print(f"zeromeet is running at http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
+        scheme = "https" if tls else "http"
+        print(f"zeromeet is running at {scheme}://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
         await stop.wait()
         print("zeromeet: stopping", file=sys.stderr, flush=True)
     finally:

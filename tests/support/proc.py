@@ -30,9 +30,10 @@ def run(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 
                           text=True, timeout=timeout)
 
 
-def start_server(env: dict[str, str], port: int, timeout: float = 90) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, timeout: float = 90,
+                 extra: list[str] | None = None) -> subprocess.Popen:
     """Start `zeromeet serve` and wait for the line that says where it runs."""
-    proc = subprocess.Popen([ZEROMEET, "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([ZEROMEET, "serve", "--port", str(port), *(extra or [])], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
