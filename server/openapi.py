@@ -54,9 +54,12 @@ SCHEMAS: dict[str, Schema] = {
     "InterviewDetail": {"allOf": [_ref("Interview"), _obj(
         ["participants", "recordings"], case_number=_s(),
         participants={"type": "array", "items": _obj(
-            ["name", "role", "connected"], invitation_id=_s(), name=_s(),
-            role=_s(enum=[r.value for r in PartyRole]), connected={"type": "boolean"},
-            since=_OPT_TIME)},
+            ["id", "name", "role", "kind", "connected"], id=_s(), name=_s(),
+            role=_s(enum=[r.value for r in PartyRole] + ["inspector"]),
+            kind=_s(enum=["staff", "party"]), connected={"type": "boolean"}, since=_OPT_TIME,
+            connections={"type": "array", "items": _obj(
+                ["connected_at"], connected_at=_TIME, disconnected_at=_OPT_TIME,
+                end_reason={"type": ["string", "null"]})})},
         recordings={"type": "array", "items": {"type": "object"}},
     )]},
     "InvitationInput": _obj(["name", "role"], name=_s(maxLength=128),
