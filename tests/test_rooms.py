@@ -253,3 +253,23 @@ async def _next_of(ws: aiohttp.ClientWebSocketResponse, kind: str, skip: tuple[s
             return message
         if message["type"] not in skip + ("participants", "event", "tracks", "offer"):
             return message
+
+
+async def test_a_full_room_and_a_silent_connection_are_refused(room: Interview,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.views import signalling
+
+    monkeypatch.setattr(signalling, "MAX_PEERS", 1)
+    monkeypatch.setattr(signalling, "OFFER_TIMEOUT", 0.5)
+    inspector = await room.inspector()
+    with pytest.raises(ConnectionRefusedError, match="room_full"):
+        await room.join((await room.invite("张三"))["token"])
+    async with aiohttp.ClientSession() as http:
+        monkeypatch.setattr(signalling, "MAX_PEERS", 8)
+        ws = await room.raw_socket(http)
+        await ws.send_json({"type": "hello", "token": (await room.invite("李四", "witness"))["token"]})
+        assert (await ws.receive_json())["type"] == "welcome"
+        answer = await _next_of(ws, "error")
+        assert answer["error"] == "offer_timeout"
+        assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert inspector.errors == []

@@ -32,10 +32,13 @@ log = logging.getLogger("zeromeet.signalling")
 routes = web.RouteTableDef()
 
 HELLO_TIMEOUT = 10.0
+OFFER_TIMEOUT = 30.0
+MAX_PEERS = 8  # inspectors and parties together; each costs the server a decode and encodes
 MAX_MESSAGE = 64 * 1024
 RATE_WINDOW, RATE_MAX = 10.0, 50
 FATAL = {"unauthenticated", "invitation_invalid", "invitation_expired", "invitation_revoked",
-         "not_found", "interview_ended", "bad_origin", "hello_timeout", "forbidden", "rate_limited"}
+         "not_found", "interview_ended", "bad_origin", "hello_timeout", "forbidden", "rate_limited",
+         "room_full", "offer_timeout"}
 
 
 class Refused(Exception):
@@ -62,6 +65,9 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
                  participant: Participant) -> None:
     settings = request.app[SETTINGS]
     room = request.app[ROOMS].get(interview_id)
+    if len(room.peers) >= MAX_PEERS and participant.id not in room.peers:
+        await _refuse(ws, Refused("room_full", f"This interview already has {MAX_PEERS} participants."))
+        return
     peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice))
     async with transaction(request) as session:
         connection_id = await presence.open_connection(
@@ -76,11 +82,13 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
     })
     await room.join(peer)
     watcher = asyncio.create_task(_close_when_done(peer, ws))
+    deadline = asyncio.get_running_loop().call_later(OFFER_TIMEOUT, _offer_overdue, peer, ws)
     reason = "network"
     try:
         reason = await _loop(ws, room, peer)
     finally:
         watcher.cancel()
+        deadline.cancel()
         # aiohttp cancels a handler whose client vanished: the leaving must still happen.
         await asyncio.shield(_leave(request, room, peer, connection_id, reason))
         await ws.close()
@@ -99,6 +107,12 @@ async def _leave(request: web.Request, room: Room, peer: Peer, connection_id: st
 async def _close_when_done(peer: Peer, ws: web.WebSocketResponse) -> None:
     await peer.done.wait()
     await ws.close()
+
+
+def _offer_overdue(peer: Peer, ws: web.WebSocketResponse) -> None:
+    # A connection that never sends its media holds a room seat for nothing.
+    if not peer.ready and not ws.closed:
+        asyncio.ensure_future(_refuse(ws, Refused("offer_timeout", "No offer came; reconnect.")))
 
 
 async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
