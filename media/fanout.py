@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import logging
+import time
 from collections.abc import Callable
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -56,6 +57,7 @@ class FanoutTrack(MediaStreamTrack):
             self.stop()
             raise MediaStreamError
         self._last = frame
+        _restamp(frame)
         return frame
 
     def release(self) -> None:
@@ -80,6 +82,22 @@ class FanoutTrack(MediaStreamTrack):
             self._on_stop(self)
             self._put(None)  # wakes a pending recv(), which then ends
             super().stop()
+
+
+_EPOCH = time.monotonic()
+
+
+def _restamp(frame: Frame) -> None:
+    """Stamp a frame with this process's clock before it reaches an encoder.
+
+    A sender keeps its encoder when its track is swapped (a reconnect, a new party), and
+    libvpx refuses timestamps that go back — every new source starts at zero. One
+    monotonic clock for all gives every sender rising timestamps, whichever subscriber
+    stamps a shared frame last (a sender finishes a frame before it asks for the next).
+    """
+    rate = 90000 if isinstance(frame, VideoFrame) else (frame.sample_rate or 48000)
+    frame.pts = int((time.monotonic() - _EPOCH) * rate)
+    frame.time_base = fractions.Fraction(1, rate)
 
 
 def _blank(kind: str) -> Frame:

@@ -66,6 +66,7 @@ class Peer:
         self._initial_done = False
         self._awaiting_answer = False
         self._needs_offer = False
+        self._connected = asyncio.Event()
         self.closed = False
         self.end_reason = ""
         self.done = asyncio.Event()
@@ -93,7 +94,12 @@ class Peer:
             self.on_incoming(self, fanout)
 
     async def _on_state(self) -> None:
-        if self.pc.connectionState == "failed" and self.on_failed is not None:
+        state = self.pc.connectionState
+        if state == "connected" and not self._connected.is_set():
+            self._connected.set()
+            await self.negotiate()
+        # aiortc closes a connection itself when ICE consent expires: that is a failure too.
+        elif state in ("failed", "closed") and not self.closed and self.on_failed is not None:
             self.on_failed(self)
 
     async def accept_offer(self, sdp: object) -> str:
@@ -154,9 +160,16 @@ class Peer:
                 slot.track.set_muted(muted)
 
     async def negotiate(self) -> None:
-        """Offer new slots to the participant, one offer at a time; then say who is where."""
+        """Offer new slots to the participant, one offer at a time; then say who is where.
+
+        Nothing is offered before the connection is up: aiortc's createOffer resets every
+        transceiver's codecs, and receivers started after that would decode with the wrong
+        payload types.
+        """
         async with self._lock:
             if self.closed or not self._initial_done or self._awaiting_answer:
+                return
+            if not self._connected.is_set():
                 return
             if self._needs_offer:
                 self._needs_offer = False

@@ -71,7 +71,9 @@ class Room:
         if self.peers.get(peer.id) is not peer:
             return
         muted = fanout.kind == "audio" and peer.id in self.muted
-        receivers = [other for other in self.peers.values() if other is not peer]
+        # Peers still making their first exchange get everything in `ready()` instead:
+        # a slot added before their offer is answered would be taken for their own m-line.
+        receivers = [other for other in self.peers.values() if other is not peer and other.ready]
         for other in receivers:
             other.attach(peer.id, fanout, muted=muted)
         for other in receivers:
@@ -84,6 +86,9 @@ class Room:
         await self._drop(peer, reason)
 
     async def _drop(self, peer: Peer, reason: str) -> None:
+        if self.peers.get(peer.id) is not peer:  # already gone (ended and left at once)
+            await peer.close()
+            return
         del self.peers[peer.id]
         peer.end_reason = reason
         for other in self.peers.values():
@@ -128,7 +133,8 @@ class Room:
         self.history.append({"event": kind, "participant": peer.id, "at": at.isoformat()})
         if kind != "replaced":
             await self.broadcast({"type": "event", "event": kind, "participant": peer.id,
-                                  "name": peer.participant.name, "at": at.isoformat()})
+                                  "name": peer.participant.name, "role": peer.participant.role,
+                                  "reason": reason or None, "at": at.isoformat()})
             await self.broadcast({"type": "participants", "participants": self.roster()})
         if self._on_event is not None:
             try:

@@ -4,8 +4,10 @@ the server, and the phone comes back by itself after its connection drops."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -47,9 +49,29 @@ def csp_watch(page: Page, name: str = "page") -> list[str]:
     return errors
 
 
+DESCRIBE_VIDEOS = """(selector) => [...document.querySelectorAll(selector)].map((v) => ({
+  size: `${v.videoWidth}x${v.videoHeight}`, time: v.currentTime, ready: v.readyState,
+  paused: v.paused, hidden: v.hidden,
+  tracks: v.srcObject ? v.srcObject.getTracks().map((t) => `${t.kind}:${t.readyState}:${t.muted ? 'muted' : 'live'}`) : null,
+}))"""
+
+
 async def live(page: Page, selector: str, timeout: float = 20_000) -> None:
+    """Wait until `selector` matches a playing video; say what the videos look like if not."""
     await page.evaluate(FORGET_BASELINE, selector)
-    await page.wait_for_function(LIVE_VIDEO, arg=selector, timeout=timeout, polling=250)
+    await poll(page, LIVE_VIDEO, selector, timeout, lambda: page.evaluate(DESCRIBE_VIDEOS, selector))
+
+
+async def poll(page: Page, predicate: str, arg: object, timeout: float,
+               describe: Callable[[], Awaitable[object]] | None = None) -> None:
+    """`page.wait_for_function` evaluates its predicate with eval, which the pages' CSP
+    forbids; `page.evaluate` is exempt, so poll with it instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not await page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            detail = await describe() if describe else ""
+            raise AssertionError(f"timed out waiting for {predicate[:60]!r} ({arg}): {detail}")
+        await asyncio.sleep(0.25)
 
 
 async def open_console(browser: Browser, base: str, interview_id: str) -> tuple[BrowserContext, Page]:
@@ -111,7 +133,7 @@ async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: B
     # The phone's connection drops; nobody touches anything; the video comes back.
     cut = time.monotonic()
     await worker.evaluate("window.__sockets.at(-1).close()")
-    await worker.wait_for_function("window.__sockets.length >= 2", timeout=10_000)
+    await poll(worker, "() => window.__sockets.length >= 2", None, 10_000)
     await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 重新连接", timeout=10_000)
     await live(console, "#tiles video", timeout=max(1.0, 10 - (time.monotonic() - cut)) * 1000)
     await live(worker, "#remotes video")
@@ -130,15 +152,18 @@ async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: B
     await phone.close()
 
 
-async def test_phone_comes_back_after_going_offline(api: Api, browser: Browser) -> None:
+async def test_both_join_at_once_and_the_phone_comes_back_after_going_offline(
+        api: Api, browser: Browser) -> None:
     inspector, _, interview = await api.setup_case()
     invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
     base = str(api.client.server.make_url("/")).rstrip("/")
     desk, console = await open_console(browser, base, interview["id"])
-    await console.get_by_test_id("join").click()
     phone, worker = await open_phone(browser, invitation["url"])
-    await worker.get_by_test_id("join").click()
+    # Both tap at the same moment: each one's tracks reach the other however the
+    # negotiations interleave.
+    await asyncio.gather(console.get_by_test_id("join").click(), worker.get_by_test_id("join").click())
     await live(console, "#tiles video")
+    await live(worker, "#remotes video")
 
     await phone.set_offline(True)
     await expect(worker.locator("#room-status")).to_contain_text("正在重新连接")
@@ -155,8 +180,8 @@ async def test_phone_comes_back_after_going_offline(api: Api, browser: Browser) 
 async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> None:
     inspector, _, interview = await api.setup_case()
     invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
-    # No permission granted, and Chromium's fake UI flag would allow it: deny explicitly
-    # by asking for a device the fake media cannot provide.
+    # Chromium's fake-UI flag grants every request, so refuse the way a person tapping
+    # "Block" on the permission prompt does.
     context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     await context.add_init_script("""
       navigator.mediaDevices.getUserMedia = () =>
@@ -171,3 +196,4 @@ async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> N
     await expect(page.get_by_test_id("join")).to_be_enabled()
     assert errors == []
     await context.close()
+

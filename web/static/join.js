@@ -1,13 +1,20 @@
 // The invitation landing page. The token lives in the address (/j/<token>) and in this
-// script's memory only: it is sent as a bearer to GET /api/invitation and never stored.
+// script's memory only: it is sent as a bearer to GET /api/invitation, in the `hello` of
+// the interview's WebSocket, and never stored. One tap on "join" starts the call
+// (join-room.js).
 
 import { api } from './api.js';
 import { initI18n, onLangChange, setLang, langChosen, t, formatDateTime } from './i18n.js';
+import { callProblem, mediaProblem, openCameraAndMic } from './media.js';
+import { problemMessage } from './room-text.js';
+import { PhoneRoom } from './join-room.js';
 
 const $ = (id) => document.getElementById(id);
 const token = tokenFromPath();
 let invitation = null;
-let problem = null;
+let problem = null; // invalid | expired | revoked | network | ended | replaced
+let note = null; // () => {title, text}: why joining failed (camera, browser), shown by the button
+let room = null;
 
 function tokenFromPath() {
   const match = location.pathname.match(/^\/j\/([^/]+)\/?$/);
@@ -26,21 +33,43 @@ function problemFor(err) {
   return 'network';
 }
 
+/** What a refusal on the WebSocket means for the person holding the phone. */
+function problemForCode(code) {
+  if (code === 'invitation_expired') return 'expired';
+  if (code === 'invitation_revoked') return 'revoked';
+  if (code === 'interview_ended') return 'ended';
+  return 'invalid';
+}
+
 function renderProblem() {
-  const retryable = problem === 'network';
-  $('problem-title').textContent = t(retryable ? 'join.neterror.title' : `join.${problem}.title`);
-  $('problem-text').textContent = t(retryable ? 'error.network' : `join.${problem}.text`);
-  $('retry').hidden = !retryable;
+  const network = problem === 'network';
+  $('problem-title').textContent = t(network ? 'join.neterror.title' : `join.${problem}.title`);
+  $('problem-text').textContent = t(network ? 'error.network' : `join.${problem}.text`);
+  const retry = $('retry');
+  retry.hidden = !network && problem !== 'replaced';
+  retry.dataset.i18n = problem === 'replaced' ? 'join.rejoin' : 'join.retry';
+  retry.textContent = t(retry.dataset.i18n);
   $('join-ok').hidden = true;
   $('join-problem').hidden = false;
 }
 
 function renderInvitation() {
   const inv = invitation;
+  const ended = inv.interview.state === 'ended';
   $('who-case').textContent = `${inv.case.number} ${inv.case.title}`;
   $('who-person').textContent = t('join.person', { name: inv.name, role: t(`party.${inv.role}`) });
   $('who-state').textContent = t(`join.state.${inv.interview.state}`);
   $('who-expires').textContent = formatDateTime(inv.expires_at);
+  const button = $('join');
+  button.disabled = ended || room !== null || callProblem() !== null;
+  button.dataset.i18n = ended ? 'join.button.ended' : 'join.button';
+  button.textContent = t(button.dataset.i18n);
+  const shown = note && note();
+  $('join-note').hidden = !shown;
+  if (shown) {
+    $('join-note-title').textContent = shown.title;
+    $('join-note-text').textContent = shown.text;
+  }
   $('join-problem').hidden = true;
   $('join-ok').hidden = false;
 }
@@ -66,11 +95,57 @@ async function check() {
     }
   }
   $('join-checking').hidden = true;
+  const blocker = callProblem();
+  if (blocker) note = () => problemMessage(blocker);
   render();
   if (problem) $('problem-title').focus();
 }
 
+async function join() {
+  const button = $('join');
+  if (callProblem()) return;
+  button.disabled = true;
+  note = null;
+  render();
+  let stream;
+  try {
+    button.textContent = t('room.opening');
+    stream = await openCameraAndMic({ facingMode: 'user', width: 640, height: 480 });
+  } catch (err) {
+    const code = mediaProblem(err);
+    note = () => problemMessage(code, err);
+    render();
+    $('join-note').scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  $('main').hidden = true;
+  room = new PhoneRoom({ interviewId: invitation.interview.id, token, stream, onClosed });
+}
+
+function onClosed({ reason, code }) {
+  room = null;
+  $('main').hidden = false;
+  if (reason === 'left') return;
+  if (reason === 'ended' || reason === 'replaced') problem = reason;
+  else problem = problemForCode(code);
+  if (problem === 'ended') invitation.interview.state = 'ended';
+  render();
+  $('problem-title').focus();
+}
+
+function retry() {
+  if (problem === 'replaced') {
+    problem = null;
+    render();
+    join();
+  } else {
+    check();
+  }
+}
+
 initI18n();
 onLangChange(render);
-$('retry').addEventListener('click', check);
+$('retry').addEventListener('click', retry);
+$('join').addEventListener('click', join);
+window.addEventListener('pagehide', () => { if (room) room.leave(); });
 check();

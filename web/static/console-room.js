@@ -1,0 +1,195 @@
+// The live part of the inspector's console: the tiles of the other participants, the
+// events log, own microphone and camera controls. Wires one RoomClient (rtc.js) to the DOM.
+
+import { getLang, onLangChange, t } from './i18n.js';
+import { h, fill } from './dom.js';
+import { RoomClient } from './rtc.js';
+import { AudioMeter, playStream } from './media.js';
+import { ParticipantTile } from './tiles.js';
+import { who } from './room-text.js';
+
+const $ = (id) => document.getElementById(id);
+const QUALITY_MS = 2000;
+const LEVEL_MS = 150;
+const AWAY_TO_LEFT_MS = 30000; // gone from the roster this long without coming back: left
+
+function clockTime(iso) {
+  const date = iso ? new Date(iso) : new Date();
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(getLang() === 'en' ? 'en' : 'zh-CN', { timeStyle: 'medium' }).format(date);
+}
+
+export class ConsoleRoom {
+  /**
+   * onWelcome({interview}) runs on every (re)connection; onClosed({reason, code}) once,
+   * when the client stops for good.
+   */
+  constructor({ interviewId, stream, onWelcome, onClosed }) {
+    this.stream = stream;
+    this.tiles = new Map(); // participant id → ParticipantTile, kept after they leave
+    this.awayTimers = new Map();
+    this.log = []; // {key, participant, at} or {key, at} for this computer's own events
+    this.selfMeter = new AudioMeter(stream.getAudioTracks()[0]);
+    this.client = new RoomClient({ interviewId, stream });
+    this.client
+      .on('status', (status) => this.onStatus(status))
+      .on('welcome', (welcome) => { this.onRoster(welcome.participants); onWelcome(welcome); })
+      .on('participants', (list) => this.onRoster(list))
+      .on('event', (event) => this.onEvent(event))
+      .on('media', (id, mediaStream) => this.tile({ id }).setStream(mediaStream))
+      .on('muted', (muted) => this.onSelfMuted(muted))
+      .on('closed', (how) => { this.stop(); onClosed(how); });
+    this.timers = [
+      setInterval(() => this.refreshQuality(), QUALITY_MS),
+      setInterval(() => this.refreshLevels(), LEVEL_MS),
+    ];
+    this.wasConnected = false;
+    this.onLang = () => this.renderAll();
+    onLangChange(this.onLang);
+    this.wireOwnControls();
+    playStream($('self-view'), stream);
+    this.renderLog();
+    this.client.start();
+  }
+
+  tile(participant) {
+    let tile = this.tiles.get(participant.id);
+    if (!tile) {
+      tile = new ParticipantTile(participant, { onMute: (id, muted) => this.client.mute(id, muted) });
+      this.tiles.set(participant.id, tile);
+      $('tiles').append(tile.el);
+      $('nobody').hidden = true;
+    }
+    return tile;
+  }
+
+  onStatus(status) {
+    const el = $('room-status');
+    el.hidden = false;
+    el.textContent = t(`room.${status}`);
+    el.className = `room-status status-${status}`;
+    if (status === 'reconnecting' && this.wasConnected) this.addLog({ key: 'console.log.self_lost' });
+    if (status === 'connected' && this.wasConnected === 'lost') this.addLog({ key: 'console.log.self_back' });
+    if (status === 'connected') this.wasConnected = true;
+    if (status === 'reconnecting' && this.wasConnected) this.wasConnected = 'lost';
+  }
+
+  /** The server's roster lists who is connected now; everyone else we knew is away. */
+  onRoster(list) {
+    const present = new Set();
+    for (const participant of list) {
+      present.add(participant.id);
+      const tile = this.tile(participant);
+      tile.update(participant);
+      tile.setState('connected');
+      clearTimeout(this.awayTimers.get(participant.id));
+    }
+    for (const tile of this.tiles.values()) {
+      if (present.has(tile.id) || tile.state !== 'connected') continue;
+      tile.setState(tile.leftOnPurpose ? 'left' : 'reconnecting');
+      this.awayTimers.set(tile.id, setTimeout(() => tile.setState('left'), AWAY_TO_LEFT_MS));
+    }
+    this.renderLog(); // events arrive before the roster that names their role
+  }
+
+  onEvent(event) {
+    if (!['joined', 'left', 'rejoined'].includes(event.event)) return;
+    if (event.participant === this.client.you) {
+      this.addLog({ key: `console.log.${event.event}`, self: true, at: event.at });
+      return;
+    }
+    const tile = this.tile({ id: event.participant, name: event.name });
+    if (event.name && !tile.participant.name) tile.update({ name: event.name });
+    // A reason, when the server gives one, tells a closed page from a lost network.
+    tile.leftOnPurpose = event.event === 'left' && ['left', 'ended'].includes(event.reason);
+    this.addLog({ key: `console.log.${event.event}`, participant: event.participant, at: event.at });
+  }
+
+  onSelfMuted(muted) {
+    const note = $('self-muted');
+    note.textContent = t('join.muted_by');
+    note.hidden = !muted;
+  }
+
+  addLog(entry) {
+    this.log.push({ at: new Date().toISOString(), ...entry });
+    this.renderLog();
+  }
+
+  renderLog() {
+    const items = this.log.map((entry) => {
+      const tile = entry.participant && this.tiles.get(entry.participant);
+      const text = t(entry.key, { who: entry.self ? t('console.you') : who(tile ? tile.participant : {}) });
+      return h('li', {}, h('time', { datetime: entry.at }, clockTime(entry.at)), ' ', text);
+    });
+    fill($('event-log'), items.length ? items.reverse() : h('li', { class: 'muted' }, t('console.log.empty')));
+  }
+
+  renderAll() {
+    for (const tile of this.tiles.values()) tile.render();
+    this.renderLog();
+    this.renderOwnControls();
+    if (this.client.status !== 'idle') this.onStatus(this.client.status);
+  }
+
+  async refreshQuality() {
+    let quality;
+    try {
+      quality = await this.client.quality();
+    } catch (_) {
+      return; // the connection was replaced while reading: the next round reads the new one
+    }
+    for (const [id, q] of quality) {
+      const tile = this.tiles.get(id);
+      if (tile) tile.setQuality(q);
+    }
+  }
+
+  refreshLevels() {
+    const now = Date.now();
+    for (const tile of this.tiles.values()) tile.tick(now);
+    $('self-speaking').hidden = !(this.selfMeter.level() > 0.02);
+  }
+
+  wireOwnControls() {
+    this.onMic = () => this.toggle('audio');
+    this.onCam = () => this.toggle('video');
+    $('toggle-mic').addEventListener('click', this.onMic);
+    $('toggle-cam').addEventListener('click', this.onCam);
+    this.renderOwnControls();
+  }
+
+  toggle(kind) {
+    for (const track of this.stream.getTracks()) {
+      if (track.kind === kind) track.enabled = !track.enabled;
+    }
+    this.renderOwnControls();
+  }
+
+  renderOwnControls() {
+    const off = (kind) => this.stream.getTracks().some((tr) => tr.kind === kind && !tr.enabled);
+    const mic = $('toggle-mic');
+    const cam = $('toggle-cam');
+    mic.textContent = t(off('audio') ? 'room.mic.on' : 'room.mic.off');
+    mic.setAttribute('aria-pressed', String(off('audio')));
+    cam.textContent = t(off('video') ? 'room.cam.on' : 'room.cam.off');
+    cam.setAttribute('aria-pressed', String(off('video')));
+  }
+
+  leave() {
+    this.client.leave();
+  }
+
+  stop() {
+    this.timers.forEach(clearInterval);
+    this.awayTimers.forEach(clearTimeout);
+    document.removeEventListener('zm:langchange', this.onLang);
+    $('toggle-mic').removeEventListener('click', this.onMic);
+    $('toggle-cam').removeEventListener('click', this.onCam);
+    this.selfMeter.stop();
+    for (const tile of this.tiles.values()) tile.destroy();
+    this.tiles.clear();
+    this.stream.getTracks().forEach((track) => track.stop());
+    $('self-view').srcObject = null;
+  }
+}

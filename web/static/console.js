@@ -1,0 +1,160 @@
+// The inspector's console for one interview: what it is, joining the live room
+// (console-room.js), ending the interview, and its invitation links (invites.js).
+
+import { api, goToLogin } from './api.js';
+import { initI18n, onLangChange, t, formatDateTime, describeError } from './i18n.js';
+import { h, fill, say } from './dom.js';
+import { startStaffPage, canChange } from './staff.js';
+import { mountInvites } from './invites.js';
+import { callProblem, mediaProblem, openCameraAndMic, wakeAudio } from './media.js';
+import { problemMessage } from './room-text.js';
+import { ConsoleRoom } from './console-room.js';
+
+const $ = (id) => document.getElementById(id);
+const interviewId = decodeURIComponent(location.pathname.split('/')[3] || '');
+
+let interview = null;
+let editable = false;
+let invites = null;
+let room = null; // the ConsoleRoom while joined
+let joinProblem = null; // {code, err} of the last failed join, re-rendered on a language switch
+
+function render() {
+  const iv = interview;
+  const title = iv.title || t('iv.untitled', { date: formatDateTime(iv.created_at) });
+  document.title = `${title} · ${t('console.crumb')}`;
+  $('iv-heading').textContent = title;
+  $('iv-state').textContent = t(`state.${iv.state}`);
+  $('iv-state').className = `badge s-${iv.state}`;
+  const crumb = $('crumb-case');
+  crumb.textContent = iv.case_number || t('common.none');
+  crumb.href = `/cases/${encodeURIComponent(iv.case_id)}`;
+  const fact = (key, value) => [h('dt', {}, t(key)), h('dd', {}, value)];
+  fill($('iv-facts'),
+    fact('console.case', iv.case_number || t('common.none')),
+    fact('console.state', t(`state.${iv.state}`)));
+  const ended = iv.state === 'ended';
+  $('join').hidden = ended || room !== null;
+  $('join').disabled = ended || !editable;
+  $('leave').hidden = room === null;
+  $('end').hidden = ended || !editable;
+  renderJoinProblem();
+}
+
+function renderJoinProblem() {
+  const box = $('join-message');
+  if (interview && interview.state === 'ended') {
+    box.className = 'alert warn';
+    $('join-message-title').textContent = t('console.ended');
+    $('join-message-text').textContent = '';
+    box.hidden = false;
+    return;
+  }
+  box.hidden = !joinProblem;
+  if (!joinProblem) return;
+  box.className = 'alert error';
+  const { title, text } = joinProblem.message();
+  $('join-message-title').textContent = title;
+  $('join-message-text').textContent = text;
+}
+
+function showProblem(message) {
+  joinProblem = message ? { message } : null;
+  renderJoinProblem();
+}
+
+async function join() {
+  const button = $('join');
+  wakeAudio(); // inside the click: lets the speaking indicators and the sound start
+  showProblem(null);
+  const problem = callProblem();
+  if (problem) {
+    showProblem(() => problemMessage(problem));
+    return;
+  }
+  button.disabled = true;
+  let stream;
+  try {
+    $('room-status').hidden = false;
+    $('room-status').textContent = t('room.opening');
+    stream = await openCameraAndMic({ width: 640, height: 480 });
+  } catch (err) {
+    $('room-status').hidden = true;
+    showProblem(() => problemMessage(mediaProblem(err), err));
+    button.disabled = false;
+    return;
+  }
+  $('room').hidden = false;
+  room = new ConsoleRoom({ interviewId, stream, onWelcome, onClosed });
+  render();
+}
+
+/** The server says what state the interview is in now (joining makes it live). */
+function onWelcome({ interview: live }) {
+  if (live && live.state && live.state !== interview.state) {
+    interview = { ...interview, state: live.state };
+    render();
+  }
+}
+
+function onClosed({ reason, code }) {
+  room = null;
+  $('room').hidden = true;
+  if (reason === 'ended' || code === 'interview_ended') {
+    interview = { ...interview, state: 'ended' };
+    if (invites) invites.setOpen(false);
+  } else if (code === 'unauthenticated') {
+    goToLogin();
+    return;
+  } else if (reason === 'replaced') {
+    showProblem(() => ({ title: t('room.closed'), text: t('console.replaced') }));
+  } else if (reason === 'fatal') {
+    showProblem(() => ({ title: t('room.closed'), text: describeError({ status: code === 'not_found' ? 404 : 403, code, message: code }) }));
+  }
+  $('room-status').hidden = true; // the ended note or the problem says it all
+  render();
+}
+
+function leave() {
+  if (room) room.leave();
+}
+
+async function end(event) {
+  if (!window.confirm(t('iv.confirm.end'))) return;
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    const updated = await api(`/api/interviews/${encodeURIComponent(interviewId)}/end`, { method: 'POST' });
+    interview = { ...interview, ...updated };
+    if (invites) invites.setOpen(false);
+    // The server also says `ended` to everyone connected, us included; leave anyway in
+    // case our socket is between reconnects and never hears it.
+    if (room) room.leave();
+    render();
+    $('iv-heading').focus();
+  } catch (err) {
+    say($('page-message'), describeError(err));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function main() {
+  initI18n();
+  const user = await startStaffPage();
+  editable = canChange(user);
+  interview = await api(`/api/interviews/${encodeURIComponent(interviewId)}`);
+  render();
+  $('join').addEventListener('click', join);
+  $('leave').addEventListener('click', leave);
+  $('end').addEventListener('click', end);
+  invites = mountInvites($('invites'), interviewId, { editable, open: interview.state !== 'ended' });
+  $('console-view').hidden = false;
+  onLangChange(render);
+  // Closing the tab is leaving: say so at once rather than letting the server time out.
+  window.addEventListener('pagehide', leave);
+}
+
+main()
+  .catch((err) => say($('page-message'), describeError(err)))
+  .finally(() => { $('loading').hidden = true; });

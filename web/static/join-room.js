@@ -1,0 +1,144 @@
+// The phone's live view: the others' video large, a small self-view, and two big buttons
+// at the bottom (microphone, front/back camera). Wires one RoomClient (rtc.js) to the DOM.
+
+import { onLangChange, t } from './i18n.js';
+import { h } from './dom.js';
+import { RoomClient } from './rtc.js';
+import { cameraCount, openCamera, playStream } from './media.js';
+import { who } from './room-text.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class PhoneRoom {
+  /** token: the invitation token (memory only); onClosed({reason, code}) once, at the end. */
+  constructor({ interviewId, token, stream, onClosed }) {
+    this.stream = stream;
+    this.facing = 'user';
+    this.people = new Map(); // participant id → {id, name, role, kind}
+    this.remotes = new Map(); // participant id → {figure, video, caption}
+    this.client = new RoomClient({ interviewId, token, stream });
+    this.client
+      .on('status', () => this.renderStatus())
+      .on('welcome', ({ participants }) => this.onRoster(participants))
+      .on('participants', (list) => this.onRoster(list))
+      .on('media', (id, mediaStream) => this.onMedia(id, mediaStream))
+      .on('muted', (muted) => { $('room-muted').hidden = !muted; })
+      .on('closed', (how) => { this.stop(); onClosed(how); });
+    this.onMic = () => this.toggleMic();
+    this.onSwitch = () => this.switchCamera();
+    this.onLang = () => this.renderAll();
+    $('toggle-mic').addEventListener('click', this.onMic);
+    $('switch-cam').addEventListener('click', this.onSwitch);
+    onLangChange(this.onLang);
+    this.showSelf();
+    this.renderMic();
+    $('room-muted').hidden = true;
+    $('room').hidden = false;
+    cameraCount().then((n) => { $('switch-cam').hidden = n < 2; });
+    this.client.start();
+  }
+
+  onRoster(list) {
+    for (const participant of list) this.people.set(participant.id, participant);
+    for (const [id, remote] of this.remotes) remote.caption.textContent = who(this.people.get(id) || { id });
+  }
+
+  onMedia(id, stream) {
+    let remote = this.remotes.get(id);
+    if (!stream) {
+      if (remote) remote.figure.remove();
+      this.remotes.delete(id);
+      this.renderStatus();
+      return;
+    }
+    if (!remote) {
+      const video = h('video', { autoplay: true, playsinline: true });
+      const caption = h('figcaption', {}, who(this.people.get(id) || { id }));
+      const sound = h('button', { type: 'button', class: 'tile-sound', hidden: true }, t('room.sound'));
+      sound.addEventListener('click', () => { video.muted = false; video.play().catch(() => {}); sound.hidden = true; });
+      remote = { figure: h('figure', { class: 'remote' }, video, caption, sound), video, caption, sound };
+      this.remotes.set(id, remote);
+      $('remotes').append(remote.figure);
+    }
+    playStream(remote.video, stream, () => { remote.sound.hidden = false; });
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    const status = this.client.status;
+    const el = $('room-status');
+    let key = status === 'idle' || status === 'connected' ? null : `room.${status}`;
+    if (status === 'connected' && this.remotes.size === 0) key = 'join.waiting';
+    el.hidden = !key;
+    if (key) el.textContent = t(key);
+    el.classList.toggle('warn', status === 'reconnecting');
+  }
+
+  showSelf() {
+    const track = this.stream.getVideoTracks()[0];
+    const view = $('self-view');
+    view.classList.toggle('mirror', this.facing === 'user');
+    playStream(view, track ? new MediaStream([track]) : null);
+  }
+
+  toggleMic() {
+    for (const track of this.stream.getAudioTracks()) track.enabled = !track.enabled;
+    this.renderMic();
+  }
+
+  renderMic() {
+    const off = this.stream.getAudioTracks().some((track) => !track.enabled);
+    const button = $('toggle-mic');
+    button.textContent = t(off ? 'room.mic.on' : 'room.mic.off');
+    button.setAttribute('aria-pressed', String(off));
+    button.classList.toggle('is-off', off);
+  }
+
+  /** Front ↔ back: a new camera track swapped into the same sender, no renegotiation. */
+  async switchCamera() {
+    const button = $('switch-cam');
+    button.disabled = true;
+    const old = this.stream.getVideoTracks()[0];
+    const enabled = old ? old.enabled : true;
+    const next = this.facing === 'user' ? 'environment' : 'user';
+    // Many phones cannot open a second camera while the first is still open.
+    if (old) old.stop();
+    let track = null;
+    try {
+      track = await openCamera(next);
+      this.facing = next;
+    } catch (_) {
+      track = await openCamera(this.facing).catch(() => null);
+    }
+    if (track) {
+      track.enabled = enabled;
+      await this.client.replaceTrack(track).catch(() => {});
+    }
+    this.showSelf();
+    button.disabled = false;
+  }
+
+  renderAll() {
+    this.renderStatus();
+    this.renderMic();
+    for (const [id, remote] of this.remotes) {
+      remote.caption.textContent = who(this.people.get(id) || { id });
+      remote.sound.textContent = t('room.sound');
+    }
+  }
+
+  leave() {
+    this.client.leave();
+  }
+
+  stop() {
+    $('toggle-mic').removeEventListener('click', this.onMic);
+    $('switch-cam').removeEventListener('click', this.onSwitch);
+    document.removeEventListener('zm:langchange', this.onLang);
+    this.stream.getTracks().forEach((track) => track.stop());
+    for (const remote of this.remotes.values()) remote.figure.remove();
+    this.remotes.clear();
+    $('self-view').srcObject = null;
+    $('room').hidden = true;
+  }
+}
