@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 
-from server.appkeys import ROOMS
+from server.appkeys import ROOMS, SESSIONS
+from server.db.models import Invitation
+from server.db.types import utcnow
 from tests.support.api import Api
 from tests.support.rtc import RtcClient
 
@@ -188,6 +192,10 @@ async def test_wrong_tokens_and_ended_interviews_are_refused(room: Interview) ->
     other_token = (await api.invite(room.staff, other["id"], name="外人"))["token"]
     revoked = await room.invite("甲")
     await api.ok("POST", f"/api/invites/{revoked['id']}/revoke", headers=room.staff)
+    expired = await room.invite("乙")
+    async with api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(Invitation).where(Invitation.id == expired["id"])
+                              .values(expires_at=utcnow() - timedelta(seconds=1)))
     legal = await api.staff("li", "legal")
     await api.ok("POST", f"/api/cases/{room.case['id']}/members", 201, headers=room.staff,
                  json={"username": "li"})
@@ -198,6 +206,7 @@ async def test_wrong_tokens_and_ended_interviews_are_refused(room: Interview) ->
             ({"type": "hello"}, "unauthenticated"),
             ({"type": "hello", "token": other_token}, "not_found"),
             ({"type": "hello", "token": revoked["token"]}, "invitation_revoked"),
+            ({"type": "hello", "token": expired["token"]}, "invitation_expired"),
             ({"type": "hello", "token": legal["Authorization"].split()[1]}, "forbidden"),
             ({"type": "offer", "sdp": "v=0"}, "unauthenticated"),
         ):
