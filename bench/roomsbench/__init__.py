@@ -1,0 +1,1 @@
+"""The pieces of the live-interview benchmark; bench/rooms.py is the entry point."""
