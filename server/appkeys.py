@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -16,3 +18,4 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker)
 STORE = web.AppKey("store", ObjectStore)
 SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
 ROOMS = web.AppKey("rooms", Rooms)
+LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -68,6 +69,20 @@ async def test_login_is_rate_limited_per_username(api: Api) -> None:
     await api.login("zhao")
 
 
+async def test_a_burst_of_parallel_guesses_is_limited_too(api: Api) -> None:
+    await api.user("li")
+    statuses = await asyncio.gather(*(
+        api.call("POST", "/api/login", json={"username": "li", "password": f"guess-{i:04d}"})
+        for i in range(24)
+    ))
+    codes = [status for status, _ in statuses]
+    assert set(codes) <= {401, 429}
+    # Attempts are counted before the (slow) password check, so a burst cannot run far past
+    # the limit of 10; a little slack for transactions that counted at the same moment.
+    assert codes.count(401) <= 12 and codes.count(429) >= 12
+    assert (await api.call("GET", "/api/openapi.json"))[0] == 200
+
+
 async def test_cookie_writes_need_the_csrf_token(api: Api) -> None:
     await api.user("wang")
     async with api.client.post("/api/login", json={"username": "wang", "password": PASSWORD}) as resp:
@@ -96,7 +111,8 @@ async def test_bad_authorization_headers(api: Api) -> None:
 
 
 async def test_malformed_login_bodies(api: Api) -> None:
-    for body in (None, "[]", '{"username": 5, "password": "x"}', '{"username": "a"}', "{not json"):
+    for body in (None, "[]", '{"username": 5, "password": "x"}', '{"username": "a"}', "{not json",
+                 '{"username": "a", "password": "\\ud800"}'):
         status, answer = await api.call("POST", "/api/login", data=body,
                                         headers={"Content-Type": "application/json"})
         assert status == 400 and set(answer) == {"error", "message"}, body

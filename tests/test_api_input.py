@@ -13,6 +13,7 @@ async def test_malformed_case_bodies(api: Api) -> None:
         "", "null", "[1,2]", '"text"', "{bad json", '{"title": ""}', '{"title": 5}',
         '{"title": "x", "extra": 1}', json.dumps({"title": "x" * 201}),
         json.dumps({"title": "bell\u0007"}), '{"employer": "no title"}',
+        '{"title": "\\ud800"}', "[" * 5000 + "]" * 5000,
     ]
     for body in bad:
         status, answer = await api.call("POST", "/api/cases", data=body,
@@ -25,10 +26,12 @@ async def test_malformed_case_bodies(api: Api) -> None:
 async def test_malformed_interview_and_invitation_bodies(api: Api) -> None:
     wang, case, interview = await api.setup_case()
     for body in ({"language": "fr"}, {"scheduled_for": "tomorrow"},
-                 {"scheduled_for": "2026-12-01T09:00:00"}, {"title": ["x"]}):
+                 {"scheduled_for": "2026-12-01T09:00:00"}, {"title": ["x"]}, {"language": []},
+                 {"scheduled_for": "0001-01-01T00:00:00+01:00"}):
         status, _ = await api.call("POST", f"/api/cases/{case['id']}/interviews", headers=wang, json=body)
         assert status == 400, body
     for body in ({"name": "张三"}, {"name": "张三", "role": "boss"}, {"role": "worker"},
+                 {"name": "张三", "role": {}},
                  {"name": "", "role": "worker"}, {"name": "x" * 129, "role": "worker"}):
         status, _ = await api.call("POST", f"/api/interviews/{interview['id']}/invites", headers=wang, json=body)
         assert status == 400, body

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth import STAFF_PREFIX, Staff, hash_password, new_token, token_hash, verify_password
+from server.auth import STAFF_PREFIX, Staff, hash_password, new_token, token_hash
 from server.db.models import LoginFailure, LoginSession, Role, User
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticated
@@ -47,33 +48,39 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-async def login(
-    session: AsyncSession,
-    *,
-    username: str,
-    password: str,
-    address: str,
-    ttl: timedelta,
-    max_failures: int,
-    window: timedelta,
-) -> tuple[User, str] | None:
-    """Check a password and open a session; returns the user and the new bearer token,
-    or None for wrong credentials (the failure is recorded: the caller must commit).
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A counted attempt, and what is needed to check its password outside a transaction."""
 
-    Failures are counted per username and per address in the database, so the limit
-    holds across processes. The limit is checked before the password, so a correct guess
-    made while limited still fails.
-    """
+    attempt_id: int
+    user: User | None
+
+
+async def begin_login(
+    session: AsyncSession, *, username: str, address: str, max_failures: int, window: timedelta
+) -> LoginAttempt:
+    """Count the attempt (as a failure until it succeeds) before any password is checked,
+    so that a burst of parallel guesses is limited as surely as a slow series. The caller
+    commits, checks the password with no transaction open, then calls `finish_login`."""
     username = username.strip().lower()
+    if session.bind.dialect.name == "postgresql":
+        # One attempt per username at a time; SQLite's single writer gives this already.
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(username))))
+    failure = LoginFailure(username=username[:64], address=address[:64])
+    session.add(failure)
+    await session.flush()  # writing first takes the write lock before counting
     await _check_rate(session, username, address, max_failures, window)
     user = await find_user(session, username)
-    ok = await verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or user.disabled_at is not None:
-        session.add(LoginFailure(username=username[:64], address=address[:64]))
-        return None
+    return LoginAttempt(failure.id, user if user is not None and user.disabled_at is None else None)
+
+
+async def finish_login(session: AsyncSession, attempt: LoginAttempt, ttl: timedelta) -> str:
+    """The password was right: the attempt is no failure; open a session, return its token."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.attempt_id))
     token = new_token(STAFF_PREFIX)
-    session.add(LoginSession(user_id=user.id, token_hash=token_hash(token), expires_at=utcnow() + ttl))
-    return user, token
+    session.add(LoginSession(user_id=attempt.user.id, token_hash=token_hash(token),
+                             expires_at=utcnow() + ttl))
+    return token
 
 
 async def _check_rate(
@@ -82,8 +89,9 @@ async def _check_rate(
     since = utcnow() - window
     by_user = await _failures_since(session, LoginFailure.username == username, since)
     by_address = await _failures_since(session, LoginFailure.address == address, since)
-    # An address may try several accounts (a shared office NAT) before it is limited.
-    if by_user >= max_failures or by_address >= max_failures * 5:
+    # Counts include the attempt being made. An address may try several accounts (a
+    # shared office NAT) before it is limited.
+    if by_user > max_failures or by_address > max_failures * 5:
         raise TooManyRequests(
             "Too many failed logins; wait a few minutes and try again.",
             retry_after=int(window.total_seconds()),

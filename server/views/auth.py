@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from server.appkeys import SETTINGS
-from server.auth import csrf_for
-from server.errors import InvalidInput, Unauthenticated
+from server.appkeys import LOGIN_SLOTS, SETTINGS
+from server.auth import csrf_for, verify_password
+from server.errors import InvalidInput, TooManyRequests, Unauthenticated
 from server.identity import CSRF_COOKIE, SESSION_COOKIE, require_staff
 from server.services import accounts
 from server.views import serialize
@@ -14,6 +16,7 @@ from server.views.common import transaction
 from server.views.parse import json_object, text
 
 routes = web.RouteTableDef()
+LOGIN_WAIT_S = 5.0
 
 
 @routes.post("/api/login")
@@ -23,16 +26,20 @@ async def login(request: web.Request) -> web.Response:
     password = body.get("password")
     if not isinstance(password, str) or not password or len(password) > 1024:
         raise InvalidInput("'password' is required.", code="missing_field")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in password):
+        raise InvalidInput("'password' is not valid Unicode.")
     settings = request.app[SETTINGS]
     async with transaction(request) as session:
-        found = await accounts.login(
-            session, username=username, password=password, address=request.remote or "?",
-            ttl=settings.session_ttl, max_failures=settings.login_max_failures,
-            window=settings.login_window,
+        attempt = await accounts.begin_login(
+            session, username=username, address=request.remote or "?",
+            max_failures=settings.login_max_failures, window=settings.login_window,
         )
-    if found is None:
+    hashed = attempt.user.password_hash if attempt.user else None
+    if not await _verify(request, hashed, password) or attempt.user is None:
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    user, token = found
+    async with transaction(request) as session:
+        token = await accounts.finish_login(session, attempt, settings.session_ttl)
+    user = attempt.user
     csrf = csrf_for(token)
     response = web.json_response({"token": token, "csrf": csrf, "user": serialize.user(user)})
     max_age = int(settings.session_ttl.total_seconds())
@@ -41,6 +48,20 @@ async def login(request: web.Request) -> web.Response:
     response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="Strict",
                         secure=request.secure, max_age=max_age, path="/")
     return response
+
+
+async def _verify(request: web.Request, password_hash: str | None, password: str) -> bool:
+    """argon2 takes ~64 MiB and tens of ms per check: a few at a time, the rest wait
+    briefly or are told to come back, so a login flood cannot starve the server."""
+    slots = request.app[LOGIN_SLOTS]
+    try:
+        await asyncio.wait_for(slots.acquire(), LOGIN_WAIT_S)
+    except TimeoutError:
+        raise TooManyRequests("The server is busy with logins; try again shortly.", retry_after=5) from None
+    try:
+        return await verify_password(password_hash, password)
+    finally:
+        slots.release()
 
 
 @routes.post("/api/logout")

@@ -24,7 +24,7 @@ async def json_object(request: web.Request, *, allow_empty: bool = True) -> dict
         raise InvalidInput("Send the body as application/json.", code="unsupported_media_type")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
@@ -44,8 +44,8 @@ def text(
     if not isinstance(value, str):
         raise InvalidInput(f"'{name}' must be a string.")
     value = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
-        raise InvalidInput(f"'{name}' contains control characters.")
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in value):
+        raise InvalidInput(f"'{name}' contains control characters or broken Unicode.")
     if required and not value:
         raise InvalidInput(f"'{name}' must not be empty.", code="missing_field")
     if len(value) > max_length:
@@ -61,7 +61,7 @@ def choice(body: dict[str, Any], name: str, allowed: set[str], *, default: str |
             raise InvalidInput(f"'{name}' is required; one of {', '.join(sorted(allowed))}.",
                                code="missing_field")
         return default
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise InvalidInput(f"'{name}' must be one of {', '.join(sorted(allowed))}.")
     return value
 
@@ -79,7 +79,10 @@ def timestamp(body: dict[str, Any], name: str) -> datetime | None:
         raise InvalidInput(f"'{name}' is not an ISO 8601 time.") from None
     if parsed.tzinfo is None:
         raise InvalidInput(f"'{name}' needs a time zone, e.g. 2026-11-23T09:00:00+08:00.")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"'{name}' is out of range.") from None
 
 
 def only(body: dict[str, Any], allowed: set[str]) -> None:
