@@ -7,3 +7,11 @@ class MediaError(Exception):
 
 class NegotiationError(MediaError):
     """An SDP offer or answer could not be applied (malformed, or out of turn)."""
+
+
+class RoomClosed(MediaError):
+    """The interview's room has ended; nobody joins it any more."""
+
+
+class RoomFull(MediaError):
+    """The room already holds as many participants as it may."""

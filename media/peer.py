@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
@@ -59,6 +60,7 @@ class Peer:
     def __post_init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         self.incoming: dict[str, TrackFanout] = {}
+        self._drains: list[TrackFanout] = []
         self.slots: list[Slot] = []
         self.on_incoming: Callable[[Peer, TrackFanout], None] | None = None
         self.on_failed: Callable[[Peer], None] | None = None
@@ -78,14 +80,20 @@ class Peer:
         return self.participant.id
 
     @property
+    def awaiting_answer(self) -> bool:
+        return self._awaiting_answer
+
+    @property
     def ready(self) -> bool:
         """True once the participant's own offer has been answered."""
         return self._initial_done
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind not in ("audio", "video") or track.kind in self.incoming:
-            # One microphone and one camera per connection; extra tracks are drained.
-            TrackFanout(track).start()
+            # One microphone and one camera per connection; anything more is only drained.
+            drain = TrackFanout(track)
+            drain.start()
+            self._drains.append(drain)
             return
         fanout = TrackFanout(track)
         fanout.start()
@@ -107,8 +115,12 @@ class Peer:
         async with self._lock:
             if self._initial_done or self.closed:
                 raise NegotiationError("An offer is accepted only once per connection; reconnect instead.")
+            _check_own_media(sdp)
             await self._set_remote(sdp, "offer")
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            try:
+                await self.pc.setLocalDescription(await self.pc.createAnswer())
+            except InvalidStateError:  # closed meanwhile (replaced, ended)
+                raise NegotiationError("This connection has been closed.") from None
             self._initial_done = True
             return self.pc.localDescription.sdp
 
@@ -125,9 +137,11 @@ class Peer:
             raise NegotiationError(f"The {kind} is not a session description.")
         if "\nm=" not in sdp:
             raise NegotiationError(f"The {kind} carries no audio or video.")
+        if self.closed:
+            raise NegotiationError("This connection has been closed.")
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
-        except Exception as exc:  # aiortc raises ValueError, KeyError… on bad SDP
+        except Exception as exc:  # aiortc raises ValueError, KeyError, InvalidStateError…
             log.info("refused %s: %s", kind, exc)
             raise NegotiationError(f"The {kind} could not be applied: {exc}") from None
 
@@ -171,12 +185,16 @@ class Peer:
                 return
             if not self._connected.is_set():
                 return
-            if self._needs_offer:
-                self._needs_offer = False
-                await self.pc.setLocalDescription(await self.pc.createOffer())
-                self._awaiting_answer = True
-                await self.send({"type": "offer", "sdp": self.pc.localDescription.sdp})
-            await self.send({"type": "tracks", "tracks": self.track_map()})
+            try:
+                if self._needs_offer:
+                    self._needs_offer = False
+                    await self.pc.setLocalDescription(await self.pc.createOffer())
+                    self._awaiting_answer = True
+                    await self.send({"type": "offer", "sdp": self.pc.localDescription.sdp})
+                await self.send({"type": "tracks", "tracks": self.track_map()})
+            except (InvalidStateError, ConnectionError, RuntimeError):
+                if not self.closed:  # the socket went away mid-offer: it is leaving anyway
+                    log.info("negotiation with %s stopped: connection closing", self.id)
 
     def track_map(self) -> list[dict[str, str]]:
         return [
@@ -193,6 +211,16 @@ class Peer:
         for slot in self.slots:
             if slot.track is not None:
                 slot.track.stop()
-        for fanout in self.incoming.values():
+        for fanout in [*self.incoming.values(), *self._drains]:
             await fanout.stop()
         await self.pc.close()
+
+
+def _check_own_media(sdp: object) -> None:
+    """A participant sends one microphone and one camera: each received video track costs
+    the server a decoder, so an offer with more is refused rather than served."""
+    if not isinstance(sdp, str):
+        return
+    kinds = [line[2:].split(" ", 1)[0] for line in sdp.splitlines() if line.startswith("m=")]
+    if kinds.count("audio") > 1 or kinds.count("video") > 1 or set(kinds) - {"audio", "video"}:
+        raise NegotiationError("An offer carries at most one audio and one video track.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from media.errors import RoomClosed, RoomFull
 from media.fanout import TrackFanout
 from media.peer import Peer
 
@@ -43,28 +44,47 @@ class Room:
         self.history: list[dict[str, str]] = []
         self._on_event = on_event
         self._tasks: set[asyncio.Task[None]] = set()
+        # Joins, leaves, replacements and the end change `peers` one at a time.
+        self._lock = asyncio.Lock()
+        self.joining = 0
+        self.closed = False
 
-    async def join(self, peer: Peer) -> None:
-        """Add a connection; an older connection of the same participant is replaced."""
-        peer.connected_at = datetime.now(UTC)
-        peer.on_incoming = self._incoming
-        peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
-        old = self.peers.get(peer.id)
-        if old is not None:
-            await _quietly(old.send({"type": "replaced"}))
-            await self._drop(old, "replaced")
-        kind = "rejoined" if peer.id in self.seen else "joined"
-        self.peers[peer.id] = peer
-        self.seen.add(peer.id)
-        await self._announce(kind, peer)
+    async def join(self, peer: Peer, *, max_peers: int | None = None) -> None:
+        """Add a connection; an older connection of the same participant is replaced.
+
+        Raises `RoomClosed` once the room has ended, `RoomFull` past `max_peers`.
+        """
+        self.joining += 1  # before the first await: the room is in use from here on
+        try:
+            async with self._lock:
+                if self.closed:
+                    raise RoomClosed("This interview has ended.")
+                old = self.peers.get(peer.id)
+                if old is None and max_peers is not None and len(self.peers) >= max_peers:
+                    raise RoomFull(f"This interview already has {max_peers} participants.")
+                peer.connected_at = datetime.now(UTC)
+                peer.on_incoming = self._incoming
+                peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
+                if old is not None:
+                    await _quietly(old.send({"type": "replaced"}))
+                    await self._drop(old, "replaced")
+                kind = "rejoined" if peer.id in self.seen else "joined"
+                self.peers[peer.id] = peer
+                self.seen.add(peer.id)
+                await self._announce(kind, peer)
+        finally:
+            self.joining -= 1
 
     async def ready(self, peer: Peer) -> None:
         """After the participant's own offer is answered: send it everyone else's tracks."""
-        for other in self.peers.values():
-            if other is peer:
-                continue
-            for fanout in other.incoming.values():
-                peer.attach(other.id, fanout, muted=fanout.kind == "audio" and other.id in self.muted)
+        async with self._lock:
+            if self.peers.get(peer.id) is not peer or peer.closed:
+                return
+            for other in self.peers.values():
+                if other is peer:
+                    continue
+                for fanout in other.incoming.values():
+                    peer.attach(other.id, fanout, muted=fanout.kind == "audio" and other.id in self.muted)
         await peer.negotiate()
 
     def _incoming(self, peer: Peer, fanout: TrackFanout) -> None:
@@ -80,13 +100,20 @@ class Room:
             self._spawn(other.negotiate())
 
     async def leave(self, peer: Peer, reason: str = "left") -> None:
-        if self.peers.get(peer.id) is not peer:
-            await peer.close()
-            return
-        await self._drop(peer, reason)
+        async with self._lock:
+            await self._drop(peer, reason)
+
+    async def expel(self, participant_id: str, message: dict[str, Any], reason: str) -> None:
+        """Put a participant out (a withdrawn link): tell it why, then close it."""
+        async with self._lock:
+            peer = self.peers.get(participant_id)
+            if peer is not None:
+                await _quietly(peer.send(message))
+                await self._drop(peer, reason)
 
     async def _drop(self, peer: Peer, reason: str) -> None:
-        if self.peers.get(peer.id) is not peer:  # already gone (ended and left at once)
+        """Remove and close a connection. Called with the lock held."""
+        if self.peers.get(peer.id) is not peer:  # already replaced or gone
             await peer.close()
             return
         del self.peers[peer.id]
@@ -121,10 +148,12 @@ class Room:
 
     async def close(self, message: dict[str, Any] | None = None) -> None:
         """End the room: tell everyone (e.g. `{"type": "ended"}`) and close every connection."""
-        if message is not None:
-            await self.broadcast(message)
-        for peer in list(self.peers.values()):
-            await self._drop(peer, "ended")
+        async with self._lock:
+            self.closed = True
+            if message is not None:
+                await self.broadcast(message)
+            for peer in list(self.peers.values()):
+                await self._drop(peer, "ended")
         for task in list(self._tasks):
             task.cancel()
 

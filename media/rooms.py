@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from media.errors import RoomClosed
 from media.room import OnEvent, Room
 
 
 class Rooms:
     def __init__(self, on_event: OnEvent | None = None) -> None:
         self._rooms: dict[str, Room] = {}
+        self._ended: set[str] = set()
         self._on_event = on_event
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def get(self, interview_id: str) -> Room:
+        """The interview's room, made on first use. Join it before the next await, so that
+        an emptied room is not forgotten under a joiner. `RoomClosed` once it has ended."""
+        if interview_id in self._ended:
+            raise RoomClosed("This interview has ended.")
         room = self._rooms.get(interview_id)
         if room is None:
             room = self._rooms[interview_id] = Room(interview_id, self._on_event)
         return room
+
+    def keep(self, task: asyncio.Task[None]) -> None:
+        """Hold a reference to work that must finish even if its requester is gone."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def find(self, interview_id: str) -> Room | None:
         return self._rooms.get(interview_id)
 
     def forget_if_empty(self, interview_id: str) -> None:
         room = self._rooms.get(interview_id)
-        if room is not None and not room.peers:
+        if room is not None and not room.peers and not room.joining:
             del self._rooms[interview_id]
 
     async def end(self, interview_id: str) -> None:
+        self._ended.add(interview_id)
         room = self._rooms.pop(interview_id, None)
         if room is not None:
             await room.close({"type": "ended"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from evidence.errors import StoreMisconfigured, StoreUnavailable
 from evidence.store import S3ObjectStore
 from media.rooms import Rooms
 from server import middlewares
-from server.appkeys import ENGINE, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE
+from server.appkeys import ENGINE, LOGIN_SLOTS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
@@ -34,8 +35,10 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_JSON_BODY,
     )
     app[SETTINGS] = settings
+    app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms])
     app.on_response_prepare.append(middlewares.security_headers)
+    app.on_shutdown.append(_close_rooms)
     for table in (auth.routes, cases.routes, interviews.routes, meta.routes, signalling.routes):
         app.add_routes(table)
     add_page_routes(app)
@@ -107,3 +110,10 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await app[ROOMS].close_all()
+        await app[ROOMS].drain()  # leavings still write to the database
+
+
+async def _close_rooms(app: web.Application) -> None:
+    """On shutdown, before aiohttp waits for open WebSocket handlers: close the rooms, so
+    that the handlers end now instead of at aiohttp's shutdown timeout."""
+    await app[ROOMS].close_all()

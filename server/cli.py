@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import signal
 import socket
 import ssl
@@ -67,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     setup_logging(settings.log_level)
+    if not os.environ.get("ZEROMEET_NODE_NAME"):
+        # Two servers on one host must not close each other's connections at start.
+        settings = settings.with_(node_name=f"{socket.gethostname()}:{args.port}")
     tls = _tls_context(args.tls_cert, args.tls_key)
     sock = _bind(args.host, args.port)
     asyncio.run(_run_server(settings, sock, args.host, args.port, tls))

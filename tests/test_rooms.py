@@ -282,3 +282,40 @@ async def test_a_full_room_and_a_silent_connection_are_refused(room: Interview,
         assert answer["error"] == "offer_timeout"
         assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert inspector.errors == []
+
+
+async def test_revoking_a_link_puts_its_holder_out_of_the_call(room: Interview) -> None:
+    invitation = await room.invite("张三")
+    inspector = await room.inspector()
+    worker = await room.join(invitation["token"], label=2)
+    await inspector.wait_for(video_from(worker.you))
+    await room.api.ok("POST", f"/api/invites/{invitation['id']}/revoke", headers=room.staff)
+    await worker.wait_for(lambda c: any(m.get("error") == "invitation_revoked" for m in c.messages))
+    await inspector.wait_for(lambda c: any(m.get("event") == "left" and m.get("participant") == worker.you
+                                           for m in c.messages))
+    detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+    history = next(p for p in detail["participants"] if p["id"] == worker.you)["connections"]
+    assert [c["end_reason"] for c in history] == ["revoked"]
+    with pytest.raises(ConnectionRefusedError, match="invitation_revoked"):
+        await room.join(invitation["token"])
+
+
+async def test_an_offer_with_extra_tracks_is_refused(room: Interview) -> None:
+    from aiortc import RTCPeerConnection
+
+    from tests.support.rtc import PatternVideo
+
+    async with aiohttp.ClientSession() as http:
+        ws = await room.raw_socket(http)
+        await ws.send_json({"type": "hello", "token": (await room.invite("张三"))["token"]})
+        assert (await ws.receive_json())["type"] == "welcome"
+        pc = RTCPeerConnection()
+        for _ in range(3):
+            pc.addTransceiver(PatternVideo(), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        await ws.send_json({"type": "offer", "sdp": pc.localDescription.sdp})
+        answer = await _next_of(ws, "error")
+        assert answer["error"] == "bad_sdp" and "at most one" in answer["message"]
+        await pc.close()
+        await ws.close()
+

@@ -102,9 +102,9 @@ class EmbeddedSeaweed:
         if proc is not None:
             await _terminate(proc)
             log.info("Embedded SeaweedFS (pid %s) stopped", proc.pid)
-        self.pid_path.unlink(missing_ok=True)
         self._settings = None
-        if self._lock_fd is not None:
+        if self._lock_fd is not None:  # only the lock's holder may touch the pid file
+            self.pid_path.unlink(missing_ok=True)
             os.close(self._lock_fd)  # closing drops the flock
             self._lock_fd = None
 

@@ -95,7 +95,14 @@ async def revoke_invitation(request: web.Request) -> web.Response:
         invitation = await interviews.revoke_invitation(
             session, staff, path_id(request, "invitation_id")
         )
-        return web.json_response(serialize.invitation(invitation))
+        answer = serialize.invitation(invitation)
+    room = request.app[ROOMS].find(invitation.interview_id)
+    if room is not None:  # a withdrawn link also ends the connection it holds now
+        await room.expel(invitation.id, {
+            "type": "error", "error": "invitation_revoked",
+            "message": "This link has been withdrawn. Ask the inspector for a new one.",
+        }, "revoked")
+    return web.json_response(answer)
 
 
 @routes.get("/api/invitation")

@@ -7,14 +7,16 @@ import json
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from media.errors import NegotiationError
+from media.errors import NegotiationError, RoomClosed, RoomFull
 from media.peer import Participant, Peer
 from media.room import Room
+from media.rooms import Rooms
 from server import ice
 from server.appkeys import ROOMS, SETTINGS
 from server.auth import INVITATION_PREFIX, STAFF_PREFIX, Party, Staff
@@ -42,9 +44,18 @@ FATAL = {"unauthenticated", "invitation_invalid", "invitation_expired", "invitat
 
 
 class Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A refusal: an `error` message; `fatal` ones close the connection (the client may
+    reconnect unless the code says there is no point)."""
+
+    def __init__(self, code: str, message: str, *, fatal: bool = False) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.fatal = code, message, fatal
+
+
+@dataclass(frozen=True)
+class Admission:
+    participant: Participant
+    title: str
 
 
 @routes.get("/api/interviews/{interview_id}/ws")
@@ -53,21 +64,22 @@ async def interview_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4 * MAX_MESSAGE)
     await ws.prepare(request)
     try:
-        participant = await _hello(request, ws, interview_id)
+        admission = await _hello(request, ws, interview_id)
+        rooms = request.app[ROOMS]
+        room = rooms.find(interview_id)
+        if room is not None and len(room.peers) >= MAX_PEERS and admission.participant.id not in room.peers:
+            raise Refused("room_full", f"This interview already has {MAX_PEERS} participants.")
     except Refused as refused:
         await _refuse(ws, refused)
         return ws
-    await _serve(request, ws, interview_id, participant)
+    await _serve(request, ws, interview_id, admission)
     return ws
 
 
 async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: str,
-                 participant: Participant) -> None:
-    settings = request.app[SETTINGS]
-    room = request.app[ROOMS].get(interview_id)
-    if len(room.peers) >= MAX_PEERS and participant.id not in room.peers:
-        await _refuse(ws, Refused("room_full", f"This interview already has {MAX_PEERS} participants."))
-        return
+                 admission: Admission) -> None:
+    settings, rooms = request.app[SETTINGS], request.app[ROOMS]
+    participant = admission.participant
     peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice))
     async with transaction(request) as session:
         connection_id = await presence.open_connection(
@@ -75,30 +87,48 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
             name=participant.name, role=participant.role, node=settings.node_name,
             address=request.remote or "",
         )
-    await ws.send_json({
-        "type": "welcome", "you": participant.id,
-        "ice_servers": ice.for_browser(settings.ice, participant.id),
-        "participants": room.roster(), "interview": {"id": interview_id, "state": "live"},
-    })
-    await room.join(peer)
-    watcher = asyncio.create_task(_close_when_done(peer, ws))
-    deadline = asyncio.get_running_loop().call_later(OFFER_TIMEOUT, _offer_overdue, peer, ws)
-    reason = "network"
+    reason, room, watcher, deadline = "network", None, None, None
     try:
+        existing = rooms.find(interview_id)
+        await ws.send_json({
+            "type": "welcome", "you": participant.id,
+            "ice_servers": ice.for_browser(settings.ice, participant.id),
+            "participants": existing.roster() if existing else [],
+            "interview": {"id": interview_id, "state": "live", "title": admission.title},
+        })
+        room = rooms.get(interview_id)
+        await room.join(peer, max_peers=MAX_PEERS)  # no await between get() and join()
+        watcher = asyncio.create_task(_close_when_done(peer, ws))
+        deadline = asyncio.get_running_loop().call_later(OFFER_TIMEOUT, _offer_overdue, peer, ws, rooms)
         reason = await _loop(ws, room, peer)
+    except RoomClosed:
+        await _refuse(ws, Refused("interview_ended", "This interview has ended."))
+        reason = "ended"
+    except RoomFull as full:
+        await _refuse(ws, Refused("room_full", str(full)))
+        reason = "room_full"
+    except (ConnectionError, RuntimeError):
+        reason = "network"  # the socket went away while we were talking
     finally:
-        watcher.cancel()
-        deadline.cancel()
-        # aiohttp cancels a handler whose client vanished: the leaving must still happen.
-        await asyncio.shield(_leave(request, room, peer, connection_id, reason))
+        if watcher is not None:
+            watcher.cancel()
+        if deadline is not None:
+            deadline.cancel()
+        # aiohttp cancels a handler whose client vanished: the leaving must still happen,
+        # so it runs as its own task, kept by the rooms until it is done.
+        leaving = asyncio.ensure_future(_leave(request, room, peer, connection_id, reason))
+        rooms.keep(leaving)
+        await asyncio.shield(leaving)
         await ws.close()
 
 
-async def _leave(request: web.Request, room: Room, peer: Peer, connection_id: str, reason: str) -> None:
+async def _leave(request: web.Request, room: Room | None, peer: Peer, connection_id: str,
+                 reason: str) -> None:
     try:
-        if not peer.closed:
+        if room is not None:
             await room.leave(peer, reason)
-        request.app[ROOMS].forget_if_empty(room.interview_id)
+            request.app[ROOMS].forget_if_empty(room.interview_id)
+        await peer.close()
     finally:
         async with transaction(request) as session:
             await presence.close_connection(session, connection_id, peer.end_reason or reason)
@@ -109,21 +139,19 @@ async def _close_when_done(peer: Peer, ws: web.WebSocketResponse) -> None:
     await ws.close()
 
 
-def _offer_overdue(peer: Peer, ws: web.WebSocketResponse) -> None:
+def _offer_overdue(peer: Peer, ws: web.WebSocketResponse, rooms: Rooms) -> None:
     # A connection that never sends its media holds a room seat for nothing.
     if not peer.ready and not ws.closed:
-        asyncio.ensure_future(_refuse(ws, Refused("offer_timeout", "No offer came; reconnect.")))
+        peer.end_reason = "offer_timeout"
+        rooms.keep(asyncio.ensure_future(_refuse(ws, Refused("offer_timeout", "No offer came; reconnect."))))
 
 
 async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
     """Handle messages until the socket closes; returns why the participant left."""
     recent: deque[float] = deque()
     async for message in ws:
-        if message.type != WSMsgType.TEXT:
-            if message.type == WSMsgType.ERROR:
-                return "network"
-            await _error(ws, "bad_message", "Send JSON text messages.")
-            continue
+        if message.type == WSMsgType.ERROR:
+            return "network"
         now = time.monotonic()
         recent.append(now)
         while recent and recent[0] < now - RATE_WINDOW:
@@ -131,12 +159,18 @@ async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
         if len(recent) > RATE_MAX:
             await _refuse(ws, Refused("rate_limited", "Too many messages; reconnect more slowly."))
             return "rate_limited"
+        if message.type != WSMsgType.TEXT:
+            await _error(ws, "bad_message", "Send JSON text messages.")
+            continue
         if len(message.data) > MAX_MESSAGE:
             await _error(ws, "too_large", "That message is too large.")
             continue
         try:
             await _handle(ws, room, peer, _parse(message.data))
         except Refused as refused:
+            if refused.fatal:
+                await _refuse(ws, refused)
+                return refused.code
             await _error(ws, refused.code, refused.message)
         except NegotiationError as exc:
             await _error(ws, "bad_sdp", str(exc))
@@ -146,7 +180,7 @@ async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
 def _parse(data: str) -> dict[str, Any]:
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Refused("bad_message", "That message is not JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise Refused("bad_message", "A message is a JSON object with a 'type'.")
@@ -160,7 +194,13 @@ async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[
         await ws.send_json({"type": "answer", "sdp": answer})
         await room.ready(peer)
     elif kind == "answer":
-        await peer.accept_answer(body.get("sdp"))
+        if not peer.awaiting_answer:
+            raise Refused("bad_sdp", "No offer of ours is waiting for an answer.")
+        try:
+            await peer.accept_answer(body.get("sdp"))
+        except NegotiationError as exc:
+            # Our offer stays unanswered for good: start over on a new connection.
+            raise Refused("bad_sdp", str(exc), fatal=True) from None
     elif kind == "mute":
         if peer.participant.kind != "staff":
             raise Refused("forbidden", "Only an inspector can mute a participant.")
@@ -174,7 +214,7 @@ async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[
         raise Refused("unknown_type", f"Unknown message type {kind[:40]!r}.")
 
 
-async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: str) -> Participant:
+async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: str) -> Admission:
     try:
         message = await ws.receive(timeout=HELLO_TIMEOUT)
     except TimeoutError:
@@ -202,22 +242,24 @@ async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: 
         raise Refused(code, exc.message) from None
 
 
-async def _party(session: Any, party: Party, interview_id: str) -> Participant:
+async def _party(session: Any, party: Party, interview_id: str) -> Admission:
     if party.interview_id != interview_id:
         raise Refused("not_found", "This link is for another interview.")
     interview = await session.get(Interview, interview_id)
     if interview.state is InterviewState.ENDED:
         raise Refused("interview_ended", "This interview has ended.")
-    return Participant(id=party.invitation_id, name=party.name, role=party.role.value, kind="party")
+    participant = Participant(id=party.invitation_id, name=party.name, role=party.role.value, kind="party")
+    return Admission(participant, interview.title)
 
 
-async def _staff(session: Any, staff: Staff, interview_id: str) -> Participant:
+async def _staff(session: Any, staff: Staff, interview_id: str) -> Admission:
     interview = await interview_case(session, staff, interview_id)
     if staff.role is not Role.INSPECTOR:
         raise Refused("forbidden", "Only inspectors take part in interviews.")
     if interview.state is InterviewState.ENDED:
         raise Refused("interview_ended", "This interview has ended.")
-    return Participant(id=staff.user_id, name=staff.display_name, role="inspector", kind="staff")
+    participant = Participant(id=staff.user_id, name=staff.display_name, role="inspector", kind="staff")
+    return Admission(participant, interview.title)
 
 
 def _check_origin(request: web.Request) -> None:
