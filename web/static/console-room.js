@@ -4,9 +4,9 @@
 import { getLang, onLangChange, t } from './i18n.js';
 import { h, fill } from './dom.js';
 import { RoomClient } from './rtc.js';
-import { AudioMeter, playStream } from './media.js';
+import { AudioMeter, mediaProblem, playStream, reopenTrack } from './media.js';
 import { ParticipantTile } from './tiles.js';
-import { who } from './room-text.js';
+import { problemMessage, who } from './room-text.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_MS = 2000;
@@ -30,7 +30,9 @@ export class ConsoleRoom {
     this.awayTimers = new Map();
     this.log = []; // {key, participant, at} or {key, at} for this computer's own events
     this.selfMeter = new AudioMeter(stream.getAudioTracks()[0]);
-    this.client = new RoomClient({ interviewId, stream });
+    this.mediaError = null; // {err} while our camera or microphone is lost and will not reopen
+    // The camera was opened facing 'user' (openCameraAndMic's default): reopen that one.
+    this.client = new RoomClient({ interviewId, stream, reopen: (kind) => reopenTrack(kind, 'user') });
     this.client
       .on('status', (status) => this.onStatus(status))
       .on('welcome', (welcome) => { this.onRoster(welcome.participants); onWelcome(welcome); })
@@ -38,6 +40,8 @@ export class ConsoleRoom {
       .on('event', (event) => this.onEvent(event))
       .on('media', (id, mediaStream) => this.tile({ id }).setStream(mediaStream))
       .on('muted', (muted) => this.onSelfMuted(muted))
+      .on('localtrack', (kind, track) => this.onLocalTrack(kind, track))
+      .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
     this.timers = [
       setInterval(() => this.refreshQuality(), QUALITY_MS),
@@ -48,6 +52,7 @@ export class ConsoleRoom {
     onLangChange(this.onLang);
     this.wireOwnControls();
     playStream($('self-view'), stream);
+    this.renderMediaProblem();
     this.renderLog();
     this.client.start();
   }
@@ -105,6 +110,35 @@ export class ConsoleRoom {
     this.addLog({ key: `console.log.${event.event}`, participant: event.participant, at: event.at });
   }
 
+  /** The system ended our camera or microphone and it was reopened: show and meter the new one. */
+  onLocalTrack(kind, track) {
+    if (kind === 'audio') {
+      this.selfMeter.stop();
+      this.selfMeter = new AudioMeter(track);
+    } else {
+      // A fresh stream: a <video> does not always notice a track swapped inside its own.
+      playStream($('self-view'), new MediaStream(this.stream.getVideoTracks()));
+    }
+    this.renderOwnControls();
+    if (!this.stream.getTracks().some((tr) => tr.readyState === 'ended')) this.showMediaProblem(null);
+  }
+
+  /** The camera-problem message (with "try again") under the self-view, or none: err null. */
+  showMediaProblem(err) {
+    this.mediaError = err ? { err } : null;
+    this.renderMediaProblem();
+  }
+
+  renderMediaProblem() {
+    const box = $('self-media-problem');
+    box.hidden = !this.mediaError;
+    if (!this.mediaError) return;
+    const { err } = this.mediaError;
+    const { title, text } = problemMessage(mediaProblem(err), err);
+    $('self-media-problem-title').textContent = title;
+    $('self-media-problem-text').textContent = text;
+  }
+
   onSelfMuted(muted) {
     const note = $('self-muted');
     note.textContent = t('join.muted_by');
@@ -129,6 +163,7 @@ export class ConsoleRoom {
     for (const tile of this.tiles.values()) tile.render();
     this.renderLog();
     this.renderOwnControls();
+    this.renderMediaProblem();
     if (this.client.status !== 'idle') this.onStatus(this.client.status);
   }
 
@@ -154,8 +189,10 @@ export class ConsoleRoom {
   wireOwnControls() {
     this.onMic = () => this.toggle('audio');
     this.onCam = () => this.toggle('video');
+    this.onRetryMedia = () => this.client.recoverLocal();
     $('toggle-mic').addEventListener('click', this.onMic);
     $('toggle-cam').addEventListener('click', this.onCam);
+    $('self-media-retry').addEventListener('click', this.onRetryMedia);
     this.renderOwnControls();
   }
 
@@ -186,6 +223,9 @@ export class ConsoleRoom {
     document.removeEventListener('zm:langchange', this.onLang);
     $('toggle-mic').removeEventListener('click', this.onMic);
     $('toggle-cam').removeEventListener('click', this.onCam);
+    $('self-media-retry').removeEventListener('click', this.onRetryMedia);
+    this.mediaError = null;
+    $('self-media-problem').hidden = true;
     this.selfMeter.stop();
     for (const tile of this.tiles.values()) tile.destroy();
     this.tiles.clear();

@@ -33,7 +33,7 @@ export function tx(tag, key, attrs = {}) {
 
 /** Replace everything inside `el` with `children`. */
 export function fill(el, ...children) {
-  el.replaceChildren();
+  while (el.firstChild) el.removeChild(el.firstChild);
   for (const child of children.flat()) {
     if (child !== null && child !== undefined && child !== false) el.append(child);
   }

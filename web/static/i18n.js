@@ -263,7 +263,7 @@ export function getLang() {
 export function t(key, vars = {}) {
   const entry = STRINGS[key];
   if (!entry) return key;
-  const text = entry[current] ?? entry.zh;
+  const text = entry[current] !== undefined && entry[current] !== null ? entry[current] : entry.zh;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 

@@ -4,8 +4,8 @@
 import { onLangChange, t } from './i18n.js';
 import { h } from './dom.js';
 import { RoomClient } from './rtc.js';
-import { cameraCount, openCamera, playStream } from './media.js';
-import { who } from './room-text.js';
+import { cameraCount, mediaProblem, openCamera, playStream, reopenTrack } from './media.js';
+import { problemMessage, who } from './room-text.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,22 +16,30 @@ export class PhoneRoom {
     this.facing = 'user';
     this.people = new Map(); // participant id → {id, name, role, kind}
     this.remotes = new Map(); // participant id → {figure, video, caption}
-    this.client = new RoomClient({ interviewId, token, stream });
+    this.mediaError = null; // {err} while the camera or microphone is lost and will not reopen
+    this.client = new RoomClient({
+      interviewId, token, stream, reopen: (kind) => reopenTrack(kind, this.facing),
+    });
     this.client
       .on('status', () => this.renderStatus())
       .on('welcome', ({ participants }) => this.onRoster(participants))
       .on('participants', (list) => this.onRoster(list))
       .on('media', (id, mediaStream) => this.onMedia(id, mediaStream))
       .on('muted', (muted) => { $('room-muted').hidden = !muted; })
+      .on('localtrack', (kind) => this.onLocalTrack(kind))
+      .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
     this.onMic = () => this.toggleMic();
     this.onSwitch = () => this.switchCamera();
+    this.onRetryMedia = () => this.client.recoverLocal();
     this.onLang = () => this.renderAll();
     $('toggle-mic').addEventListener('click', this.onMic);
     $('switch-cam').addEventListener('click', this.onSwitch);
+    $('room-media-retry').addEventListener('click', this.onRetryMedia);
     onLangChange(this.onLang);
     this.showSelf();
     this.renderMic();
+    this.renderMediaProblem();
     $('room-muted').hidden = true;
     $('room').hidden = false;
     cameraCount().then((n) => { $('switch-cam').hidden = n < 2; });
@@ -81,6 +89,29 @@ export class PhoneRoom {
     playStream(view, track ? new MediaStream([track]) : null);
   }
 
+  /** The system ended our camera or microphone and it was reopened: show the new one. */
+  onLocalTrack(kind) {
+    if (kind === 'video') this.showSelf();
+    this.renderMic();
+    if (!this.stream.getTracks().some((track) => track.readyState === 'ended')) this.showMediaProblem(null);
+  }
+
+  /** The camera-problem message (with "try again") over the call, or none: err null. */
+  showMediaProblem(err) {
+    this.mediaError = err ? { err } : null;
+    this.renderMediaProblem();
+  }
+
+  renderMediaProblem() {
+    const box = $('room-media-problem');
+    box.hidden = !this.mediaError;
+    if (!this.mediaError) return;
+    const { err } = this.mediaError;
+    const { title, text } = problemMessage(mediaProblem(err), err);
+    $('room-media-problem-title').textContent = title;
+    $('room-media-problem-text').textContent = text;
+  }
+
   toggleMic() {
     for (const track of this.stream.getAudioTracks()) track.enabled = !track.enabled;
     this.renderMic();
@@ -98,21 +129,34 @@ export class PhoneRoom {
   async switchCamera() {
     const button = $('switch-cam');
     button.disabled = true;
+    await this.client.localSettled('video'); // a lost camera being reopened: not both at once
     const old = this.stream.getVideoTracks()[0];
     const enabled = old ? old.enabled : true;
     const next = this.facing === 'user' ? 'environment' : 'user';
     // Many phones cannot open a second camera while the first is still open.
     if (old) old.stop();
     let track = null;
+    let failure = null;
     try {
       track = await openCamera(next);
       this.facing = next;
     } catch (_) {
-      track = await openCamera(this.facing).catch(() => null);
+      track = await reopenTrack('video', this.facing).catch((err) => { failure = err; return null; });
+    }
+    if (this.client.finished) {
+      if (track) track.stop(); // the call ended meanwhile: do not keep the camera on
+      return;
     }
     if (track) {
+      // Reopened meanwhile (the page came back into view with the old one stopped)?
+      const current = this.stream.getVideoTracks()[0];
+      if (current && current !== old) current.stop();
       track.enabled = enabled;
       await this.client.replaceTrack(track).catch(() => {});
+      if (!this.stream.getTracks().some((tr) => tr.readyState === 'ended')) this.showMediaProblem(null);
+    } else {
+      // No camera now: say so; "try again" (or coming back to the page) reopens it.
+      this.showMediaProblem(failure);
     }
     this.showSelf();
     button.disabled = false;
@@ -121,6 +165,7 @@ export class PhoneRoom {
   renderAll() {
     this.renderStatus();
     this.renderMic();
+    this.renderMediaProblem();
     for (const [id, remote] of this.remotes) {
       remote.caption.textContent = who(this.people.get(id) || { id });
       remote.sound.textContent = t('room.sound');
@@ -134,7 +179,10 @@ export class PhoneRoom {
   stop() {
     $('toggle-mic').removeEventListener('click', this.onMic);
     $('switch-cam').removeEventListener('click', this.onSwitch);
+    $('room-media-retry').removeEventListener('click', this.onRetryMedia);
     document.removeEventListener('zm:langchange', this.onLang);
+    this.mediaError = null;
+    $('room-media-problem').hidden = true;
     this.stream.getTracks().forEach((track) => track.stop());
     for (const remote of this.remotes.values()) remote.figure.remove();
     this.remotes.clear();

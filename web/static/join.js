@@ -149,3 +149,4 @@ $('retry').addEventListener('click', retry);
 $('join').addEventListener('click', join);
 window.addEventListener('pagehide', () => { if (room) room.leave(); });
 check();
+window.__zmReady = true; // legacy.js: the modules ran, no "use another browser" note

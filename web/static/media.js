@@ -65,6 +65,34 @@ export async function openCamera(facingMode) {
   return stream.getVideoTracks()[0];
 }
 
+/** A new microphone track, processed like openCameraAndMic's. */
+export async function openMic() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO });
+  } catch (err) {
+    if (!err || (err.name !== 'OverconstrainedError' && err.name !== 'TypeError')) throw err;
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  }
+  return stream.getAudioTracks()[0];
+}
+
+/**
+ * A fresh track in place of a camera ('video') or microphone ('audio') that the system
+ * ended (another app took it): the same constraints as openCameraAndMic, the camera facing
+ * `facingMode`. Rejects with the browser's DOMException.
+ */
+export async function reopenTrack(kind, facingMode = 'user') {
+  if (kind === 'audio') return openMic();
+  try {
+    return await openCamera(facingMode);
+  } catch (err) {
+    if (!err || (err.name !== 'OverconstrainedError' && err.name !== 'TypeError')) throw err;
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+    return stream.getVideoTracks()[0];
+  }
+}
+
 /** How many cameras this device has (labels need permission, counting does not). */
 export async function cameraCount() {
   try {

@@ -25,13 +25,17 @@ const GATHER_TIMEOUT_MS = 5000; // an unreachable STUN/TURN server must not stal
 function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
-    const done = () => {
-      if (pc.iceGatheringState !== 'complete') return;
+    let timer = null;
+    const finish = () => {
+      clearTimeout(timer);
       pc.removeEventListener('icegatheringstatechange', done);
       resolve();
     };
+    const done = () => {
+      if (pc.iceGatheringState === 'complete') finish();
+    };
     pc.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, GATHER_TIMEOUT_MS);
+    timer = setTimeout(finish, GATHER_TIMEOUT_MS);
   });
 }
 
@@ -45,14 +49,24 @@ function socketUrl(interviewId) {
  * welcome({you, participants, interview}); participants(list, excluding you);
  * event({event, participant, at, ...}); media(participantId, MediaStream|null), whenever
  * the tracks that arrive for someone change; muted(bool): an inspector muted you;
- * closed({reason: 'replaced'|'ended'|'fatal'|'left', code}).
+ * closed({reason: 'replaced'|'ended'|'fatal'|'left', code});
+ * localtrack(kind, track): a camera or microphone the system had ended was reopened and
+ * now replaces the dead track (in the stream and on the air);
+ * localproblem(kind, err): reopening it failed (err: getUserMedia's exception). Another
+ * try follows when the page becomes visible again, or on recoverLocal().
  */
 export class RoomClient {
-  /** token: an invitation token, or null for a staff page riding on its session cookie. */
-  constructor({ interviewId, token = null, stream }) {
+  /**
+   * token: an invitation token, or null for a staff page riding on its session cookie.
+   * reopen(kind): opens a fresh 'audio' or 'video' track like the one the system ended
+   * (same constraints, same camera); without it a lost track stays lost.
+   */
+  constructor({ interviewId, token = null, stream, reopen = null }) {
     this.interviewId = interviewId;
     this.token = token;
     this.stream = stream; // the local camera and microphone; survives every reconnect
+    this.reopen = reopen;
+    this.reopening = {}; // kind → the pending reopen: one loss opens one device
     this.you = null;
     this.status = 'idle';
     this.conn = null; // the current {ws, pc, ...}; replaced on every reconnect
@@ -63,10 +77,21 @@ export class RoomClient {
     this.incoming = new IncomingTracks((id, stream) => this.emit('media', id, stream));
     this.onOnline = () => this.retryNow();
     this.onOffline = () => this.lost(this.conn, 'offline');
+    // Android ends the camera when another app takes it (and the microphone likewise):
+    // without a new track every reconnect would send the dead one, a black picture.
+    this.onLocalEnded = (event) => {
+      const track = event.target;
+      if (this.stream.getTracks().indexOf(track) !== -1) this.recoverLocal(track.kind);
+    };
+    this.onVisibility = () => {
+      if (document.visibilityState === 'visible') this.recoverLocal();
+    };
+    this.stream.getTracks().forEach((track) => this.watchLocal(track));
   }
 
   on(type, fn) {
-    (this.handlers[type] ||= []).push(fn);
+    if (!this.handlers[type]) this.handlers[type] = [];
+    this.handlers[type].push(fn);
     return this;
   }
 
@@ -83,6 +108,7 @@ export class RoomClient {
   start() {
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOffline);
+    document.addEventListener('visibilitychange', this.onVisibility);
     this.connect();
   }
 
@@ -99,10 +125,71 @@ export class RoomClient {
   /** Swap the local camera or microphone without renegotiating (e.g. front ↔ back camera). */
   async replaceTrack(newTrack) {
     const old = this.stream.getTracks().find((track) => track.kind === newTrack.kind);
-    if (old) this.stream.removeTrack(old);
+    if (old) {
+      old.removeEventListener('ended', this.onLocalEnded);
+      this.stream.removeTrack(old);
+    }
     this.stream.addTrack(newTrack);
-    const sender = this.conn?.senders?.[newTrack.kind];
+    this.watchLocal(newTrack);
+    const sender = this.conn && this.conn.senders ? this.conn.senders[newTrack.kind] : undefined;
     if (sender) await sender.replaceTrack(newTrack);
+  }
+
+  watchLocal(track) {
+    track.addEventListener('ended', this.onLocalEnded); // the same listener twice is once
+  }
+
+  /**
+   * Reopen the camera or microphone (`kind`), or, without a kind, every local track that
+   * has ended, and put the new track in the dead one's place. Resolves when done, never
+   * rejects: a failure is the `localproblem` event.
+   */
+  recoverLocal(kind = null) {
+    if (this.finished || !this.reopen) return Promise.resolve();
+    const kinds = kind ? [kind] : this.stream.getTracks()
+      .filter((track) => track.readyState === 'ended')
+      .map((track) => track.kind);
+    return Promise.all(kinds.map((k) => this.reopenLocal(k))).then(() => undefined);
+  }
+
+  reopenLocal(kind) {
+    if (this.reopening[kind]) return this.reopening[kind];
+    const lost = this.stream.getTracks().find((track) => track.kind === kind);
+    if (lost && lost.readyState !== 'ended') return Promise.resolve();
+    const work = this.swapIn(kind, lost).then(() => { delete this.reopening[kind]; });
+    this.reopening[kind] = work;
+    return work;
+  }
+
+  /** Resolves once any reopening of `kind` under way is over (before a camera switch). */
+  localSettled(kind) {
+    return this.reopening[kind] || Promise.resolve();
+  }
+
+  async swapIn(kind, lost) {
+    let track;
+    try {
+      track = await this.reopen(kind);
+      if (!track) throw new Error(`no ${kind} track`);
+    } catch (err) {
+      console.warn(`reopening the ${kind} failed`, err);
+      if (!this.finished) this.emit('localproblem', kind, err);
+      return;
+    }
+    const current = this.stream.getTracks().find((t) => t.kind === kind);
+    // Closed meanwhile, or something else (a camera switch) put in a new track first.
+    if (this.finished || current !== lost) {
+      track.stop();
+      return;
+    }
+    track.enabled = lost ? lost.enabled : true; // a muted microphone stays muted
+    const swapped = this.replaceTrack(track); // the stream at once, the sender in a moment
+    this.emit('localtrack', kind, track);
+    try {
+      await swapped;
+    } catch (err) {
+      console.warn('replaceTrack failed', err); // the connection is going: the next one sends it
+    }
   }
 
   setStatus(status) {
@@ -112,7 +199,7 @@ export class RoomClient {
   }
 
   send(message) {
-    const ws = this.conn?.ws;
+    const ws = this.conn ? this.conn.ws : null;
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   }
 
@@ -132,9 +219,12 @@ export class RoomClient {
       bindings: new SdpBindings(), // payload types and extension IDs bound on this pc
     };
     this.conn = conn;
+    // Armed now, not on open: after a network switch a connect can hang for minutes in
+    // TCP retries without ever opening or closing. Open and welcomed in time, or start over.
+    this.later(conn, WELCOME_TIMEOUT_MS, () => { if (!conn.welcomed) this.lost(conn, 'no welcome'); });
     ws.onopen = () => {
+      if (conn !== this.conn) return;
       ws.send(JSON.stringify(this.token ? { type: 'hello', token: this.token } : { type: 'hello' }));
-      this.later(conn, WELCOME_TIMEOUT_MS, () => { if (!conn.welcomed) this.lost(conn, 'no welcome'); });
     };
     ws.onmessage = (event) => {
       if (conn !== this.conn) return;
@@ -150,7 +240,9 @@ export class RoomClient {
     ws.onclose = () => this.lost(conn, 'socket closed');
   }
 
+  /** A timer that lives and dies with `conn` (teardown clears it). */
   later(conn, ms, fn) {
+    if (conn !== this.conn) return;
     conn.timers.push(setTimeout(fn, ms));
   }
 
@@ -239,6 +331,7 @@ export class RoomClient {
   }
 
   keepAlive(conn) {
+    if (conn !== this.conn) return;
     const timer = setInterval(() => {
       if (Date.now() - conn.heardAt > SILENCE_MS) this.lost(conn, 'silent');
       else this.send({ type: 'ping' });
@@ -265,7 +358,7 @@ export class RoomClient {
 
   /** Connection quality per participant: see IncomingTracks.quality. */
   quality() {
-    return this.incoming.quality(this.conn?.pc);
+    return this.incoming.quality(this.conn ? this.conn.pc : null);
   }
 
   /** The current connection is gone: tear it down and try again after the backoff. */
@@ -296,13 +389,20 @@ export class RoomClient {
     this.conn = null;
     if (conn) {
       conn.timers.forEach((timer) => { clearTimeout(timer); clearInterval(timer); });
+      conn.timers = [];
       clearTimeout(conn.graceTimer);
+      conn.graceTimer = null;
+      conn.ws.onopen = null;
       conn.ws.onclose = null;
       conn.ws.onmessage = null;
       try {
         conn.ws.close(1000);
       } catch (_) { /* already closing */ }
-      if (conn.pc) conn.pc.close();
+      if (conn.pc) {
+        conn.pc.ontrack = null;
+        conn.pc.onconnectionstatechange = null;
+        conn.pc.close();
+      }
     }
     this.incoming.clear(); // every remote participant's media is gone with the peer connection
   }
@@ -314,6 +414,8 @@ export class RoomClient {
     this.retryTimer = null;
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.stream.getTracks().forEach((track) => track.removeEventListener('ended', this.onLocalEnded));
     this.teardown();
     this.setStatus('closed');
     this.emit('closed', this.finished);

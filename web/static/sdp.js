@@ -18,6 +18,11 @@ const PT_LINE = /^a=(rtpmap|fmtp|rtcp-fb):(\d+)(.*)$/;
 const MAX_ONE_BYTE_ID = 14;
 const DYNAMIC_PTS = [...Array(32).keys()].map((i) => 96 + i).concat([...Array(29).keys()].map((i) => 35 + i));
 
+/** `value`, unless it is null or undefined: then `fallback` (what `??` does, which older browsers cannot parse). */
+function orElse(value, fallback) {
+  return value !== null && value !== undefined ? value : fallback;
+}
+
 function fmtpParams(text) {
   const params = {};
   for (const part of (text || '').split(';')) {
@@ -99,7 +104,7 @@ export class SdpBindings {
       const match = EXTMAP.exec(line);
       if (!match) return line;
       const [, given, direction = '', uri, rest] = match;
-      let id = this.extensions.get(uri) ?? assigned.get(uri);
+      let id = orElse(this.extensions.get(uri), assigned.get(uri));
       if (id === undefined) {
         id = used.has(Number(given)) ? [...Array(MAX_ONE_BYTE_ID).keys()].map((k) => k + 1).find((k) => !used.has(k)) : Number(given);
         if (id === undefined) return line; // nothing free: let the browser decide
@@ -128,7 +133,7 @@ export class SdpBindings {
     for (const pt of dynamic.filter((p) => !isRtx(p))) target(pt, codecKey(codecs.get(pt), codecs.get(pt).fmtp));
     for (const pt of dynamic.filter(isRtx)) {
       const apt = Number(fmtpParams(codecs.get(pt).fmtp).apt);
-      target(pt, codecKey(codecs.get(pt), codecs.get(pt).fmtp, map.get(apt) ?? apt));
+      target(pt, codecKey(codecs.get(pt), codecs.get(pt).fmtp, orElse(map.get(apt), apt)));
     }
     const renumber = (pt) => (map.has(Number(pt)) ? String(map.get(Number(pt))) : pt);
     return lines.map((line) => {
