@@ -37,6 +37,7 @@ class Participant:
     name: str
     role: str
     kind: str  # "staff" or "party"
+    credential: str = ""  # what admitted it (a login session, an invitation): opaque here
 
 
 @dataclass

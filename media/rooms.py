@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from media.errors import RoomClosed
 from media.room import OnEvent, Room
@@ -40,6 +41,16 @@ class Rooms:
         room = self._rooms.get(interview_id)
         if room is not None and not room.peers and not room.joining:
             del self._rooms[interview_id]
+
+    async def expel_credential(self, credential: str, message: dict[str, Any], reason: str) -> int:
+        """Put out every connection admitted by `credential` (a session that logged out)."""
+        expelled = 0
+        for room in list(self._rooms.values()):
+            for peer in list(room.peers.values()):
+                if credential and peer.participant.credential == credential:
+                    await room.expel(peer.id, message, reason)
+                    expelled += 1
+        return expelled
 
     async def end(self, interview_id: str) -> None:
         self._ended.add(interview_id)

@@ -319,3 +319,13 @@ async def test_an_offer_with_extra_tracks_is_refused(room: Interview) -> None:
         await pc.close()
         await ws.close()
 
+
+
+async def test_logging_out_ends_that_sessions_connection(room: Interview) -> None:
+    inspector = await room.inspector()
+    worker = await room.join((await room.invite("张三"))["token"], label=2)
+    await worker.wait_for(video_from(inspector.you))
+    await room.api.ok("POST", "/api/logout", headers=room.staff)
+    await inspector.wait_for(lambda c: any(m.get("error") == "unauthenticated" for m in c.messages))
+    await worker.wait_for(lambda c: any(m.get("event") == "left" and m.get("participant") == inspector.you
+                                        for m in c.messages))

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from server.appkeys import LOGIN_SLOTS, SETTINGS
+from server.appkeys import LOGIN_SLOTS, ROOMS, SETTINGS
 from server.auth import csrf_for, verify_password
 from server.errors import InvalidInput, TooManyRequests, Unauthenticated
 from server.identity import CSRF_COOKIE, SESSION_COOKIE, require_staff
@@ -69,6 +69,10 @@ async def logout(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     async with transaction(request) as session:
         await accounts.logout(session, staff)
+    # A session that ended takes its live interview connections with it.
+    await request.app[ROOMS].expel_credential(staff.session_id, {
+        "type": "error", "error": "unauthenticated", "message": "You have logged out.",
+    }, "logged_out")
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     response.del_cookie(CSRF_COOKIE, path="/")

@@ -248,7 +248,8 @@ async def _party(session: Any, party: Party, interview_id: str) -> Admission:
     interview = await session.get(Interview, interview_id)
     if interview.state is InterviewState.ENDED:
         raise Refused("interview_ended", "This interview has ended.")
-    participant = Participant(id=party.invitation_id, name=party.name, role=party.role.value, kind="party")
+    participant = Participant(id=party.invitation_id, name=party.name, role=party.role.value,
+                              kind="party", credential=party.invitation_id)
     return Admission(participant, interview.title)
 
 
@@ -258,7 +259,8 @@ async def _staff(session: Any, staff: Staff, interview_id: str) -> Admission:
         raise Refused("forbidden", "Only inspectors take part in interviews.")
     if interview.state is InterviewState.ENDED:
         raise Refused("interview_ended", "This interview has ended.")
-    participant = Participant(id=staff.user_id, name=staff.display_name, role="inspector", kind="staff")
+    participant = Participant(id=staff.user_id, name=staff.display_name, role="inspector",
+                              kind="staff", credential=staff.session_id)
     return Admission(participant, interview.title)
 
 
