@@ -197,3 +197,34 @@ async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> N
     assert errors == []
     await context.close()
 
+
+
+# Test instrumentation only: end the console's own camera track as Android does when
+# another app takes the camera (stop() alone fires no `ended`, so dispatch it too).
+END_OWN_CAMERA = """() => {
+  const track = document.querySelector('#self-view').srcObject.getVideoTracks()[0];
+  track.stop();
+  track.dispatchEvent(new Event('ended'));
+  return track.id;
+}"""
+OWN_CAMERA_REPLACED = """(oldId) => {
+  const track = document.querySelector('#self-view').srcObject.getVideoTracks()[0];
+  return Boolean(track) && track.id !== oldId && track.readyState === 'live';
+}"""
+
+
+async def test_a_camera_the_phone_lost_is_reopened_and_sent_again(api: Api, browser: Browser) -> None:
+    inspector, _, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk, console = await open_console(browser, base, interview["id"])
+    phone, worker = await open_phone(browser, invitation["url"])
+    await console.get_by_test_id("join").click()
+    await worker.get_by_test_id("join").click()
+    await live(worker, "#remotes video")
+    old = await console.evaluate(END_OWN_CAMERA)
+    await poll(console, OWN_CAMERA_REPLACED, old, 10_000)
+    # The new camera track is what the other party sees now.
+    await live(worker, "#remotes video")
+    await desk.close()
+    await phone.close()

@@ -5,6 +5,7 @@
 
 import { SdpBindings } from './sdp.js';
 import { IncomingTracks } from './rtc-tracks.js';
+import { LocalMedia } from './local-media.js';
 
 // Refusals that another try cannot fix. hello_timeout and rate_limited are not among
 // them: a fresh connection (after the backoff) is the cure for both.
@@ -65,8 +66,6 @@ export class RoomClient {
     this.interviewId = interviewId;
     this.token = token;
     this.stream = stream; // the local camera and microphone; survives every reconnect
-    this.reopen = reopen;
-    this.reopening = {}; // kind → the pending reopen: one loss opens one device
     this.you = null;
     this.status = 'idle';
     this.conn = null; // the current {ws, pc, ...}; replaced on every reconnect
@@ -77,16 +76,17 @@ export class RoomClient {
     this.incoming = new IncomingTracks((id, stream) => this.emit('media', id, stream));
     this.onOnline = () => this.retryNow();
     this.onOffline = () => this.lost(this.conn, 'offline');
-    // Android ends the camera when another app takes it (and the microphone likewise):
-    // without a new track every reconnect would send the dead one, a black picture.
-    this.onLocalEnded = (event) => {
-      const track = event.target;
-      if (this.stream.getTracks().indexOf(track) !== -1) this.recoverLocal(track.kind);
-    };
-    this.onVisibility = () => {
-      if (document.visibilityState === 'visible') this.recoverLocal();
-    };
-    this.stream.getTracks().forEach((track) => this.watchLocal(track));
+    // Keeps the local tracks alive (see local-media.js); the sender is ours to update.
+    this.local = new LocalMedia({
+      stream,
+      reopen,
+      air: (track) => {
+        const sender = this.conn && this.conn.senders ? this.conn.senders[track.kind] : undefined;
+        return sender ? sender.replaceTrack(track) : undefined;
+      },
+      onTrack: (kind, track) => this.emit('localtrack', kind, track),
+      onProblem: (kind, err) => this.emit('localproblem', kind, err),
+    });
   }
 
   on(type, fn) {
@@ -108,7 +108,7 @@ export class RoomClient {
   start() {
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOffline);
-    document.addEventListener('visibilitychange', this.onVisibility);
+    this.local.start();
     this.connect();
   }
 
@@ -123,20 +123,8 @@ export class RoomClient {
   }
 
   /** Swap the local camera or microphone without renegotiating (e.g. front ↔ back camera). */
-  async replaceTrack(newTrack) {
-    const old = this.stream.getTracks().find((track) => track.kind === newTrack.kind);
-    if (old) {
-      old.removeEventListener('ended', this.onLocalEnded);
-      this.stream.removeTrack(old);
-    }
-    this.stream.addTrack(newTrack);
-    this.watchLocal(newTrack);
-    const sender = this.conn && this.conn.senders ? this.conn.senders[newTrack.kind] : undefined;
-    if (sender) await sender.replaceTrack(newTrack);
-  }
-
-  watchLocal(track) {
-    track.addEventListener('ended', this.onLocalEnded); // the same listener twice is once
+  replaceTrack(newTrack) {
+    return this.local.replaceTrack(newTrack);
   }
 
   /**
@@ -145,51 +133,12 @@ export class RoomClient {
    * rejects: a failure is the `localproblem` event.
    */
   recoverLocal(kind = null) {
-    if (this.finished || !this.reopen) return Promise.resolve();
-    const kinds = kind ? [kind] : this.stream.getTracks()
-      .filter((track) => track.readyState === 'ended')
-      .map((track) => track.kind);
-    return Promise.all(kinds.map((k) => this.reopenLocal(k))).then(() => undefined);
-  }
-
-  reopenLocal(kind) {
-    if (this.reopening[kind]) return this.reopening[kind];
-    const lost = this.stream.getTracks().find((track) => track.kind === kind);
-    if (lost && lost.readyState !== 'ended') return Promise.resolve();
-    const work = this.swapIn(kind, lost).then(() => { delete this.reopening[kind]; });
-    this.reopening[kind] = work;
-    return work;
+    return this.local.recover(kind);
   }
 
   /** Resolves once any reopening of `kind` under way is over (before a camera switch). */
   localSettled(kind) {
-    return this.reopening[kind] || Promise.resolve();
-  }
-
-  async swapIn(kind, lost) {
-    let track;
-    try {
-      track = await this.reopen(kind);
-      if (!track) throw new Error(`no ${kind} track`);
-    } catch (err) {
-      console.warn(`reopening the ${kind} failed`, err);
-      if (!this.finished) this.emit('localproblem', kind, err);
-      return;
-    }
-    const current = this.stream.getTracks().find((t) => t.kind === kind);
-    // Closed meanwhile, or something else (a camera switch) put in a new track first.
-    if (this.finished || current !== lost) {
-      track.stop();
-      return;
-    }
-    track.enabled = lost ? lost.enabled : true; // a muted microphone stays muted
-    const swapped = this.replaceTrack(track); // the stream at once, the sender in a moment
-    this.emit('localtrack', kind, track);
-    try {
-      await swapped;
-    } catch (err) {
-      console.warn('replaceTrack failed', err); // the connection is going: the next one sends it
-    }
+    return this.local.settled(kind);
   }
 
   setStatus(status) {
@@ -410,12 +359,11 @@ export class RoomClient {
   finish(reason, code = null) {
     if (this.finished) return;
     this.finished = { reason, code };
+    this.local.stop(); // first: nothing is reopened or reported once finished is set
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    this.stream.getTracks().forEach((track) => track.removeEventListener('ended', this.onLocalEnded));
     this.teardown();
     this.setStatus('closed');
     this.emit('closed', this.finished);
