@@ -4,9 +4,9 @@
 import { getLang, onLangChange, t } from './i18n.js';
 import { h, fill } from './dom.js';
 import { RoomClient } from './rtc.js';
-import { AudioMeter, mediaProblem, playStream, reopenTrack } from './media.js';
+import { AudioMeter, playStream, reopenTrack } from './media.js';
 import { ParticipantTile } from './tiles.js';
-import { problemMessage, who } from './room-text.js';
+import { renderMediaProblem, who } from './room-text.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_MS = 2000;
@@ -130,13 +130,7 @@ export class ConsoleRoom {
   }
 
   renderMediaProblem() {
-    const box = $('self-media-problem');
-    box.hidden = !this.mediaError;
-    if (!this.mediaError) return;
-    const { err } = this.mediaError;
-    const { title, text } = problemMessage(mediaProblem(err), err);
-    $('self-media-problem-title').textContent = title;
-    $('self-media-problem-text').textContent = text;
+    renderMediaProblem('self-media-problem', this.mediaError ? this.mediaError.err : null);
   }
 
   onSelfMuted(muted) {

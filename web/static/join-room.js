@@ -4,8 +4,8 @@
 import { onLangChange, t } from './i18n.js';
 import { h } from './dom.js';
 import { RoomClient } from './rtc.js';
-import { cameraCount, mediaProblem, openCamera, playStream, reopenTrack } from './media.js';
-import { problemMessage, who } from './room-text.js';
+import { cameraCount, openCamera, playStream, reopenTrack } from './media.js';
+import { renderMediaProblem, who } from './room-text.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -103,13 +103,7 @@ export class PhoneRoom {
   }
 
   renderMediaProblem() {
-    const box = $('room-media-problem');
-    box.hidden = !this.mediaError;
-    if (!this.mediaError) return;
-    const { err } = this.mediaError;
-    const { title, text } = problemMessage(mediaProblem(err), err);
-    $('room-media-problem-title').textContent = title;
-    $('room-media-problem-text').textContent = text;
+    renderMediaProblem('room-media-problem', this.mediaError ? this.mediaError.err : null);
   }
 
   toggleMic() {

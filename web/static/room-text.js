@@ -2,7 +2,7 @@
 // with the camera or the browser, in the reader's language.
 
 import { t } from './i18n.js';
-import { inWeChat } from './media.js';
+import { inWeChat, mediaProblem } from './media.js';
 
 const PARTY_ROLES = new Set(['worker', 'employer', 'witness']);
 
@@ -32,4 +32,17 @@ export function problemMessage(code, err = null) {
   const key = known.includes(code) ? code : 'failed';
   const detail = err ? `${err.name || 'Error'}${err.message ? `: ${err.message}` : ''}` : '';
   return { title: t(`media.${key}.title`), text: t(`media.${key}.text`, { detail }) };
+}
+
+/**
+ * Show a camera/microphone problem in the box with id `prefix` (its title and text in
+ * `prefix-title` and `prefix-text`), or hide the box when `err` is null.
+ */
+export function renderMediaProblem(prefix, err) {
+  const box = document.getElementById(prefix);
+  box.hidden = !err;
+  if (!err) return;
+  const { title, text } = problemMessage(mediaProblem(err), err);
+  document.getElementById(`${prefix}-title`).textContent = title;
+  document.getElementById(`${prefix}-text`).textContent = text;
 }
