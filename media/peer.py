@@ -18,6 +18,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
 from media.errors import NegotiationError
@@ -65,6 +66,8 @@ class Peer:
         self.slots: list[Slot] = []
         self.on_incoming: Callable[[Peer, TrackFanout], None] | None = None
         self.on_failed: Callable[[Peer], None] | None = None
+        # A received track and its receiver, before the receiver starts (for recording).
+        self.on_media: Callable[[Peer, str, RTCRtpReceiver], None] | None = None
         self._lock = asyncio.Lock()
         self._initial_done = False
         self._awaiting_answer = False
@@ -96,6 +99,11 @@ class Peer:
             drain.start()
             self._drains.append(drain)
             return
+        if self.on_media is not None:
+            receiver = next((t.receiver for t in self.pc.getTransceivers()
+                             if t.receiver.track is track), None)
+            if receiver is not None:
+                self.on_media(self, track.kind, receiver)
         fanout = TrackFanout(track)
         fanout.start()
         self.incoming[track.kind] = fanout
@@ -118,6 +126,7 @@ class Peer:
                 raise NegotiationError("An offer is accepted only once per connection; reconnect instead.")
             _check_own_media(sdp)
             await self._set_remote(sdp, "offer")
+            _prefer_vp8(self.pc)
             try:
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
             except InvalidStateError:  # closed meanwhile (replaced, ended)
@@ -225,3 +234,19 @@ def _check_own_media(sdp: object) -> None:
     kinds = [line[2:].split(" ", 1)[0] for line in sdp.splitlines() if line.startswith("m=")]
     if kinds.count("audio") > 1 or kinds.count("video") > 1 or set(kinds) - {"audio", "video"}:
         raise NegotiationError("An offer carries at most one audio and one video track.")
+
+
+def _prefer_vp8(pc: RTCPeerConnection) -> None:
+    """Answer with VP8 first, so browsers that offer H.264 first (Safari) send VP8: it is
+    what recordings store as received (WebM), and aiortc's H.264 is baseline-only."""
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind != "video":
+            continue
+        codecs = transceiver._codecs
+        vp8 = {c.payloadType for c in codecs if c.mimeType.lower() == "video/vp8"}
+
+        def rank(codec: object) -> int:
+            if codec.mimeType.lower() == "video/vp8":
+                return 0
+            return 0 if codec.parameters.get("apt") in vp8 else 1
+        codecs.sort(key=rank)

@@ -12,7 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
 from media.errors import RoomClosed, RoomFull
 from media.fanout import TrackFanout
@@ -35,9 +37,18 @@ class RoomEvent:
 OnEvent = Callable[[RoomEvent], Awaitable[None]]
 
 
+class TrackObserver(Protocol):
+    """Told about each participant track as it arrives, before its receiver starts."""
+
+    def track_started(self, interview_id: str, peer: Peer, kind: str,
+                      receiver: RTCRtpReceiver) -> None: ...
+
+
 class Room:
-    def __init__(self, interview_id: str, on_event: OnEvent | None = None) -> None:
+    def __init__(self, interview_id: str, on_event: OnEvent | None = None,
+                 observer: TrackObserver | None = None) -> None:
         self.interview_id = interview_id
+        self._observer = observer
         self.peers: dict[str, Peer] = {}
         self.muted: set[str] = set()
         self.seen: set[str] = set()
@@ -64,6 +75,7 @@ class Room:
                     raise RoomFull(f"This interview already has {max_peers} participants.")
                 peer.connected_at = datetime.now(UTC)
                 peer.on_incoming = self._incoming
+                peer.on_media = self._media
                 peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
                 if old is not None:
                     await _quietly(old.send({"type": "replaced"}))
@@ -86,6 +98,10 @@ class Room:
                 for fanout in other.incoming.values():
                     peer.attach(other.id, fanout, muted=fanout.kind == "audio" and other.id in self.muted)
         await peer.negotiate()
+
+    def _media(self, peer: Peer, kind: str, receiver: RTCRtpReceiver) -> None:
+        if self._observer is not None and self.peers.get(peer.id) is peer:
+            self._observer.track_started(self.interview_id, peer, kind, receiver)
 
     def _incoming(self, peer: Peer, fanout: TrackFanout) -> None:
         if self.peers.get(peer.id) is not peer:
@@ -145,6 +161,10 @@ class Room:
 
     async def broadcast(self, message: dict[str, Any]) -> None:
         await asyncio.gather(*(_quietly(p.send(message)) for p in list(self.peers.values())))
+
+    async def broadcast_staff(self, message: dict[str, Any]) -> None:
+        staff = [p for p in self.peers.values() if p.participant.kind == "staff"]
+        await asyncio.gather(*(_quietly(p.send(message)) for p in staff))
 
     async def close(self, message: dict[str, Any] | None = None) -> None:
         """End the room: tell everyone (e.g. `{"type": "ended"}`) and close every connection."""

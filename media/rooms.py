@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 from media.errors import RoomClosed
-from media.room import OnEvent, Room
+from media.room import OnEvent, Room, TrackObserver
 
 
 class Rooms:
-    def __init__(self, on_event: OnEvent | None = None) -> None:
+    def __init__(self, on_event: OnEvent | None = None, observer: TrackObserver | None = None) -> None:
         self._rooms: dict[str, Room] = {}
+        self._observer = observer
         self._ended: set[str] = set()
         self._on_event = on_event
         self._tasks: set[asyncio.Task[None]] = set()
@@ -23,7 +24,7 @@ class Rooms:
             raise RoomClosed("This interview has ended.")
         room = self._rooms.get(interview_id)
         if room is None:
-            room = self._rooms[interview_id] = Room(interview_id, self._on_event)
+            room = self._rooms[interview_id] = Room(interview_id, self._on_event, self._observer)
         return room
 
     def keep(self, task: asyncio.Task[None]) -> None:

@@ -13,14 +13,17 @@ from evidence.errors import StoreMisconfigured, StoreUnavailable
 from evidence.store import S3ObjectStore
 from media.rooms import Rooms
 from server import middlewares
-from server.appkeys import ENGINE, LOGIN_SLOTS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE
+from server.appkeys import (
+    ENGINE, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
+)
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
+from server.recording.service import RecordingService
 from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
-from server.views import auth, cases, interviews, meta, signalling
+from server.views import auth, cases, interviews, meta, recordings, signalling
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
@@ -39,7 +42,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
-    for table in (auth.routes, cases.routes, interviews.routes, meta.routes, signalling.routes):
+    for table in (auth.routes, cases.routes, interviews.routes, meta.routes, recordings.routes,
+                  signalling.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app
@@ -98,19 +102,26 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _rooms(app: web.Application) -> AsyncIterator[None]:
-    """Live interview rooms of this process. Connections this node left open when it last
+    """Live interview rooms of this process, and their recordings. Connections this node left
+    open when it last
     stopped (or crashed) are closed first, so nobody shows as connected who is not."""
     node = app[SETTINGS].node_name
     async with app[SESSIONS]() as session, session.begin():
         closed = await close_node_connections(session, node)
     if closed:
         log.info("closed connections left from the last run", extra={"count": closed, "node": node})
-    app[ROOMS] = Rooms()
+    service = RecordingService(
+        data_dir=app[SETTINGS].data_dir, node=node, store=app[STORE], sessions=app[SESSIONS],
+        key=app[SIGNING_KEY])
+    app[RECORDINGS] = service
+    app[ROOMS] = service.rooms = Rooms(observer=service)
+    service.start()  # also finishes and seals what the last run left in the spool
     try:
         yield
     finally:
         await app[ROOMS].close_all()
         await app[ROOMS].drain()  # leavings still write to the database
+        await service.shutdown()
 
 
 async def _close_rooms(app: web.Application) -> None:

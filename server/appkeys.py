@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from evidence.store import ObjectStore
 from media.rooms import Rooms
+from server.recording.service import RecordingService
 from server.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,3 +20,4 @@ STORE = web.AppKey("store", ObjectStore)
 SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
 ROOMS = web.AppKey("rooms", Rooms)
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
+RECORDINGS = web.AppKey("recordings", RecordingService)

@@ -16,7 +16,9 @@ from server.app import create_app
 from server.settings import S3Settings, Settings
 from tests.support.api import Api
 
-pytest_plugins = ["tests.support.s3", "tests.support.postgres", "tests.support.browser"]
+pytest_plugins = [
+    "tests.support.s3", "tests.support.postgres", "tests.support.browser", "tests.support.rooms",
+]
 
 # Never reach for a model hub, in any test.
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from server.db.types import UTCDateTime, utcnow
@@ -202,3 +202,97 @@ class Connection(Base):
     connected_at: Mapped[datetime] = mapped_column(default=utcnow)
     disconnected_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str] = mapped_column(String(32), default="")
+
+
+class RecordingState(enum.StrEnum):
+    RECORDING = "recording"
+    SEALED = "sealed"  # the interview ended and the chain head is signed
+    INTERRUPTED = "interrupted"  # the server stopped mid-recording; sealed at its restart
+
+
+class Recording(Base):
+    """One participant's audio or video in one interview, as one hash chain of segments.
+
+    A reconnect continues the same recording (its first segment is marked as following a
+    gap); a server restart starts new ones, and the old ones are sealed as interrupted.
+    """
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_interview", "interview_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id"))
+    participant_id: Mapped[str] = mapped_column(String(36))
+    participant_kind: Mapped[str] = mapped_column(String(8))  # staff or party
+    participant_name: Mapped[str] = mapped_column(String(128))
+    participant_role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))  # audio or video
+    codec: Mapped[str] = mapped_column(String(16))
+    node: Mapped[str] = mapped_column(String(128))
+    state: Mapped[RecordingState] = mapped_column(
+        _enum(RecordingState, "recording_state"), default=RecordingState.RECORDING
+    )
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    media_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)  # seconds of media, gaps excluded
+    first_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)  # interview clock, epoch ms
+    last_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    head: Mapped[str] = mapped_column(String(64), default="")
+    sealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    interrupted_at: Mapped[datetime | None] = mapped_column(default=None)
+    seal_signature: Mapped[str] = mapped_column(String(128), default="")
+    seal_sealed_at_us: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    manifest_key: Mapped[str] = mapped_column(String(255), default="")
+    manifest_sha256: Mapped[str] = mapped_column(String(64), default="")
+    manifest_size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Segment(Base):
+    """A closed, stored segment of a recording and its chain link."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("recording_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    object_key: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    frames: Mapped[int] = mapped_column(Integer)
+    first_arrival_us: Mapped[int] = mapped_column(BigInteger)
+    last_arrival_us: Mapped[int] = mapped_column(BigInteger)
+    rtp_first: Mapped[int] = mapped_column(BigInteger)
+    rtp_last: Mapped[int] = mapped_column(BigInteger)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    gap: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    link: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceItem(Base):
+    """One item of a case's evidence. `observed` is what the server saw (JSON); `claimed`
+    is what a client said about it (JSON), kept apart. Items are never changed or deleted;
+    a derived item names its source in `derived_from`."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (Index("ix_evidence_case_created", "case_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    interview_id: Mapped[str | None] = mapped_column(ForeignKey("interviews.id"), default=None)
+    recording_id: Mapped[str | None] = mapped_column(ForeignKey("recordings.id"), default=None, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    object_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    observed: Mapped[str] = mapped_column(Text, default="{}")
+    claimed: Mapped[str] = mapped_column(Text, default="{}")
+    derived_from: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import ROOMS, SETTINGS
+from server.appkeys import RECORDINGS, ROOMS, SETTINGS
 from server.db.models import PartyRole
 from server.identity import require_party, require_staff
-from server.services import cases, interviews, presence
+from server.services import cases, interviews, presence, recordings
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import choice, json_object, only, path_id, text, timestamp
@@ -48,7 +48,9 @@ async def get_interview(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
         connections = await presence.history(session, interview.id)
-        return web.json_response(serialize.interview_detail(interview, connections))
+        rows = await recordings.for_interview(session, interview.id)
+        health = request.app[RECORDINGS].health(interview.id)
+        return web.json_response(serialize.interview_detail(interview, connections, rows, health))
 
 
 @routes.post("/api/interviews/{interview_id}/end")
@@ -58,6 +60,7 @@ async def end_interview(request: web.Request) -> web.Response:
         interview = await interviews.end_interview(session, staff, path_id(request, "interview_id"))
         answer = serialize.interview(interview)
     await request.app[ROOMS].end(interview.id)
+    await request.app[RECORDINGS].end_interview(interview.id)
     return web.json_response(answer)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from server.db.models import Case, Connection, Interview, Invitation, User
+from server.db.models import (
+    Case, Connection, EvidenceItem, Interview, Invitation, Recording, Segment, User,
+)
 from server.services.interviews import invitation_state
 
 
@@ -48,12 +51,102 @@ def interview(i: Interview) -> dict[str, Any]:
     }
 
 
-def interview_detail(i: Interview, connections: list[Connection]) -> dict[str, Any]:
+def interview_detail(i: Interview, connections: list[Connection], rows: list[Recording],
+                     health: list[dict[str, Any]]) -> dict[str, Any]:
+    """With recordings: stored ones from the database, with this process's live health;
+    a live one that has stored nothing yet appears from its health alone."""
     out = interview(i)
     out["case_number"] = i.case.number
     out["participants"] = participants(i, connections)
-    out["recordings"] = []
+    live = {h["id"]: h for h in health}
+    out["recordings"] = [recording(r, i, live.pop(r.id, None)) for r in rows]
+    names = {p["id"]: p for p in out["participants"]}
+    for h in live.values():
+        person = names.get(h["participant"], {})
+        out["recordings"].append({
+            "id": h["id"], "participant": {"id": h["participant"], "name": person.get("name"),
+                                           "role": person.get("role")},
+            "kind": h["kind"], "codec": None, "state": h["state"], "segments": 0,
+            "duration": 0.0, "bytes": 0, "head": None, "start": None, "end": None,
+            "health": h,
+        })
     return out
+
+
+def _clock(ms: int | None, i: Interview) -> float | None:
+    """Epoch milliseconds as seconds on the interview clock (0 = the interview went live)."""
+    if ms is None or i.started_at is None:
+        return None
+    return round(ms / 1000 - i.started_at.timestamp(), 3)
+
+
+def recording(r: Recording, i: Interview, health: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "participant": {"id": r.participant_id, "name": r.participant_name,
+                        "role": r.participant_role, "kind": r.participant_kind},
+        "kind": r.kind,
+        "codec": r.codec,
+        "state": r.state.value,
+        "segments": r.segment_count,
+        "duration": round(r.duration, 3),
+        "bytes": r.media_bytes,
+        "head": r.head or None,
+        "start": _clock(r.first_ms, i),
+        "end": _clock(r.last_ms, i),
+        "started_at": when(r.started_at),
+        "sealed_at": when(r.sealed_at),
+        "interrupted_at": when(r.interrupted_at),
+        "manifest": {"key": r.manifest_key, "sha256": r.manifest_sha256, "size": r.manifest_size}
+        if r.manifest_key else None,
+        "seal": {"signature": r.seal_signature, "sealed_at_us": r.seal_sealed_at_us}
+        if r.seal_signature else None,
+        "health": health,
+    }
+
+
+def chain_entry(s: Segment) -> dict[str, Any]:
+    """A segment as its recording's manifest lists it."""
+    return {
+        "seq": s.seq, "key": s.object_key, "sha256": s.sha256, "size": s.size,
+        "frames": s.frames, "first_arrival_us": s.first_arrival_us,
+        "last_arrival_us": s.last_arrival_us, "rtp_first": s.rtp_first, "rtp_last": s.rtp_last,
+        "start_ms": s.start_ms, "end_ms": s.end_ms, "gap": s.gap, "recovered": s.recovered,
+        "width": s.width, "height": s.height, "link": s.link,
+    }
+
+
+def segment(s: Segment, i: Interview) -> dict[str, Any]:
+    out = chain_entry(s)
+    out.update(start=_clock(s.start_ms, i), end=_clock(s.end_ms, i), stored_at=when(s.stored_at))
+    return out
+
+
+SPAN_BREAK_MS = 1000
+
+
+def spans(rows: list[Segment], i: Interview) -> list[dict[str, Any]]:
+    """Runs of segments that play without a break; gaps lie between them."""
+    out: list[dict[str, Any]] = []
+    previous: Segment | None = None
+    for s in rows:
+        if previous is None or s.gap or s.start_ms - previous.end_ms > SPAN_BREAK_MS:
+            out.append({"from": s.seq, "to": s.seq, "start": _clock(s.start_ms, i),
+                        "end": _clock(s.end_ms, i), "start_ms": s.start_ms})
+        else:
+            out[-1].update(to=s.seq, end=_clock(s.end_ms, i))
+        previous = s
+    return out
+
+
+def evidence_item(e: EvidenceItem) -> dict[str, Any]:
+    return {
+        "id": e.id, "kind": e.kind, "sha256": e.sha256, "size": e.size,
+        "created_at": when(e.created_at), "case_id": e.case_id, "interview_id": e.interview_id,
+        "recording_id": e.recording_id, "object_key": e.object_key,
+        "content_type": e.content_type, "observed": json.loads(e.observed),
+        "claimed": json.loads(e.claimed), "derived_from": e.derived_from,
+    }
 
 
 def participants(interview: Interview, connections: list[Connection]) -> list[dict[str, Any]]:

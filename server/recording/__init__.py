@@ -1,0 +1,1 @@
+"""Evidence-grade recording: tracks as received, in hashed, chained, sealed segments."""

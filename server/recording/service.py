@@ -1,0 +1,258 @@
+"""Every recording of this process: started by the rooms, sealed at the end, recovered
+after a crash, watched all the while.
+
+A recording is one participant's audio or video in one interview. A reconnect feeds the
+same recording (its next segment is marked as following a gap). Ending the interview
+seals each chain; a server that stopped mid-interview seals what it left as
+"interrupted" on its next start, after finishing the torn segments in its spool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from evidence import chain
+from evidence.store import ObjectStore
+from media.peer import Peer
+from media.clock import clock_us
+from media.recorder import FRAME_MS, TrackRecorder
+from media.rooms import Rooms
+from media.tap import TapUnavailable, install, request_keyframe
+from server.db.models import Interview, InterviewState
+from server.recording import spool
+from server.recording.live import LiveRecording, SegmentJob
+from server.recording.spool import SegmentRecord
+from server.services import recordings
+from server.services.recordings import RecordingMeta
+
+log = logging.getLogger("zeromeet.recording")
+
+SILENT_S = 5.0  # a connected track with no frame for this long raises an alarm
+HEALTH_EVERY_S = 2.0
+
+
+class RecordingService:
+    def __init__(self, *, data_dir: Path, node: str, store: ObjectStore,
+                 sessions: async_sessionmaker, key: Ed25519PrivateKey) -> None:
+        self.spool_dir = data_dir / "spool"
+        self.node = node
+        self._store, self._sessions, self._key = store, sessions, key
+        self._live: dict[tuple[str, str, str], LiveRecording] = {}
+        self._finished: set[LiveRecording] = set()
+        self.rooms: Rooms | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self.recovered = asyncio.Event()
+
+    # --- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self.spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._watch = asyncio.create_task(self._watchdog(), name="recording-watchdog")
+        self._recovery = asyncio.create_task(self._recover(), name="recording-recovery")
+
+    async def shutdown(self, wait: float = 10.0) -> None:
+        """Close every track's segment and seal what is live as interrupted, waiting a
+        while for the store; whatever is not stored by then stays in the spool for the
+        next start."""
+        for live in self._all():
+            if live.recorder is not None:
+                live.recorder.close()
+            live.seal("interrupted")
+        pending = [live.sealed.wait() for live in self._all()]
+        if pending:
+            await asyncio.wait([asyncio.ensure_future(p) for p in pending], timeout=wait)
+        for task in (self._watch, self._recovery):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(live.stop() for live in self._all()), return_exceptions=True)
+
+    def _all(self) -> list[LiveRecording]:
+        return [*self._live.values(), *self._finished]
+
+    # --- from the rooms ---------------------------------------------------------------
+
+    def track_started(self, interview_id: str, peer: Peer, kind: str,
+                      receiver: RTCRtpReceiver) -> None:
+        """A participant's connection brought a track: record it into their recording."""
+        participant = peer.participant
+        key = (interview_id, participant.id, kind)
+        live = self._live.get(key)
+        if live is None or live.sealing:
+            live = self._new(interview_id, peer, kind)
+        if live.recorder is not None:
+            live.recorder.close()  # the connection this one replaces
+        recorder = TrackRecorder(kind, live, request_keyframe=lambda: request_keyframe(receiver),
+                                 after_gap=live.connections > 0)
+        try:
+            install(receiver, recorder.on_frame, recorder.on_end)
+        except TapUnavailable as exc:
+            live.alarm("tap", f"this track cannot be recorded: {exc}")
+            return
+        live.recorder = recorder
+        live.connections += 1
+        live.started_at = time.monotonic()
+
+    def _new(self, interview_id: str, peer: Peer, kind: str) -> LiveRecording:
+        participant = peer.participant
+        meta = RecordingMeta(
+            id=str(uuid.uuid4()), interview_id=interview_id, participant_id=participant.id,
+            participant_kind=participant.kind, participant_name=participant.name,
+            participant_role=participant.role, kind=kind, node=self.node,
+            started_at_us=clock_us())
+        directory = self.spool_dir / meta.id
+        live = self._make(meta, directory)
+        try:
+            spool.make_dir(directory, meta.as_dict())
+        except OSError as exc:
+            live.alarm("write", f"cannot create the spool directory: {exc.strerror or exc}")
+        self._live[(interview_id, participant.id, kind)] = live
+        log.info("recording started", extra={"recording": meta.id, "interview": interview_id,
+                                             "participant": participant.id, "kind": kind})
+        return live
+
+    def _make(self, meta: RecordingMeta, directory: Path, **restored: Any) -> LiveRecording:
+        return LiveRecording(meta, directory, store=self._store, sessions=self._sessions,
+                             key=self._key, on_change=self._changed, **restored)
+
+    def _changed(self, live: LiveRecording) -> None:
+        if live.state in ("sealed", "interrupted"):
+            self._finished.discard(live)
+            key = (live.meta.interview_id, live.meta.participant_id, live.meta.kind)
+            if self._live.get(key) is live:
+                del self._live[key]
+
+    async def end_interview(self, interview_id: str, wait: float = 15.0) -> None:
+        """The interview ended (its room is closed): seal each of its recordings, waiting a
+        while for the store so that the answer can show them sealed."""
+        ending = [live for (iid, _, _), live in self._live.items() if iid == interview_id]
+        for live in ending:
+            if live.recorder is not None:
+                live.recorder.close()
+            live.seal("ended")
+            self._finished.add(live)
+        if ending:
+            await asyncio.wait([asyncio.ensure_future(live.sealed.wait()) for live in ending],
+                               timeout=wait)
+
+    def health(self, interview_id: str) -> list[dict[str, Any]]:
+        return [live.health() for (iid, _, _), live in self._live.items() if iid == interview_id]
+
+    # --- watching -------------------------------------------------------------------
+
+    async def _watchdog(self) -> None:
+        last_broadcast = 0.0
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for live in list(self._live.values()):
+                self._check_frames(live, now)
+            if now - last_broadcast >= HEALTH_EVERY_S and self.rooms is not None:
+                last_broadcast = now
+                for interview_id in {iid for iid, _, _ in self._live}:
+                    room = self.rooms.find(interview_id)
+                    if room is not None:
+                        await room.broadcast_staff({"type": "recording",
+                                                    "recordings": self.health(interview_id)})
+
+    def _check_frames(self, live: LiveRecording, now: float) -> None:
+        recorder = live.recorder
+        if recorder is None or recorder.closed:
+            live.alarm("no_frames", None)
+            return
+        since = recorder.last_frame_at or getattr(live, "started_at", now)
+        if now - since > SILENT_S:
+            live.alarm("no_frames", f"no {live.meta.kind} has arrived for {int(now - since)} s")
+        else:
+            live.alarm("no_frames", None)
+
+    # --- after a crash -----------------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Finish and seal what the last run of this node left: recordings the database
+        lists as unsealed, and every recording directory in the spool."""
+        try:
+            async with self._sessions() as session:
+                rows = {r.id: r for r in await recordings.unsealed(session, self.node)}
+            dirs = await asyncio.to_thread(_spool_dirs, self.spool_dir)
+            for recording_id in sorted(set(rows) | set(dirs)):
+                await self._recover_one(recording_id, rows.get(recording_id),
+                                        self.spool_dir / recording_id)
+        except Exception:
+            log.exception("recovering recordings failed; they stay in the spool")
+        finally:
+            self.recovered.set()
+
+    async def _recover_one(self, recording_id: str, row: recordings.Recording | None,
+                           directory: Path) -> None:
+        left = await asyncio.to_thread(spool.scan, directory) if directory.is_dir() else None
+        if row is not None:
+            meta = recordings.meta_of(row)
+            next_seq, head = row.segment_count + 1, row.head or None
+        elif left is not None and left.meta is not None:
+            meta = RecordingMeta(**left.meta)
+            next_seq, head = 1, None
+        else:
+            log.warning("spool directory %s has no recording description; left alone", directory)
+            return
+        if left is None:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            left = spool.Leftovers(meta.as_dict(), [], [], None)
+        live = self._make(meta, directory, next_seq=next_seq, head=head)
+        self._finished.add(live)
+        for record in left.committed:
+            if record.seq < next_seq:
+                await asyncio.to_thread(spool.forget_segment, directory, record.seq)
+                continue
+            live.next_seq, live.head = record.seq + 1, record.link
+            live.enqueue(SegmentJob(record, None))
+        last_arrival = left.committed[-1].last_arrival_us if left.committed else 0
+        for path in left.torn:
+            recovered = await asyncio.to_thread(spool.recover_torn, path, FRAME_MS[meta.kind])
+            if recovered is None:
+                continue
+            facts = chain.SegmentFacts(
+                seq=live.next_seq, sha256=recovered.sha256, size=recovered.size,
+                first_arrival_us=recovered.start_ms * 1000, last_arrival_us=recovered.end_ms * 1000,
+                rtp_first=-1, rtp_last=-1, gap=False)
+            live.head = chain.link(live.head, facts)
+            live.next_seq += 1
+            last_arrival = max(last_arrival, facts.last_arrival_us)
+            live.enqueue(SegmentJob(SegmentRecord(
+                seq=facts.seq, sha256=facts.sha256, size=facts.size, frames=recovered.frames,
+                first_arrival_us=facts.first_arrival_us, last_arrival_us=facts.last_arrival_us,
+                rtp_first=-1, rtp_last=-1, start_ms=recovered.start_ms, end_ms=recovered.end_ms,
+                gap=False, recovered=True, width=recovered.width, height=recovered.height,
+                codec=recovered.codec, link=live.head), path))
+        ended = await self._interview_ended(meta.interview_id)
+        log.info("recovering recording", extra={"recording": meta.id, "segments": live.next_seq - 1,
+                                                 "status": "ended" if ended else "interrupted"})
+        live.seal("ended" if ended else "interrupted")
+
+    async def _interview_ended(self, interview_id: str) -> bool:
+        async with self._sessions() as session:
+            interview = await session.get(Interview, interview_id)
+            return interview is not None and interview.state is InterviewState.ENDED
+
+
+def _spool_dirs(spool_dir: Path) -> dict[str, Path]:
+    if not spool_dir.is_dir():
+        return {}
+    return {p.name: p for p in spool_dir.iterdir() if p.is_dir() and _is_uuid(p.name)}
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        return False
+    return True

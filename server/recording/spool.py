@@ -1,0 +1,190 @@
+"""The local spool: segments wait here until the object store holds them.
+
+One directory per recording, named by its id:
+
+    recording.json        who and what is recorded (written when the recording starts)
+    open-000007.webm      a segment being written; after a crash, a torn segment
+    000003.webm           a closed segment, renamed when its sidecar is written
+    000003.json           its facts and chain link: from here on it is part of the chain
+    seal.json             the signed seal, once made (so a retried seal is the same seal)
+
+Files are removed only after the store has confirmed them and the database holds their
+row. Everything here is blocking file I/O: callers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from evidence.hashing import sha256_file
+from media import webm
+
+META = "recording.json"
+SEAL = "seal.json"
+_OPEN = re.compile(r"^open-(\d{6,})\.webm$")
+_CLOSED = re.compile(r"^(\d{6,})\.json$")
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A closed segment as the spool and the database keep it."""
+
+    seq: int
+    sha256: str
+    size: int
+    frames: int
+    first_arrival_us: int
+    last_arrival_us: int
+    rtp_first: int
+    rtp_last: int
+    start_ms: int
+    end_ms: int
+    gap: bool
+    recovered: bool
+    width: int
+    height: int
+    codec: str
+    link: str
+
+
+def segment_path(directory: Path, seq: int) -> Path:
+    return directory / f"{seq:06d}.webm"
+
+
+def open_path(directory: Path, counter: int) -> Path:
+    return directory / f"open-{counter:06d}.webm"
+
+
+def write_json(path: Path, value: dict[str, Any]) -> None:
+    """Atomically, durably: a crash leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def make_dir(directory: Path, meta: dict[str, Any]) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_json(directory / META, meta)
+
+
+def commit_segment(directory: Path, opened: Path, record: SegmentRecord) -> Path:
+    """Make a closed segment durable: its bytes on disk, its name, its sidecar."""
+    with open(opened, "rb") as handle:
+        os.fsync(handle.fileno())
+    final = segment_path(directory, record.seq)
+    os.replace(opened, final)
+    write_json(directory / f"{record.seq:06d}.json", asdict(record))
+    return final
+
+
+def forget_segment(directory: Path, seq: int) -> None:
+    """After the store and the database both hold it."""
+    for path in (segment_path(directory, seq), directory / f"{seq:06d}.json"):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def forget_recording(directory: Path) -> None:
+    for name in (SEAL, META):
+        try:
+            (directory / name).unlink()
+        except FileNotFoundError:
+            pass
+    try:
+        directory.rmdir()
+    except OSError:
+        pass  # something unexpected is left: keep it for a person to look at
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a stopped server left in one recording's spool directory."""
+
+    meta: dict[str, Any] | None
+    committed: list[SegmentRecord]  # sidecar written: in the chain already
+    torn: list[Path]  # open segment files, oldest first
+    seal: dict[str, Any] | None
+
+
+def scan(directory: Path) -> Leftovers:
+    committed: list[SegmentRecord] = []
+    torn: list[tuple[int, Path]] = []
+    for path in directory.iterdir():
+        if match := _CLOSED.match(path.name):
+            value = read_json(path)
+            if value is not None and segment_path(directory, int(match[1])).exists():
+                try:
+                    committed.append(SegmentRecord(**value))
+                except TypeError:
+                    pass
+        elif match := _OPEN.match(path.name):
+            torn.append((int(match[1]), path))
+    committed.sort(key=lambda r: r.seq)
+    return Leftovers(read_json(directory / META), committed,
+                     [p for _, p in sorted(torn)], read_json(directory / SEAL))
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """A torn segment cut back to its last complete block. No RTP facts survive a crash:
+    its times come from the blocks' timestamps (the interview clock)."""
+
+    path: Path
+    sha256: str
+    size: int
+    frames: int
+    start_ms: int
+    end_ms: int
+    width: int
+    height: int
+    codec: str
+
+
+def recover_torn(path: Path, frame_ms: int) -> Recovered | None:
+    """Cut a torn segment at its last complete block; None (and the file removed) if not
+    one block survived: then nothing was recorded in it."""
+    data = path.read_bytes()
+    try:
+        parsed = webm.parse(data)
+    except ValueError:
+        parsed = None
+    if parsed is None or not parsed.blocks or parsed.track is None:
+        path.unlink()
+        return None
+    if parsed.complete_size < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(parsed.complete_size)
+            handle.flush()
+            os.fsync(handle.fileno())
+    first, last = parsed.blocks[0], parsed.blocks[-1]
+    return Recovered(path=path, sha256=sha256_file(path), size=parsed.complete_size,
+                     frames=len(parsed.blocks), start_ms=first.timestamp_ms,
+                     end_ms=last.timestamp_ms + frame_ms, width=parsed.track.width,
+                     height=parsed.track.height, codec=parsed.track.codec)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,178 @@
+"""Recordings for staff: their segments, playback assembled from the stored segments
+(re-muxed, never transcoded), re-verification against the store, and the case's
+evidence list."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from evidence import chain
+from evidence.errors import IntegrityError, ObjectNotFound, StoreError
+from media import webm
+from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
+from server.db.models import Recording, Segment
+from server.errors import InvalidInput, NotFound
+from server.identity import require_staff
+from server.services import cases, recordings
+from server.views import serialize
+from server.views.common import transaction
+from server.views.parse import path_id
+
+log = logging.getLogger("zeromeet.recording")
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/recordings/{recording_id}")
+async def get_recording(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        recording, interview = await recordings.recording_for_staff(
+            session, staff, path_id(request, "recording_id"))
+        rows = await recordings.segments(session, recording.id)
+    health = {h["id"]: h for h in request.app[RECORDINGS].health(interview.id)}
+    answer = serialize.recording(recording, interview, health.get(recording.id))
+    answer["segments"] = [serialize.segment(s, interview) for s in rows]
+    answer["spans"] = serialize.spans(rows, interview)
+    return web.json_response(answer)
+
+
+@routes.get("/api/recordings/{recording_id}/segments/{seq}")
+async def get_segment(request: web.Request) -> web.Response:
+    """One segment's bytes exactly as stored (checked against its SHA-256 on the way)."""
+    staff = await require_staff(request)
+    seq = _int(request.match_info["seq"], "seq")
+    async with transaction(request) as session:
+        recording, _ = await recordings.recording_for_staff(
+            session, staff, path_id(request, "recording_id"))
+        rows = [s for s in await recordings.segments(session, recording.id) if s.seq == seq]
+    if not rows:
+        raise NotFound("No such segment.")
+    data = await _fetch(request, rows[0])
+    return web.Response(body=data, content_type=f"{recording.kind}/webm",
+                        headers={"X-Content-SHA256": rows[0].sha256})
+
+
+@routes.get("/api/recordings/{recording_id}/media")
+async def play(request: web.Request) -> web.StreamResponse:
+    """Segments `from`..`to` (sequence numbers, default all) as one WebM stream starting
+    at 0 = the first segment's start; the page places it on the interview clock."""
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        recording, _ = await recordings.recording_for_staff(
+            session, staff, path_id(request, "recording_id"))
+        rows = await recordings.segments(session, recording.id)
+    first = _int(request.query.get("from", "1"), "from")
+    last = _int(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
+    chosen = [s for s in rows if first <= s.seq <= last]
+    if not chosen:
+        raise NotFound("No stored segments in that range.")
+    data = await _fetch(request, chosen[0])  # a failure answers 404/409 before streaming
+    response = web.StreamResponse(headers={
+        "Content-Type": f"{recording.kind}/webm", "Cache-Control": "private, no-store",
+        "X-Start-Ms": str(chosen[0].start_ms)})
+    await response.prepare(request)
+    joiner = webm.Joiner(origin_ms=chosen[0].start_ms)
+    for index, segment in enumerate(chosen):
+        if index:
+            try:
+                data = await _fetch(request, segment)
+            except web.HTTPException:
+                log.error("playback stopped at a segment that failed its check",
+                          extra={"recording": recording.id, "seq": segment.seq})
+                break
+        chunk = joiner.feed(data)
+        if chunk:
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@routes.post("/api/recordings/{recording_id}/verify")
+async def verify(request: web.Request) -> web.Response:
+    """Re-read every stored segment and the manifest, re-hash them, and check the chain
+    and the seal. Names every problem found."""
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        recording, _ = await recordings.recording_for_staff(
+            session, staff, path_id(request, "recording_id"))
+        rows = await recordings.segments(session, recording.id)
+    problems = await _verify(request, recording, rows)
+    return web.json_response({"ok": not problems, "problems": problems,
+                              "segments": len(rows), "state": recording.state.value})
+
+
+@routes.get("/api/cases/{case_id}/evidence")
+async def case_evidence(request: web.Request) -> web.Response:
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        case = await cases.get_case(session, staff, path_id(request, "case_id"))
+        items = await recordings.case_evidence(session, case.id)
+        return web.json_response([serialize.evidence_item(i) for i in items])
+
+
+async def _fetch(request: web.Request, segment: Segment) -> bytes:
+    try:
+        return await request.app[STORE].get(segment.object_key)
+    except ObjectNotFound:
+        raise NotFound(f"Segment {segment.seq} is missing from the object store.") from None
+    except IntegrityError:
+        raise _Mismatch(f"Segment {segment.seq} no longer matches its SHA-256.") from None
+
+
+class _Mismatch(InvalidInput):
+    code, status = "integrity_error", 409
+
+
+async def _verify(request: web.Request, recording: Recording, rows: list[Segment]) -> list[str]:
+    store = request.app[STORE]
+    public_key: Ed25519PublicKey = request.app[SIGNING_KEY].public_key()
+    problems: list[str] = []
+    entries = [serialize.chain_entry(s) for s in rows]
+    seal = None
+    if recording.manifest_key:
+        try:
+            manifest = json.loads(await store.get(recording.manifest_key))
+            if chain.canonical_json(manifest) and manifest.get("segments") != entries:
+                problems.append("the stored manifest's segments differ from the database's")
+            seal_fields = {k: v for k, v in manifest.get("seal", {}).items() if k != "algorithm"}
+            seal = chain.Seal(**seal_fields)
+        except (StoreError, ValueError, TypeError) as exc:
+            problems.append(f"manifest {recording.manifest_key}: {_describe(exc)}")
+    for row in rows:
+        try:
+            same = await store.verify(row.object_key, row.sha256)
+        except StoreError as exc:
+            problems.append(f"segment {row.seq} ({row.object_key}): {_describe(exc)}")
+            continue
+        if not same:
+            problems.append(f"segment {row.seq} ({row.object_key}): its bytes do not match "
+                            "its SHA-256 (altered)")
+    sealed = recording.manifest_key != ""
+    chain_problems = chain.check_chain(
+        recording.id, recording.interview_id, recording.participant_id, recording.kind,
+        entries, seal, public_key)
+    if not sealed:
+        chain_problems = [p for p in chain_problems if p != "the recording is not sealed"]
+    return problems + chain_problems
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ObjectNotFound):
+        return "missing from the object store"
+    if isinstance(exc, IntegrityError):
+        return "its bytes do not match its SHA-256 (altered)"
+    return str(exc) or type(exc).__name__
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a whole number.") from None
+    if not 0 <= number < 10**9:
+        raise InvalidInput(f"'{name}' is out of range.")
+    return number
