@@ -100,8 +100,10 @@ class TrackRecorder:
         self._pending_offset: int | None = None
         self._floor_ms = 0  # a new segment starts after the previous one ended
         self._last_arrival_us: int | None = None
-        self._last_keyframe_ask = 0.0
-        self._write_blocked_until = 0.0
+        self._last_keyframe_ask = -(1 << 62)  # µs, interview clock
+        self._write_blocked_until = 0  # µs, interview clock
+        self._write_failing = False
+        self._now_us = 0
         self.frames = 0
         self.skipped = 0
         self.bytes = 0
@@ -116,9 +118,9 @@ class TrackRecorder:
         sent, for the chain; `arrival`: when the frame's first packet came (interview clock)."""
         if self.closed:
             return
-        now = time.monotonic()
+        self._now_us = arrival
         self.frames += 1
-        self.last_frame_at = now
+        self.last_frame_at = time.monotonic()
         self.codec = codec
         if codec.lower() not in RECORDABLE[self.kind]:
             self.skipped += 1
@@ -128,7 +130,7 @@ class TrackRecorder:
             self._close_segment()
             self._next_gap = True
         self._last_arrival_us = arrival
-        if now < self._write_blocked_until:
+        if arrival < self._write_blocked_until:
             self._skip()
             return
         keyframe = self.kind == "audio" or webm.vp8_keyframe(data)
@@ -141,11 +143,11 @@ class TrackRecorder:
                 self._close_segment()
                 segment = None
         elif segment is not None and self._media_ms(rtp, arrival) - segment.start_ms >= SEGMENT_MS:
-            self._ask_keyframe(now)
+            self._ask_keyframe(arrival)
         if segment is None:
             if not keyframe:
                 self._skip()  # undecodable without its keyframe: wait for one
-                self._ask_keyframe(now)
+                self._ask_keyframe(arrival)
                 return
             segment = self._start_segment(arrival, rtp, raw_rtp, size)
             if segment is None:
@@ -190,6 +192,9 @@ class TrackRecorder:
         self._open = segment
         if not self._write(segment, segment.writer.start()):
             return None
+        if self._write_failing:
+            self._write_failing = False
+            self.sink.alarm("write", None)
         return segment
 
     def _write_frame(self, segment: _Open, data: bytes, rtp: int, raw_rtp: int, arrival: int,
@@ -243,7 +248,6 @@ class TrackRecorder:
             rtp_last=segment.rtp_last, start_ms=segment.start_ms, end_ms=segment.last_ms + frame_ms,
             gap=segment.gap, codec=self.codec, width=segment.width, height=segment.height,
         ))
-        self.sink.alarm("write", None)
 
     def _write_failed(self, exc: OSError) -> None:
         """A full disk or a failing spool: alarm, keep what was written, try again in a
@@ -259,14 +263,15 @@ class TrackRecorder:
             self._open = segment
             self._close_segment()
         self._next_gap = True
-        self._write_blocked_until = time.monotonic() + RETRY_WRITE_S
+        self._write_failing = True
+        self._write_blocked_until = self._now_us + int(RETRY_WRITE_S * 1_000_000)
 
     def _skip(self) -> None:
         self.skipped += 1
 
-    def _ask_keyframe(self, now: float) -> None:
-        if self.kind == "video" and now - self._last_keyframe_ask >= KEYFRAME_RETRY_S:
-            self._last_keyframe_ask = now
+    def _ask_keyframe(self, now_us: int) -> None:
+        if self.kind == "video" and now_us - self._last_keyframe_ask >= KEYFRAME_RETRY_S * 1_000_000:
+            self._last_keyframe_ask = now_us
             self._request_keyframe()
 
 

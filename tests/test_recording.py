@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from evidence import chain
 from evidence.hashing import sha256_bytes
+from evidence.store import minio_client
 from server.appkeys import STORE
+from server.settings import Settings
 from tests.support.rooms import Interview
 from tests.support.rtc import RtcClient, ToneAudio
 
@@ -73,3 +75,78 @@ async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview)
     evidence = await room.api.ok("GET", f"/api/cases/{room.case['id']}/evidence", headers=room.staff)
     assert sorted(e["recording_id"] for e in evidence) == sorted(r["id"] for r in recordings)
     assert all(e["kind"] == "recording" and len(e["sha256"]) == 64 for e in evidence)
+
+
+async def recordings_of(room: Interview) -> list[dict]:
+    detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+    return [await room.api.ok("GET", f"/api/recordings/{r['id']}", headers=room.staff)
+            for r in detail["recordings"]]
+
+
+async def test_an_altered_or_missing_segment_is_named(room: Interview, settings: Settings) -> None:
+    await talk(room, 5)
+    video, audio = sorted((r for r in await recordings_of(room)
+                           if r["participant"]["role"] == "worker"), key=lambda r: r["kind"] != "video")
+    assert video["kind"] == "video" and audio["kind"] == "audio"
+    # Someone with the store's keys writes over one segment and deletes another. Object
+    # lock keeps the originals as old versions; what a reader gets is not the evidence.
+    raw = minio_client(settings.s3.endpoint, settings.s3.access_key, settings.s3.secret_key)
+    altered = video["segments"][1]
+    original = await room.api.client.app[STORE].get(altered["key"])
+    forged = bytearray(original)
+    forged[len(forged) // 2] ^= 0xFF
+    raw.put_object(settings.s3.bucket, altered["key"], io.BytesIO(bytes(forged)), len(forged),
+                   metadata={"sha256": altered["sha256"]})
+    raw.remove_object(settings.s3.bucket, audio["segments"][2]["key"])
+
+    checked = await room.api.ok("POST", f"/api/recordings/{video['id']}/verify", headers=room.staff)
+    assert checked["ok"] is False
+    assert checked["problems"] == [f"segment 2 ({altered['key']}): its bytes do not match its "
+                                   "SHA-256 (altered)"]
+    checked = await room.api.ok("POST", f"/api/recordings/{audio['id']}/verify", headers=room.staff)
+    assert checked["problems"] == [f"segment 3 ({audio['segments'][2]['key']}): missing from "
+                                   "the object store"]
+    # Playback refuses the forged segment instead of playing it.
+    status, body = await room.api.call(
+        "GET", f"/api/recordings/{video['id']}/segments/2", headers=room.staff)
+    assert status == 409 and body["error"] == "integrity_error"
+
+
+async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Interview) -> None:
+    invite = await room.invite("李四")
+    await room.inspector()
+    worker = await room.join(invite["token"], label=2)
+    await asyncio.sleep(3)
+    await worker.close()
+    await asyncio.sleep(3)
+    await room.join(invite["token"], label=2)
+    await asyncio.sleep(3)
+    await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    mine = [r for r in await recordings_of(room) if r["participant"]["id"] == invite["id"]]
+    assert sorted(r["kind"] for r in mine) == ["audio", "video"]  # one chain per track, not two
+    for rec in mine:
+        gaps = [s for s in rec["segments"] if s["gap"]]
+        assert len(gaps) == 1, rec["segments"]
+        assert len(rec["spans"]) == 2
+        first, second = rec["spans"]
+        assert 2.5 <= second["start"] - first["end"] <= 4.5, rec["spans"]
+        assert rec["state"] == "sealed"
+        verified = await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)
+        assert verified["ok"], verified
+
+
+async def test_tracks_that_start_apart_are_placed_apart_on_the_interview_clock(room: Interview) -> None:
+    """A phone whose camera starts 2 s after its microphone: each track's first segment
+    starts when that track's first frame was sent (same machine, same clock)."""
+    invite = await room.invite("王五")
+    await room.inspector()
+    worker = await room.join(invite["token"], label=2, video_delay=2.0)
+    await asyncio.sleep(5)
+    await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    mine = {r["kind"]: r for r in await recordings_of(room) if r["participant"]["id"] == invite["id"]}
+    audio_at = mine["audio"]["segments"][0]["start_ms"] / 1000
+    video_at = mine["video"]["segments"][0]["start_ms"] / 1000
+    assert abs(audio_at - worker.audio.first_sent_at) <= 0.1
+    assert abs(video_at - worker.video.first_sent_at) <= 0.1
+    assert abs((video_at - audio_at) - 2.0) <= 0.1 + abs(
+        (worker.video.first_sent_at - worker.audio.first_sent_at) - 2.0)

@@ -31,10 +31,12 @@ def run(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 
 
 
 def start_server(env: dict[str, str], port: int, timeout: float = 90,
-                 extra: list[str] | None = None) -> subprocess.Popen:
-    """Start `zeromeet serve` and wait for the line that says where it runs."""
+                 extra: list[str] | None = None, log: Path | None = None) -> subprocess.Popen:
+    """Start `zeromeet serve` and wait for the line that says where it runs. A long run
+    should pass `log`: its log then goes to that file instead of a pipe nobody empties."""
+    stderr = open(log, "a") if log is not None else subprocess.PIPE  # noqa: SIM115
     proc = subprocess.Popen([ZEROMEET, "serve", "--port", str(port), *(extra or [])], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], 0.5)
@@ -43,7 +45,8 @@ def start_server(env: dict[str, str], port: int, timeout: float = 90,
             if "running at" in line:
                 return proc
         if proc.poll() is not None:
-            raise AssertionError(f"zeromeet exited {proc.returncode}: {proc.stderr.read()[-2000:]}")
+            details = proc.stderr.read() if proc.stderr else log.read_text()  # type: ignore[union-attr]
+            raise AssertionError(f"zeromeet exited {proc.returncode}: {details[-2000:]}")
     proc.kill()
     raise AssertionError("zeromeet did not start in time")
 

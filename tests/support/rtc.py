@@ -26,9 +26,12 @@ from av import AudioFrame, VideoFrame
 class PatternVideo(VideoStreamTrack):
     """A moving test pattern at ~30 fps; `label` tints it so parties can be told apart."""
 
-    def __init__(self, width: int = 640, height: int = 480, label: int = 0) -> None:
+    def __init__(self, width: int = 640, height: int = 480, label: int = 0,
+                 delay: float = 0.0) -> None:
         super().__init__()
         self.width, self.height = width, height
+        self.delay = delay  # seconds before the first frame: a camera that starts late
+        self.first_sent_at: float | None = None
         base = np.zeros((height, width, 3), np.uint8)
         base[..., 0] = (label * 70) % 256
         base[..., 1] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
@@ -37,7 +40,11 @@ class PatternVideo(VideoStreamTrack):
         self.sent = 0
 
     async def recv(self) -> VideoFrame:
+        if self.first_sent_at is None and self.delay:
+            await asyncio.sleep(self.delay)
         pts, time_base = await self.next_timestamp()
+        if self.first_sent_at is None:
+            self.first_sent_at = time.time()
         image = np.roll(self._base, self.sent * 4, axis=1)
         frame = VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts, frame.time_base = pts, time_base
@@ -55,12 +62,13 @@ class ToneAudio(MediaStreamTrack):
         super().__init__()
         self._sent = 0
         self._start: float | None = None
+        self.first_sent_at: float | None = None
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
-            self._start = time.time()
+            self._start = self.first_sent_at = time.time()
         else:
             await asyncio.sleep(max(0.0, self._start + self._sent / self.RATE - time.time()))
         t = (np.arange(self.SAMPLES) + self._sent) / self.RATE
@@ -80,10 +88,11 @@ class Received:
 
 class RtcClient:
     def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
-                 width: int = 640, height: int = 480, audio_file: str | None = None) -> None:
+                 width: int = 640, height: int = 480, audio_file: str | None = None,
+                 video_delay: float = 0.0) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
         self.token = token
-        self.video = PatternVideo(width, height, label)
+        self.video = PatternVideo(width, height, label, delay=video_delay)
         self._player = MediaPlayer(audio_file, loop=True) if audio_file else None
         self.audio: MediaStreamTrack = self._player.audio if self._player else ToneAudio()
         self.messages: list[dict[str, Any]] = []

@@ -1,0 +1,152 @@
+"""TrackRecorder's segmenting rules and its failures, with synthetic frames and a
+recording sink that keeps what it is given."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from media import recorder as recorder_module
+from media import webm
+from media.recorder import ClosedSegment, TrackRecorder
+
+T0 = 1_790_000_000_000_000  # µs on the interview clock
+
+
+def vp8(key: bool, size: tuple[int, int] = (640, 480), fill: int = 0) -> bytes:
+    if not key:
+        return bytes([0x01, 0, 0]) + bytes([fill]) * 40
+    w, h = size
+    return bytes([0x00, 0, 0, 0x9D, 0x01, 0x2A]) + w.to_bytes(2, "little") + h.to_bytes(2, "little") \
+        + bytes([fill]) * 40
+
+
+class Sink:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.opened = 0
+        self.closed: list[ClosedSegment] = []
+        self.alarms: dict[str, str] = {}
+        self.alarm_log: list[tuple[str, str | None]] = []
+
+    def open_segment(self) -> Path:
+        self.opened += 1
+        return self.directory / f"open-{self.opened:06d}.webm"
+
+    def segment_closed(self, segment: ClosedSegment) -> None:
+        self.closed.append(segment)
+
+    def alarm(self, code: str, message: str | None) -> None:
+        self.alarm_log.append((code, message))
+        if message is None:
+            self.alarms.pop(code, None)
+        else:
+            self.alarms[code] = message
+
+
+def feed_video(rec: TrackRecorder, seconds: float, *, start_s: float = 0, gop: int = 30,
+               size: tuple[int, int] = (640, 480), first_index: int = 0) -> int:
+    frames = int(seconds * 30)
+    for i in range(frames):
+        t = start_s + i / 30
+        index = first_index + i
+        rec.on_frame("VP8", vp8(index % gop == 0, size, fill=index % 256), int(t * 90000),
+                     int(t * 90000) & 0xFFFFFFFF, T0 + int(t * 1_000_000))
+    return frames
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Sink:
+    return Sink(tmp_path)
+
+
+def test_video_segments_start_on_keyframes_about_every_two_seconds(sink: Sink) -> None:
+    asked: list[int] = []
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: asked.append(1))
+    sent = feed_video(rec, 7.0)
+    rec.close()
+    assert [s.frames for s in sink.closed] == [60, 60, 60, 30]
+    assert sum(s.frames for s in sink.closed) == sent
+    assert sink.closed[0].start_ms == T0 // 1000
+    for earlier, later in zip(sink.closed, sink.closed[1:]):
+        assert later.start_ms >= earlier.end_ms
+    for segment in sink.closed:
+        parsed = webm.parse(segment.path.read_bytes())
+        assert parsed.blocks[0].keyframe and not parsed.torn
+        assert len(parsed.blocks) == segment.frames
+        assert (parsed.track.width, parsed.track.height) == (640, 480)
+        assert segment.size == segment.path.stat().st_size
+        assert hashlib.sha256(segment.path.read_bytes()).hexdigest() == segment.sha256
+    assert not asked  # keyframes came on time: none had to be asked for
+    assert not sink.alarms
+
+
+def test_a_late_keyframe_is_asked_for_and_frames_before_the_first_are_not_written(sink: Sink) -> None:
+    asked: list[int] = []
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: asked.append(1))
+    for i in range(5):  # joined mid-picture: undecodable until a keyframe
+        t = i / 30
+        rec.on_frame("VP8", vp8(False), int(t * 90000), int(t * 90000), T0 + int(t * 1e6))
+    assert asked and rec.skipped == 5 and sink.opened == 0
+    feed_video(rec, 5.0, start_s=0.2, gop=10_000)  # one keyframe, then a long GOP
+    rec.close()
+    assert len(asked) >= 3  # asked again about once a second after the segment was due
+    assert len(sink.closed) == 1 and sink.closed[0].frames == 150
+
+
+def test_a_new_size_or_a_gap_starts_a_new_segment(sink: Sink) -> None:
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: None)
+    feed_video(rec, 1.0)
+    feed_video(rec, 1.0, start_s=1.0, size=(480, 640))  # the phone turned: a keyframe, new size
+    feed_video(rec, 1.0, start_s=4.0)  # 2 s with nothing: the network dropped
+    rec.close()
+    assert [(s.width, s.height, s.gap) for s in sink.closed] == [
+        (640, 480, False), (480, 640, False), (640, 480, True)]
+
+
+def test_audio_segments_are_two_seconds_and_a_reconnect_is_marked(sink: Sink) -> None:
+    rec = TrackRecorder("audio", sink, request_keyframe=lambda: None, after_gap=True)
+    for i in range(250):
+        t = i * 0.02
+        rec.on_frame("opus", b"\xfc" + bytes([i % 256]) * 60, i * 960, (i * 960 + 12345) & 0xFFFFFFFF,
+                     T0 + int(t * 1e6))
+    rec.close()
+    assert [s.frames for s in sink.closed] == [100, 100, 50]
+    assert [s.gap for s in sink.closed] == [True, False, False]
+    assert sink.closed[0].rtp_first == 12345 and sink.closed[0].rtp_last == 99 * 960 + 12345
+
+
+def test_an_unrecordable_codec_raises_an_alarm(sink: Sink) -> None:
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: None)
+    rec.on_frame("H264", b"\x00\x00\x00\x01\x65", 0, 0, T0)
+    assert "H264" in sink.alarms["codec"] and not sink.closed
+
+
+def test_a_full_disk_is_an_alarm_not_a_crash_and_recording_resumes(
+        sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recorder_module, "RETRY_WRITE_S", 0.0)
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: None)
+    feed_video(rec, 1.0)
+    real_write = os.write
+    failing = {"on": True}
+
+    def write(fd: int, data: bytes) -> int:
+        if failing["on"]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(recorder_module.os, "write", write)
+    feed_video(rec, 1.0, start_s=1.0, first_index=30)
+    assert "No space left on device" in sink.alarms["write"]
+    assert len(sink.closed) == 1 and sink.closed[0].frames == 30  # what was written is kept
+    assert webm.parse(sink.closed[0].path.read_bytes()).torn is False
+    failing["on"] = False
+    feed_video(rec, 2.0, start_s=2.0, first_index=60)
+    rec.close()
+    assert "write" not in sink.alarms
+    assert [s.gap for s in sink.closed] == [False, True]
+    assert sink.closed[1].frames == 60

@@ -1,0 +1,65 @@
+"""The object store goes away for 20 s in the middle of a call: nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+
+from server.settings import Settings
+from tests.support.proxy import Proxy
+from tests.support.rooms import Interview
+from tests.test_recording import recordings_of, sent
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def proxy(s3_settings) -> AsyncIterator[Proxy]:  # noqa: ANN001
+    host, port = s3_settings.endpoint.rsplit(":", 1)
+    proxy = Proxy(host, int(port))
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, proxy: Proxy) -> Settings:
+    """The server reaches the store only through the proxy."""
+    return dataclasses.replace(settings, s3=dataclasses.replace(
+        settings.s3, endpoint=f"127.0.0.1:{proxy.port}"))
+
+
+async def test_a_store_outage_loses_nothing_and_catches_up_in_order(
+        room: Interview, proxy: Proxy) -> None:
+    invite = await room.invite("张三")
+    inspector = await room.inspector()
+    worker = await room.join(invite["token"], label=2)
+    await asyncio.sleep(3)
+    await proxy.stop()
+    await asyncio.sleep(20)
+    # Meanwhile the console is told how much is waiting, and why.
+    health = [r["health"] for r in (await room.api.ok(
+        "GET", f"/api/interviews/{room.id}", headers=room.staff))["recordings"]]
+    assert len(health) == 4
+    for h in health:
+        assert h["waiting"] >= 5, h
+        assert any(a["code"] == "upload" for a in h["alarms"]), h
+    pushed = [m for m in inspector.messages if m["type"] == "recording"]
+    assert pushed and any(r["waiting"] > 0 for r in pushed[-1]["recordings"])
+    await proxy.start()  # the same port: the store is back
+    await asyncio.sleep(3)
+    before = {c.you: sent(c) for c in (inspector, worker)}
+    await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    for rec in await recordings_of(room):
+        assert rec["state"] == "sealed", rec
+        assert rec["health"] is None  # nothing waiting, no alarm left
+        assert [s["seq"] for s in rec["segments"]] == list(range(1, rec["segments"][-1]["seq"] + 1))
+        assert not any(s["gap"] for s in rec["segments"])
+        assert sum(s["frames"] for s in rec["segments"]) >= before[rec["participant"]["id"]][rec["kind"]]
+        stored_at = [s["stored_at"] for s in rec["segments"]]
+        assert stored_at == sorted(stored_at)  # caught up in order
+        verified = await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)
+        assert verified["ok"], verified
