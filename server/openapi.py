@@ -60,8 +60,51 @@ SCHEMAS: dict[str, Schema] = {
             connections={"type": "array", "items": _obj(
                 ["connected_at"], connected_at=_TIME, disconnected_at=_OPT_TIME,
                 end_reason={"type": ["string", "null"]})})},
-        recordings={"type": "array", "items": {"type": "object"}},
+        recordings={"type": "array", "items": _ref("Recording")},
     )]},
+    "RecordingHealth": _obj(
+        ["id", "participant", "kind", "state", "stored", "waiting", "alarms"], id=_s(),
+        participant=_s(), kind=_s(enum=["audio", "video"]), state=_s(), stored={"type": "integer"},
+        waiting={"type": "integer", "description": "closed segments not yet in the store"},
+        waiting_bytes={"type": "integer"}, last_frame_age={"type": ["number", "null"]},
+        alarms={"type": "array", "items": _obj(["code", "message"], code=_s(), message=_s(),
+                                                since={"type": "number"})}),
+    "Recording": _obj(
+        ["id", "participant", "kind", "state", "segments", "duration", "head"], id=_s(),
+        participant=_obj(["id"], id=_s(), name=_s(), role=_s(), kind=_s()),
+        kind=_s(enum=["audio", "video"]), codec={"type": ["string", "null"]},
+        state=_s(enum=["recording", "sealing", "sealed", "interrupted"]),
+        segments={"type": "integer"}, duration={"type": "number", "description": "seconds"},
+        bytes={"type": "integer"}, head={"type": ["string", "null"],
+                                         "description": "the chain head (SHA-256, hex)"},
+        start={"type": ["number", "null"], "description": "seconds on the interview clock"},
+        end={"type": ["number", "null"]}, started_at=_TIME, sealed_at=_OPT_TIME,
+        interrupted_at=_OPT_TIME, manifest={"type": ["object", "null"]},
+        seal={"type": ["object", "null"]},
+        health={"oneOf": [_ref("RecordingHealth"), {"type": "null"}]}),
+    "Segment": _obj(
+        ["seq", "sha256", "size", "link", "gap"], seq={"type": "integer"}, key=_s(),
+        sha256=_s(), size={"type": "integer"}, frames={"type": "integer"},
+        first_arrival_us={"type": "integer"}, last_arrival_us={"type": "integer"},
+        rtp_first={"type": "integer"}, rtp_last={"type": "integer"},
+        start_ms={"type": "integer"}, end_ms={"type": "integer"}, start={"type": "number"},
+        end={"type": "number"}, gap={"type": "boolean"}, recovered={"type": "boolean"},
+        width={"type": "integer"}, height={"type": "integer"}, link=_s(), stored_at=_TIME),
+    "RecordingDetail": {"allOf": [_ref("Recording"), _obj(
+        ["segments", "spans"], segments={"type": "array", "items": _ref("Segment")},
+        spans={"type": "array", "items": _obj(
+            ["from", "to", "start", "end"], **{"from": {"type": "integer"}},
+            to={"type": "integer"}, start={"type": "number"}, end={"type": "number"},
+            start_ms={"type": "integer"})})]},
+    "Verification": _obj(["ok", "problems"], ok={"type": "boolean"},
+                         problems={"type": "array", "items": _s()},
+                         segments={"type": "integer"}, state=_s()),
+    "EvidenceItem": _obj(
+        ["id", "kind", "sha256", "size", "created_at"], id=_s(), kind=_s(), sha256=_s(),
+        size={"type": "integer"}, created_at=_TIME, case_id=_s(), interview_id=_s(),
+        recording_id={"type": ["string", "null"]}, object_key=_s(), content_type=_s(),
+        observed={"type": "object"}, claimed={"type": "object"},
+        derived_from={"type": ["string", "null"]}),
     "InvitationInput": _obj(["name", "role"], name=_s(maxLength=128),
                             role=_s(enum=[r.value for r in PartyRole])),
     "Invitation": _obj(
@@ -171,6 +214,33 @@ PATHS: dict[str, Any] = {
     "/api/invitation": {
         "get": _op("For an invited party: its own invitation (bearer = invitation token)",
                    (200, "The invitation", _ref("OwnInvitation")), errors=(401, 410)),
+    },
+    "/api/recordings/{recording_id}": {
+        "parameters": [_param("recording_id")],
+        "get": _op("A recording with its segments, chain links and playable spans",
+                   (200, "The recording", _ref("RecordingDetail"))),
+    },
+    "/api/recordings/{recording_id}/segments/{seq}": {
+        "parameters": [_param("recording_id"), _param("seq")],
+        "get": _op("One segment's bytes exactly as stored (checked against its SHA-256)",
+                   (200, "WebM", None), errors=(400, 401, 403, 404, 409), media="video/webm"),
+    },
+    "/api/recordings/{recording_id}/media": {
+        "parameters": [_param("recording_id"),
+                       {"name": "from", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+        "get": _op("Segments from..to as one WebM stream for playback (re-muxed, not "
+                   "transcoded); time 0 is the start of segment `from`",
+                   (200, "WebM", None), errors=(400, 401, 403, 404, 409), media="video/webm"),
+    },
+    "/api/recordings/{recording_id}/verify": {
+        "parameters": [_param("recording_id")],
+        "post": _op("Re-hash every stored segment and the manifest; check the chain and seal",
+                    (200, "What was found", _ref("Verification"))),
+    },
+    "/api/cases/{case_id}/evidence": {
+        "parameters": [_param("case_id")],
+        "get": _op("The case's evidence items", (200, "Items", _array(_ref("EvidenceItem")))),
     },
     "/api/keys": {"get": _op("Public key(s) that sign bundles", (200, "PEM", _s()),
                              errors=(), auth=False, media="application/x-pem-file")},

@@ -18,7 +18,7 @@ from server.settings import Settings
 from tests.support.rooms import Interview
 from tests.support.rtc import RtcClient, ToneAudio
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def sent(client: RtcClient) -> dict[str, int]:
@@ -39,6 +39,7 @@ async def talk(room: Interview, seconds: float) -> tuple[dict, dict]:
     return detail, before
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview) -> None:
     detail, who = await talk(room, 7)
     recordings = detail["recordings"]
@@ -70,6 +71,12 @@ async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview)
             frames += len(decoded)
         # Every frame the participant sent before the end is in the recording.
         assert frames >= who[rec["participant"]["id"]][rec["kind"]], rec
+        # Playback joins the stored segments into one stream, starting at 0, frame for frame.
+        async with room.api.client.get(f"/api/recordings/{rec['id']}/media", headers=room.staff) as resp:
+            assert int(resp.headers["X-Start-Ms"]) == full["segments"][0]["start_ms"]
+            with av.open(io.BytesIO(await resp.read())) as container:
+                played = list(container.decode(container.streams[0]))
+        assert len(played) == frames and float(played[0].time) < 0.05
         assert (await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)) == {
             "ok": True, "problems": [], "segments": rec["segments"], "state": "sealed"}
     evidence = await room.api.ok("GET", f"/api/cases/{room.case['id']}/evidence", headers=room.staff)
@@ -83,6 +90,7 @@ async def recordings_of(room: Interview) -> list[dict]:
             for r in detail["recordings"]]
 
 
+@SQLITE
 async def test_an_altered_or_missing_segment_is_named(room: Interview, settings: Settings) -> None:
     await talk(room, 5)
     video, audio = sorted((r for r in await recordings_of(room)
@@ -112,6 +120,7 @@ async def test_an_altered_or_missing_segment_is_named(room: Interview, settings:
     assert status == 409 and body["error"] == "integrity_error"
 
 
+@SQLITE
 async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Interview) -> None:
     invite = await room.invite("李四")
     await room.inspector()
@@ -135,6 +144,7 @@ async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Inter
         assert verified["ok"], verified
 
 
+@SQLITE
 async def test_tracks_that_start_apart_are_placed_apart_on_the_interview_clock(room: Interview) -> None:
     """A phone whose camera starts 2 s after its microphone: each track's first segment
     starts when that track's first frame was sent (same machine, same clock)."""
@@ -150,3 +160,31 @@ async def test_tracks_that_start_apart_are_placed_apart_on_the_interview_clock(r
     assert abs(video_at - worker.video.first_sent_at) <= 0.1
     assert abs((video_at - audio_at) - 2.0) <= 0.1 + abs(
         (worker.video.first_sent_at - worker.audio.first_sent_at) - 2.0)
+
+
+@SQLITE
+async def test_recordings_are_for_staff_of_the_case_only(room: Interview) -> None:
+    invite = await room.invite("赵六")
+    await talk(room, 3)
+    rec = (await recordings_of(room))[0]
+    api, paths = room.api, [f"/api/recordings/{rec['id']}", f"/api/recordings/{rec['id']}/media",
+                            f"/api/recordings/{rec['id']}/segments/1"]
+    stranger = await api.staff("zhao")
+    party = {"Authorization": f"Bearer {invite['token']}"}
+    for path in paths:
+        assert (await api.call("GET", path, headers=stranger))[0] == 404
+        assert (await api.call("GET", path, headers=party))[0] == 403
+    assert (await api.call("POST", f"/api/recordings/{rec['id']}/verify", headers=stranger))[0] == 404
+    assert (await api.call("GET", f"/api/cases/{room.case['id']}/evidence", headers=stranger))[0] == 404
+    # Legal staff granted the case may look, play and verify.
+    legal = await api.staff("li", "legal")
+    await api.ok("POST", f"/api/cases/{room.case['id']}/members", 201, headers=room.staff,
+                 json={"username": "li"})
+    assert (await api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=legal))["ok"]
+    async with api.client.get(paths[1], headers=legal) as resp:
+        assert resp.status == 200 and resp.content_type == f"{rec['kind']}/webm"
+        assert len(await resp.read()) > 1000
+    for bad, code in (("/segments/x", 400), ("/segments/99", 404), ("/media?from=x", 400),
+                      ("/media?from=99", 404)):
+        assert (await api.call("GET", f"/api/recordings/{rec['id']}{bad}", headers=legal))[0] == code
+    assert (await api.call("GET", "/api/recordings/not-a-uuid", headers=legal))[0] == 404
