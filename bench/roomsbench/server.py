@@ -21,9 +21,13 @@ PASSWORD = "bench-password-0123"
 # ---------------------------------------------------------------- server
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    """`command` replaces `zeromeet` (e.g. a wrapper that changes how the server records)."""
+
+    def __init__(self, data_dir: Path, command: list[str] | None = None, **env: str) -> None:
         self.data_dir = data_dir
-        self.env = env_for(data_dir, ZEROMEET_LOG_LEVEL=os.environ.get("ZEROMEET_LOG_LEVEL", "WARNING"))
+        self.command = command or [ZEROMEET]
+        self.env = env_for(data_dir, ZEROMEET_LOG_LEVEL=os.environ.get("ZEROMEET_LOG_LEVEL", "WARNING"),
+                           **env)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -38,7 +42,7 @@ class Server:
 
     def start(self, timeout: float = 90) -> None:
         log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([ZEROMEET, "serve", "--port", str(self.port)], env=self.env,
+        self.proc = subprocess.Popen([*self.command, "serve", "--port", str(self.port)], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + timeout
