@@ -106,14 +106,21 @@ async def test_an_altered_or_missing_segment_is_named(room: Interview, settings:
     raw.put_object(settings.s3.bucket, altered["key"], io.BytesIO(bytes(forged)), len(forged),
                    metadata={"sha256": altered["sha256"]})
     raw.remove_object(settings.s3.bucket, audio["segments"][2]["key"])
+    manifest_key = audio["manifest"]["key"]
+    manifest = json.loads(await room.api.client.app[STORE].get(manifest_key))
+    manifest["segments"][0]["gap"] = True  # a rewritten manifest, links and all
+    forged_manifest = json.dumps(manifest).encode()
+    raw.put_object(settings.s3.bucket, manifest_key, io.BytesIO(forged_manifest),
+                   len(forged_manifest), metadata={"sha256": sha256_bytes(forged_manifest)})
 
     checked = await room.api.ok("POST", f"/api/recordings/{video['id']}/verify", headers=room.staff)
     assert checked["ok"] is False
     assert checked["problems"] == [f"segment 2 ({altered['key']}): its bytes do not match its "
                                    "SHA-256 (altered)"]
     checked = await room.api.ok("POST", f"/api/recordings/{audio['id']}/verify", headers=room.staff)
-    assert checked["problems"] == [f"segment 3 ({audio['segments'][2]['key']}): missing from "
-                                   "the object store"]
+    assert checked["problems"] == [
+        f"manifest {manifest_key}: its bytes do not match its SHA-256 (altered)",
+        f"segment 3 ({audio['segments'][2]['key']}): missing from the object store"]
     # Playback refuses the forged segment instead of playing it.
     status, body = await room.api.call(
         "GET", f"/api/recordings/{video['id']}/segments/2", headers=room.staff)

@@ -209,13 +209,7 @@ class LiveRecording:
             rows = await recordings.segments(session, self.meta.id)
             interview = await session.get(Interview, self.meta.interview_id)
             self._case_id = interview.case_id if interview else ""
-        return [{
-            "seq": r.seq, "key": r.object_key, "sha256": r.sha256, "size": r.size,
-            "frames": r.frames, "first_arrival_us": r.first_arrival_us,
-            "last_arrival_us": r.last_arrival_us, "rtp_first": r.rtp_first, "rtp_last": r.rtp_last,
-            "start_ms": r.start_ms, "end_ms": r.end_ms, "gap": r.gap, "recovered": r.recovered,
-            "width": r.width, "height": r.height, "link": r.link,
-        } for r in rows]
+        return [recordings.manifest_entry(r) for r in rows]
 
     def _make_seal_once(self, status: str, stored: list[dict[str, Any]]) -> Callable[[], Awaitable[chain.Seal]]:
         """The seal is made once and kept in the spool: a retried upload sends the same one."""

@@ -169,7 +169,7 @@ class RecordingService:
         if recorder is None or recorder.closed:
             live.alarm("no_frames", None)
             return
-        since = recorder.last_frame_at or getattr(live, "started_at", now)
+        since = recorder.last_frame_at or live.started_at
         if now - since > SILENT_S:
             live.alarm("no_frames", f"no {live.meta.kind} has arrived for {int(now - since)} s")
         else:

@@ -83,6 +83,17 @@ async def add_segment(session: AsyncSession, meta: RecordingMeta, record: Segmen
         recording.codec = record.codec
 
 
+def manifest_entry(s: Segment) -> dict[str, Any]:
+    """A stored segment as its recording's manifest lists it (chain facts plus link)."""
+    return {
+        "seq": s.seq, "key": s.object_key, "sha256": s.sha256, "size": s.size,
+        "frames": s.frames, "first_arrival_us": s.first_arrival_us,
+        "last_arrival_us": s.last_arrival_us, "rtp_first": s.rtp_first, "rtp_last": s.rtp_last,
+        "start_ms": s.start_ms, "end_ms": s.end_ms, "gap": s.gap, "recovered": s.recovered,
+        "width": s.width, "height": s.height, "link": s.link,
+    }
+
+
 async def segments(session: AsyncSession, recording_id: str) -> list[Segment]:
     rows = await session.scalars(
         select(Segment).where(Segment.recording_id == recording_id).order_by(Segment.seq))

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import chain
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
+from evidence.hashing import sha256_bytes
 from media import webm
 from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
 from server.db.models import Recording, Segment
@@ -131,16 +132,19 @@ async def _verify(request: web.Request, recording: Recording, rows: list[Segment
     store = request.app[STORE]
     public_key: Ed25519PublicKey = request.app[SIGNING_KEY].public_key()
     problems: list[str] = []
-    entries = [serialize.chain_entry(s) for s in rows]
+    entries = [recordings.manifest_entry(s) for s in rows]
     seal = None
     if recording.manifest_key:
         try:
-            manifest = json.loads(await store.get(recording.manifest_key))
-            if chain.canonical_json(manifest) and manifest.get("segments") != entries:
+            raw = await store.get(recording.manifest_key)
+            if sha256_bytes(raw) != recording.manifest_sha256:
+                raise IntegrityError("altered")
+            manifest = json.loads(raw)
+            if manifest.get("segments") != entries:
                 problems.append("the stored manifest's segments differ from the database's")
             seal_fields = {k: v for k, v in manifest.get("seal", {}).items() if k != "algorithm"}
             seal = chain.Seal(**seal_fields)
-        except (StoreError, ValueError, TypeError) as exc:
+        except (StoreError, IntegrityError, ValueError, TypeError) as exc:
             problems.append(f"manifest {recording.manifest_key}: {_describe(exc)}")
     for row in rows:
         try:
@@ -151,11 +155,10 @@ async def _verify(request: web.Request, recording: Recording, rows: list[Segment
         if not same:
             problems.append(f"segment {row.seq} ({row.object_key}): its bytes do not match "
                             "its SHA-256 (altered)")
-    sealed = recording.manifest_key != ""
     chain_problems = chain.check_chain(
         recording.id, recording.interview_id, recording.participant_id, recording.kind,
         entries, seal, public_key)
-    if not sealed:
+    if seal is None:  # still recording, or the manifest's problem is reported above
         chain_problems = [p for p in chain_problems if p != "the recording is not sealed"]
     return problems + chain_problems
 

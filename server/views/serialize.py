@@ -10,6 +10,7 @@ from server.db.models import (
     Case, Connection, EvidenceItem, Interview, Invitation, Recording, Segment, User,
 )
 from server.services.interviews import invitation_state
+from server.services.recordings import manifest_entry
 
 
 def when(value: datetime | None) -> str | None:
@@ -105,19 +106,8 @@ def recording(r: Recording, i: Interview, health: dict[str, Any] | None = None) 
     }
 
 
-def chain_entry(s: Segment) -> dict[str, Any]:
-    """A segment as its recording's manifest lists it."""
-    return {
-        "seq": s.seq, "key": s.object_key, "sha256": s.sha256, "size": s.size,
-        "frames": s.frames, "first_arrival_us": s.first_arrival_us,
-        "last_arrival_us": s.last_arrival_us, "rtp_first": s.rtp_first, "rtp_last": s.rtp_last,
-        "start_ms": s.start_ms, "end_ms": s.end_ms, "gap": s.gap, "recovered": s.recovered,
-        "width": s.width, "height": s.height, "link": s.link,
-    }
-
-
 def segment(s: Segment, i: Interview) -> dict[str, Any]:
-    out = chain_entry(s)
+    out = manifest_entry(s)
     out.update(start=_clock(s.start_ms, i), end=_clock(s.end_ms, i), stored_at=when(s.stored_at))
     return out
 
