@@ -112,10 +112,12 @@ class LiveRecording:
             if self.alarms.pop(code, None) is not None:
                 log.info("recording alarm cleared", extra=self._log_extra(alarm=code))
                 self._on_change(self)
-        elif code not in self.alarms or self.alarms[code].message != message:
+        elif code not in self.alarms:
             self.alarms[code] = Alarm(code, message, time.time())
             log.warning("recording alarm: %s", message, extra=self._log_extra(alarm=code))
             self._on_change(self)
+        else:  # the same trouble, told afresh (a count, a delay): it began when it began
+            self.alarms[code].message = message
 
     # --- queue and worker ---------------------------------------------------------
 

@@ -44,13 +44,14 @@ async def _root(request: web.Request) -> web.StreamResponse:
 
 
 def add_page_routes(app: web.Application) -> None:
-    """Register the staff pages (the interview console among them), the invitation landing
-    page and `/static/`."""
+    """Register the staff pages (the interview console and its playback among them), the
+    invitation landing page and `/static/`."""
     app.router.add_get("/", _root)
     app.router.add_get("/login", _page("login.html"))
     app.router.add_get("/cases", _page("cases.html"))
     app.router.add_get("/cases/{case_id}", _page("case.html"))
     app.router.add_get("/console/interviews/{interview_id}", _page("console.html"))
+    app.router.add_get("/console/interviews/{interview_id}/playback", _page("playback.html"))
     app.router.add_get("/j/{token}", _page("join.html", _JOIN_HEADERS))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     app.on_response_prepare.append(_revalidate_static)

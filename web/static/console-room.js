@@ -1,12 +1,14 @@
 // The live part of the inspector's console: the tiles of the other participants, the
-// events log, own microphone and camera controls. Wires one RoomClient (rtc.js) to the DOM.
+// events log, own microphone and camera controls, recording health. Wires one RoomClient
+// (rtc.js) to the DOM.
 
 import { getLang, onLangChange, t } from './i18n.js';
 import { h, fill } from './dom.js';
 import { RoomClient } from './rtc.js';
 import { AudioMeter, playStream, reopenTrack } from './media.js';
 import { ParticipantTile } from './tiles.js';
-import { renderMediaProblem, who } from './room-text.js';
+import { alarmLabel, renderMediaProblem, who } from './room-text.js';
+import { RecordingHealth, renderRecordingBadges, renderRecordingSummary } from './console-recording.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_MS = 2000;
@@ -28,9 +30,11 @@ export class ConsoleRoom {
     this.stream = stream;
     this.tiles = new Map(); // participant id → ParticipantTile, kept after they leave
     this.awayTimers = new Map();
-    this.log = []; // {key, participant, at} or {key, at} for this computer's own events
+    this.log = []; // {key, participant, at} or {key, at} for this computer's own events;
+    // recording alarms add {kind, code, message}
     this.selfMeter = new AudioMeter(stream.getAudioTracks()[0]);
     this.mediaError = null; // {err} while our camera or microphone is lost and will not reopen
+    this.recording = new RecordingHealth({ onAlarm: (change) => this.onRecordingAlarm(change) });
     // The camera was opened facing 'user' (openCameraAndMic's default): reopen that one.
     this.client = new RoomClient({ interviewId, stream, reopen: (kind) => reopenTrack(kind, 'user') });
     this.client
@@ -40,6 +44,7 @@ export class ConsoleRoom {
       .on('event', (event) => this.onEvent(event))
       .on('media', (id, mediaStream) => this.tile({ id }).setStream(mediaStream))
       .on('muted', (muted) => this.onSelfMuted(muted))
+      .on('recording', (list) => this.onRecording(list))
       .on('localtrack', (kind, track) => this.onLocalTrack(kind, track))
       .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
@@ -62,6 +67,7 @@ export class ConsoleRoom {
     if (!tile) {
       tile = new ParticipantTile(participant, { onMute: (id, muted) => this.client.mute(id, muted) });
       this.tiles.set(participant.id, tile);
+      tile.setRecording(this.recording.of(participant.id));
       $('tiles').append(tile.el);
       $('nobody').hidden = true;
     }
@@ -110,6 +116,25 @@ export class ConsoleRoom {
     this.addLog({ key: `console.log.${event.event}`, participant: event.participant, at: event.at });
   }
 
+  /** The server's recording health (every ~2 s): each tile, the self-view, the header. */
+  onRecording(list) {
+    this.recording.update(list);
+    this.renderRecording();
+  }
+
+  renderRecording() {
+    for (const tile of this.tiles.values()) tile.setRecording(this.recording.of(tile.id));
+    renderRecordingBadges($('self-rec'), this.client.you, this.recording.of(this.client.you));
+    renderRecordingSummary($('rec-overall'), this.recording);
+  }
+
+  onRecordingAlarm({ raised, participant, kind, code, message }) {
+    const self = participant === this.client.you;
+    this.addLog({
+      key: raised ? 'console.log.rec_alarm' : 'console.log.rec_ok', participant, self, kind, code, message,
+    });
+  }
+
   /** The system ended our camera or microphone and it was reopened: show and meter the new one. */
   onLocalTrack(kind, track) {
     if (kind === 'audio') {
@@ -147,8 +172,14 @@ export class ConsoleRoom {
   renderLog() {
     const items = this.log.map((entry) => {
       const tile = entry.participant && this.tiles.get(entry.participant);
-      const text = t(entry.key, { who: entry.self ? t('console.you') : who(tile ? tile.participant : {}) });
-      return h('li', {}, h('time', { datetime: entry.at }, clockTime(entry.at)), ' ', text);
+      const text = t(entry.key, {
+        who: entry.self ? t('console.you') : who(tile ? tile.participant : {}),
+        kind: entry.kind ? t(`rec.kind.${entry.kind}`) : '',
+        alarm: entry.code ? alarmLabel(entry.code) : '',
+      });
+      const alarm = entry.key === 'console.log.rec_alarm';
+      return h('li', { class: alarm ? 'log-alarm' : null, title: entry.message || null },
+        h('time', { datetime: entry.at }, clockTime(entry.at)), ' ', text);
     });
     fill($('event-log'), items.length ? items.reverse() : h('li', { class: 'muted' }, t('console.log.empty')));
   }
@@ -158,6 +189,7 @@ export class ConsoleRoom {
     this.renderLog();
     this.renderOwnControls();
     this.renderMediaProblem();
+    this.renderRecording();
     if (this.client.status !== 'idle') this.onStatus(this.client.status);
   }
 
@@ -220,6 +252,8 @@ export class ConsoleRoom {
     $('self-media-retry').removeEventListener('click', this.onRetryMedia);
     this.mediaError = null;
     $('self-media-problem').hidden = true;
+    $('self-rec').hidden = true;
+    $('rec-overall').hidden = true;
     this.selfMeter.stop();
     for (const tile of this.tiles.values()) tile.destroy();
     this.tiles.clear();

@@ -38,6 +38,8 @@ function render() {
   $('join').disabled = ended || !editable;
   $('leave').hidden = room === null;
   $('end').hidden = ended || !editable;
+  $('playback').hidden = iv.state === 'scheduled'; // nothing is recorded before it goes live
+  $('playback').href = `/console/interviews/${encodeURIComponent(iv.id)}/playback`;
   renderJoinProblem();
 }
 

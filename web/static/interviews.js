@@ -1,5 +1,6 @@
 // The interviews of one case: the "schedule interview" form and one card per interview
-// (state, language, console link, "end interview", and its invitations from invites.js).
+// (state, language, console and playback links, "end interview", and its invitations
+// from invites.js).
 
 import { api } from './api.js';
 import { onLangChange, t, formatDateTime, describeError } from './i18n.js';
@@ -49,6 +50,9 @@ function interviewCard(interview, editable) {
         fact('iv.ended', iv.ended_at && formatDateTime(iv.ended_at))),
       h('div', { class: 'actions' },
         h('a', { class: 'button', href: `/console/interviews/${encodeURIComponent(iv.id)}` }, t('iv.console')),
+        iv.state !== 'scheduled'
+          ? h('a', { class: 'button', href: `/console/interviews/${encodeURIComponent(iv.id)}/playback` }, t('iv.playback'))
+          : null,
         editable && iv.state !== 'ended'
           ? h('button', { type: 'button', class: 'danger', onclick: (e) => end(e.currentTarget) }, t('iv.end'))
           : null));

@@ -1,5 +1,6 @@
-// Words shared by the console and the join page: who someone is, and what went wrong
-// with the camera or the browser, in the reader's language.
+// Words shared by the console, the join page and the playback page: who someone is, what
+// went wrong with the camera or the browser, and how a recording is doing, in the
+// reader's language.
 
 import { t } from './i18n.js';
 import { inWeChat, mediaProblem } from './media.js';
@@ -45,4 +46,38 @@ export function renderMediaProblem(prefix, err) {
   const { title, text } = problemMessage(mediaProblem(err), err);
   document.getElementById(`${prefix}-title`).textContent = title;
   document.getElementById(`${prefix}-text`).textContent = text;
+}
+
+// A segment is handed to the store as soon as it closes (every ~2 s): one waiting is the
+// normal one in flight, and would otherwise turn a healthy indicator amber every other
+// report. Two or more is a backlog.
+const WAITING_BACKLOG = 2;
+
+// The server's alarm codes (its messages are English detail, shown as a tooltip).
+const ALARMS = new Set(['upload', 'database', 'spool', 'write', 'no_frames', 'codec', 'tap', 'worker']);
+
+/** "上传失败，正在重试" for an alarm code of a recording's health. */
+export function alarmLabel(code) {
+  return t(ALARMS.has(code) ? `rec.alarm.${code}` : 'rec.alarm.other');
+}
+
+/**
+ * How one live recording is doing, from its health (see rtc.js, `recording`):
+ * {state: 'ok'|'waiting'|'alarm', text, title}; title holds the server's own words.
+ */
+export function recordingStatus(health) {
+  const alarms = Array.isArray(health.alarms) ? health.alarms : [];
+  if (alarms.length) {
+    return {
+      state: 'alarm',
+      text: t('rec.alarm', { what: alarms.map((a) => alarmLabel(a.code)).join(t('rec.alarm.sep')) }),
+      title: alarms.map((a) => a.message).join('\n'),
+    };
+  }
+  if (health.waiting >= WAITING_BACKLOG) {
+    const mb = ((Number(health.waiting_bytes) || 0) / 1e6).toFixed(1);
+    return { state: 'waiting', text: t('rec.waiting', { n: health.waiting, mb }), title: '' };
+  }
+  const state = t(`rec.state.${health.state}`);
+  return { state: 'ok', text: t('rec.ok', { state, n: health.stored }), title: '' };
 }

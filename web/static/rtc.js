@@ -51,6 +51,9 @@ function socketUrl(interviewId) {
  * event({event, participant, at, ...}); media(participantId, MediaStream|null), whenever
  * the tracks that arrive for someone change; muted(bool): an inspector muted you;
  * closed({reason: 'replaced'|'ended'|'fatal'|'left', code});
+ * recording(list): staff only, every ~2 s: the health of each recording the server holds
+ * live for this interview ({id, participant, kind, state, stored, waiting, waiting_bytes,
+ * last_frame_age, alarms: [{code, message, since}]}); pages that do not listen ignore it;
  * localtrack(kind, track): a camera or microphone the system had ended was reopened and
  * now replaces the dead track (in the stream and on the air);
  * localproblem(kind, err): reopening it failed (err: getUserMedia's exception). Another
@@ -204,6 +207,7 @@ export class RoomClient {
       case 'participants': return this.emit('participants', this.others(message.participants));
       case 'event': return this.emit('event', message);
       case 'muted': return this.emit('muted', Boolean(message.muted));
+      case 'recording': return this.emit('recording', Array.isArray(message.recordings) ? message.recordings : []);
       case 'replaced': return this.finish('replaced');
       case 'ended': return this.finish('ended');
       case 'error': return this.onError(conn, message);

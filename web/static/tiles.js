@@ -1,10 +1,12 @@
 // One tile per other participant in the inspector's console: live video with sound,
-// name and role, connection state, network quality, speaking indicator, mute button.
+// name and role, connection state, network quality, speaking indicator, recording
+// health, mute button.
 
 import { t } from './i18n.js';
 import { h } from './dom.js';
 import { AudioMeter, playStream } from './media.js';
 import { roleLabel } from './room-text.js';
+import { renderRecordingBadges } from './console-recording.js';
 
 const SPEAKING_LEVEL = 0.02; // RMS; ordinary speech on a phone microphone is well above
 const SPEAKING_HOLD_MS = 600; // keeps the indicator from flickering between syllables
@@ -18,6 +20,7 @@ export class ParticipantTile {
     this.meter = null;
     this.loudAt = 0;
     this.speaking = false;
+    this.recordings = []; // this participant's entries of the last `recording` message
     this.video = h('video', { autoplay: true, playsinline: true });
     this.noVideo = h('p', { class: 'tile-novideo' });
     this.soundButton = h('button', { type: 'button', class: 'tile-sound', hidden: true, onclick: () => this.unblockSound() });
@@ -27,6 +30,7 @@ export class ParticipantTile {
     this.mutedEl = h('span', { class: 'badge s-revoked', hidden: true });
     this.speakingEl = h('span', { class: 'badge speaking', hidden: true });
     this.qualityEl = h('span', { class: 'tile-quality muted' });
+    this.recEl = h('div', { class: 'rec-list', hidden: true });
     this.muteButton = h('button', { type: 'button', class: 'small', onclick: () => onMute(this.participant.id, !this.participant.muted) });
     this.el = h('article', { class: 'tile', 'data-participant': participant.id },
       h('div', { class: 'tile-video' }, this.video, this.noVideo, this.soundButton),
@@ -34,6 +38,7 @@ export class ParticipantTile {
         h('div', { class: 'tile-who' }, this.nameEl, this.roleEl),
         h('div', { class: 'tile-badges' }, this.stateEl, this.mutedEl, this.speakingEl),
         this.qualityEl,
+        this.recEl,
         h('div', { class: 'tile-actions' }, this.muteButton)));
     this.render();
   }
@@ -73,6 +78,12 @@ export class ParticipantTile {
   setQuality(quality) {
     this.quality = quality;
     this.renderQuality();
+  }
+
+  /** healths: the server's recording health for this participant's tracks (maybe none). */
+  setRecording(healths) {
+    this.recordings = healths;
+    renderRecordingBadges(this.recEl, this.id, healths);
   }
 
   /** Called a few times a second: refresh the speaking indicator. */
@@ -118,6 +129,7 @@ export class ParticipantTile {
     this.muteButton.setAttribute('aria-pressed', String(Boolean(p.muted)));
     this.muteButton.disabled = this.state !== 'connected';
     this.renderQuality();
+    renderRecordingBadges(this.recEl, this.id, this.recordings);
   }
 
   destroy() {
