@@ -1,6 +1,6 @@
 """What evidence-grade recording costs, and what a crash loses.
 
-    .venv/bin/python bench/recording.py            # all three parts (~6 min)
+    .venv/bin/python bench/recording.py            # all three parts (~5 min)
     .venv/bin/python bench/recording.py --quick    # shorter windows (~3 min)
 
 1. **Recorder alone** (in-process, precise): 60 s of one 640×480 party — real VP8 frames
@@ -8,13 +8,16 @@
    real Opus frames — go through zeromeet's recording path exactly as the tap hands them
    over: TrackRecorder → spool file → SHA-256 → chain → write-once PUT into a real
    SeaweedFS → SQLite row. Fed as fast as it goes; the process CPU time until everything
-   is stored, per second of media, is the cost per party. Baselines measured in the same
-   run on the same frames: decoding the VP8 (what aiortc does for every received track
-   anyway) and a bare SHA-256 over the bytes.
+   is stored, per second of media, is the cost per party. Measured in the same run on the
+   same frames: aiortc's MediaRecorder writing them to MP4 (libx264 + AAC, fed the decoded
+   frames), decoding the VP8 (what aiortc does for every received track anyway), and a
+   bare SHA-256 over the bytes.
 2. **Whole server** (end to end, noisy): one 1:1 interview through a real `zeromeet serve`
-   per mode — recording off, zeromeet's recording, aiortc's MediaRecorder (MP4, one per
-   party) — each mode `--rounds` times, interleaved; server CPU per party over the window.
-   The synthetic parties run on the same 2 cores, so read it with the machine column.
+   with recording off and on, each `--rounds` times, interleaved; server CPU per party
+   over the window. The synthetic parties run on the same 2 cores, so read it with the
+   machine column. (MediaRecorder is not run inside the server: fed the fan-out's shared,
+   restamped frames it fails to mux, "Invalid argument" — the silent loss RESEARCH.md
+   describes — so its cost is measured in part 1 instead.)
 3. **SIGKILL**: a call, `kill -9` of the server, a restart; per track, the seconds the
    participant had sent before the kill minus the seconds the sealed recording holds.
 
@@ -50,7 +53,7 @@ from roomsbench.server import Server  # noqa: E402
 
 OUT_DIR = ROOT / "bench" / "out"
 SERVE_MODE = [sys.executable, str(ROOT / "bench" / "roomsbench" / "serve_mode.py")]
-MODES = ("off", "zeromeet", "mediarecorder")
+MODES = ("off", "zeromeet")
 
 
 # ---------------------------------------------------------------- 1. the recorder alone
@@ -170,6 +173,7 @@ async def recorder_alone(seconds: float, tmp: Path) -> dict[str, Any]:
         for data in video + audio:
             h.update(data)
     hash_cpu = time.process_time() - cpu0
+    mediarecorder_cpu = await mediarecorder_alone(video, audio, repeat, tmp / "mediarecorder.mp4")
     return {
         "media_seconds": media_seconds, "media_bytes": media_bytes,
         "bytes_per_minute": media_bytes / media_seconds * 60,
@@ -178,7 +182,47 @@ async def recorder_alone(seconds: float, tmp: Path) -> dict[str, Any]:
         "core_pct_per_party": 100 * cpu / media_seconds,
         "decode_core_pct": 100 * decode_cpu / media_seconds,
         "sha256_core_pct": 100 * hash_cpu / media_seconds,
+        "mediarecorder_core_pct": 100 * mediarecorder_cpu / media_seconds,
     }
+
+
+async def mediarecorder_alone(video: list[bytes], audio: list[bytes], repeat: int,
+                              path: Path) -> float:
+    """aiortc's MediaRecorder to MP4 on the same media, given already decoded frames (the
+    server decodes anyway): its CPU seconds."""
+    from aiortc.contrib.media import MediaRecorder
+    from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+    vp8, opus = av.CodecContext.create("vp8", "r"), av.CodecContext.create("opus", "r")
+    pictures = [f for data in video for f in vp8.decode(av.Packet(data))]
+    sounds = [f for data in audio for f in opus.decode(av.Packet(data))]
+
+    class Frames(MediaStreamTrack):
+        def __init__(self, kind: str, frames: list, step: int, rate: int) -> None:
+            super().__init__()
+            self.kind, self._frames, self._step, self._rate = kind, frames, step, rate
+            self._i = 0
+
+        async def recv(self):  # noqa: ANN202
+            if self._i >= len(self._frames) * repeat:
+                self.stop()
+                raise MediaStreamError
+            frame = self._frames[self._i % len(self._frames)]
+            frame.pts, frame.time_base = self._i * self._step, fractions.Fraction(1, self._rate)
+            self._i += 1
+            if self._i % 50 == 0:
+                await asyncio.sleep(0)
+            return frame
+
+    recorder = MediaRecorder(str(path))
+    recorder.addTrack(Frames("video", pictures, 3000, 90000))
+    recorder.addTrack(Frames("audio", sounds, 960, 48000))
+    cpu0 = time.process_time()
+    await recorder.start()
+    while any(not t.done() for t in asyncio.all_tasks() if "__run_track" in repr(t.get_coro())):
+        await asyncio.sleep(0.05)
+    await recorder.stop()
+    return time.process_time() - cpu0
 
 
 # ---------------------------------------------------------------- 2. the whole server
@@ -293,9 +337,12 @@ def sigkill_loss(args: argparse.Namespace, tmp: Path, audio_file: str) -> dict[s
 
 def report(alone: dict[str, Any], rows: list[dict[str, Any]], kill: dict[str, Any]) -> str:
     out = ["### Recorder alone (one 640×480 party, audio + video, in-process)", "",
-           "| recording (tap → WebM → SHA-256 → chain → PUT → row) | VP8 decode of the same frames | "
-           "bare SHA-256 | bytes per minute | video bitrate |", "| --- | --- | --- | --- | --- |",
-           f"| {alone['core_pct_per_party']:.2f}% of a core | {alone['decode_core_pct']:.2f}% "
+           "| zeromeet recording (tap → WebM → SHA-256 → chain → PUT → row) | aiortc MediaRecorder "
+           "(MP4: libx264 + AAC) | VP8 decode of the same frames | bare SHA-256 | bytes per minute "
+           "| video bitrate |", "| --- | --- | --- | --- | --- | --- |",
+           f"| {alone['core_pct_per_party']:.2f}% of a core | {alone['mediarecorder_core_pct']:.1f}% "
+           f"({alone['mediarecorder_core_pct'] / alone['core_pct_per_party']:.0f}× zeromeet's) | "
+           f"{alone['decode_core_pct']:.2f}% "
            f"(recording = {alone['core_pct_per_party'] / alone['decode_core_pct']:.2f}× decode) | "
            f"{alone['sha256_core_pct']:.3f}% | {alone['bytes_per_minute'] / 1e6:.1f} MB | "
            f"{alone['video_kbit_s']:.0f} kbit/s |", "",
@@ -327,7 +374,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="window per whole-server round")
     parser.add_argument("--warmup", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=2, help="rounds per mode, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per mode, interleaved")
     parser.add_argument("--alone-seconds", type=float, default=60, help="media fed to the recorder alone")
     parser.add_argument("--kill-after", type=float, default=15, help="seconds of call before SIGKILL")
     parser.add_argument("--quick", action="store_true")
