@@ -154,11 +154,13 @@ async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Inter
 @SQLITE
 async def test_tracks_that_start_apart_are_placed_apart_on_the_interview_clock(room: Interview) -> None:
     """A phone whose camera starts 2 s after its microphone: each track's first segment
-    starts when that track's first frame was sent (same machine, same clock)."""
+    starts when that track's first frame was sent (same machine, same clock). The
+    microphone starts a second after connecting, so that no frame is sent before the
+    server can receive it."""
     invite = await room.invite("王五")
     await room.inspector()
-    worker = await room.join(invite["token"], label=2, video_delay=2.0)
-    await asyncio.sleep(5)
+    worker = await room.join(invite["token"], label=2, audio_delay=1.0, video_delay=3.0)
+    await asyncio.sleep(6)
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     mine = {r["kind"]: r for r in await recordings_of(room) if r["participant"]["id"] == invite["id"]}
     audio_at = mine["audio"]["segments"][0]["start_ms"] / 1000

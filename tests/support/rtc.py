@@ -58,16 +58,19 @@ class ToneAudio(MediaStreamTrack):
     kind = "audio"
     RATE, SAMPLES = 48000, 960
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
         self._sent = 0
         self._start: float | None = None
+        self.delay = delay  # seconds before the first frame: a microphone that starts late
         self.first_sent_at: float | None = None
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
+            if self.delay:
+                await asyncio.sleep(self.delay)
             self._start = self.first_sent_at = time.time()
         else:
             await asyncio.sleep(max(0.0, self._start + self._sent / self.RATE - time.time()))
@@ -89,12 +92,12 @@ class Received:
 class RtcClient:
     def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
                  width: int = 640, height: int = 480, audio_file: str | None = None,
-                 video_delay: float = 0.0) -> None:
+                 audio_delay: float = 0.0, video_delay: float = 0.0) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
         self.token = token
         self.video = PatternVideo(width, height, label, delay=video_delay)
         self._player = MediaPlayer(audio_file, loop=True) if audio_file else None
-        self.audio: MediaStreamTrack = self._player.audio if self._player else ToneAudio()
+        self.audio: MediaStreamTrack = self._player.audio if self._player else ToneAudio(audio_delay)
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.received: dict[str, dict[str, Received]] = defaultdict(lambda: defaultdict(Received))
