@@ -68,9 +68,7 @@ class RecordingService:
             if live.recorder is not None:
                 live.recorder.close()
             live.seal("interrupted")
-        pending = [live.sealed.wait() for live in self._all()]
-        if pending:
-            await asyncio.wait([asyncio.ensure_future(p) for p in pending], timeout=wait)
+        await _sealed(self._all(), wait)
         for task in (self._watch, self._recovery):
             if task is not None:
                 task.cancel()
@@ -140,9 +138,7 @@ class RecordingService:
                 live.recorder.close()
             live.seal("ended")
             self._finished.add(live)
-        if ending:
-            await asyncio.wait([asyncio.ensure_future(live.sealed.wait()) for live in ending],
-                               timeout=wait)
+        await _sealed(ending, wait)
 
     def health(self, interview_id: str) -> list[dict[str, Any]]:
         return [live.health() for (iid, _, _), live in self._live.items() if iid == interview_id]
@@ -242,6 +238,15 @@ class RecordingService:
         async with self._sessions() as session:
             interview = await session.get(Interview, interview_id)
             return interview is not None and interview.state is InterviewState.ENDED
+
+
+async def _sealed(lives: list[LiveRecording], timeout: float) -> None:
+    """Wait up to `timeout` for every one of `lives` to be sealed."""
+    waits = [asyncio.ensure_future(live.sealed.wait()) for live in lives]
+    if waits:
+        _, pending = await asyncio.wait(waits, timeout=timeout)
+        for waiting in pending:
+            waiting.cancel()
 
 
 def _spool_dirs(spool_dir: Path) -> dict[str, Path]:
