@@ -94,7 +94,9 @@ class LiveRecording:
         self._counter += 1
         return spool.open_path(self.directory, self._counter)
 
-    def segment_closed(self, segment: ClosedSegment) -> None:
+    def segment_closed(self, segment: ClosedSegment, *, recovered: bool = False) -> None:
+        """Chain a closed segment now, in order; the worker stores it. `recovered`: a torn
+        segment finished after a crash."""
         facts = chain.SegmentFacts(
             seq=self.next_seq, sha256=segment.sha256, size=segment.size,
             first_arrival_us=segment.first_arrival_us, last_arrival_us=segment.last_arrival_us,
@@ -103,7 +105,7 @@ class LiveRecording:
         self.next_seq += 1
         record = SegmentRecord(
             **asdict(facts), frames=segment.frames, start_ms=segment.start_ms,
-            end_ms=segment.end_ms, recovered=False, width=segment.width, height=segment.height,
+            end_ms=segment.end_ms, recovered=recovered, width=segment.width, height=segment.height,
             codec=segment.codec, link=self.head)
         self.enqueue(SegmentJob(record, segment.path))
 

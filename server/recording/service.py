@@ -20,7 +20,6 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from evidence import chain
 from evidence.store import ObjectStore
 from media.peer import Peer
 from media.clock import clock_us
@@ -30,7 +29,6 @@ from media.tap import TapUnavailable, install, request_keyframe
 from server.db.models import Interview, InterviewState
 from server.recording import spool
 from server.recording.live import LiveRecording, SegmentJob
-from server.recording.spool import SegmentRecord
 from server.services import recordings
 from server.services.recordings import RecordingMeta
 
@@ -211,24 +209,10 @@ class RecordingService:
                 continue
             live.next_seq, live.head = record.seq + 1, record.link
             live.enqueue(SegmentJob(record, None))
-        last_arrival = left.committed[-1].last_arrival_us if left.committed else 0
         for path in left.torn:
             recovered = await asyncio.to_thread(spool.recover_torn, path, FRAME_MS[meta.kind])
-            if recovered is None:
-                continue
-            facts = chain.SegmentFacts(
-                seq=live.next_seq, sha256=recovered.sha256, size=recovered.size,
-                first_arrival_us=recovered.start_ms * 1000, last_arrival_us=recovered.end_ms * 1000,
-                rtp_first=-1, rtp_last=-1, gap=False)
-            live.head = chain.link(live.head, facts)
-            live.next_seq += 1
-            last_arrival = max(last_arrival, facts.last_arrival_us)
-            live.enqueue(SegmentJob(SegmentRecord(
-                seq=facts.seq, sha256=facts.sha256, size=facts.size, frames=recovered.frames,
-                first_arrival_us=facts.first_arrival_us, last_arrival_us=facts.last_arrival_us,
-                rtp_first=-1, rtp_last=-1, start_ms=recovered.start_ms, end_ms=recovered.end_ms,
-                gap=False, recovered=True, width=recovered.width, height=recovered.height,
-                codec=recovered.codec, link=live.head), path))
+            if recovered is not None:
+                live.segment_closed(recovered, recovered=True)
         ended = await self._interview_ended(meta.interview_id)
         log.info("recovering recording", extra={"recording": meta.id, "segments": live.next_seq - 1,
                                                  "status": "ended" if ended else "interrupted"})

@@ -23,6 +23,7 @@ from typing import Any
 
 from evidence.hashing import sha256_file
 from media import webm
+from media.recorder import ClosedSegment
 
 META = "recording.json"
 SEAL = "seal.json"
@@ -143,25 +144,10 @@ def scan(directory: Path) -> Leftovers:
                      [p for _, p in sorted(torn)], read_json(directory / SEAL))
 
 
-@dataclass(frozen=True)
-class Recovered:
-    """A torn segment cut back to its last complete block. No RTP facts survive a crash:
-    its times come from the blocks' timestamps (the interview clock)."""
-
-    path: Path
-    sha256: str
-    size: int
-    frames: int
-    start_ms: int
-    end_ms: int
-    width: int
-    height: int
-    codec: str
-
-
-def recover_torn(path: Path, frame_ms: int) -> Recovered | None:
+def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
     """Cut a torn segment at its last complete block; None (and the file removed) if not
-    one block survived: then nothing was recorded in it."""
+    one block survived: then nothing was recorded in it. No RTP facts survive a crash
+    (-1): its arrival times come from the blocks' timestamps (the interview clock)."""
     data = path.read_bytes()
     try:
         parsed = webm.parse(data)
@@ -176,10 +162,12 @@ def recover_torn(path: Path, frame_ms: int) -> Recovered | None:
             handle.flush()
             os.fsync(handle.fileno())
     first, last = parsed.blocks[0], parsed.blocks[-1]
-    return Recovered(path=path, sha256=sha256_file(path), size=parsed.complete_size,
-                     frames=len(parsed.blocks), start_ms=first.timestamp_ms,
-                     end_ms=last.timestamp_ms + frame_ms, width=parsed.track.width,
-                     height=parsed.track.height, codec=parsed.track.codec)
+    end_ms = last.timestamp_ms + frame_ms
+    return ClosedSegment(
+        path=path, sha256=sha256_file(path), size=parsed.complete_size, frames=len(parsed.blocks),
+        first_arrival_us=first.timestamp_ms * 1000, last_arrival_us=end_ms * 1000,
+        rtp_first=-1, rtp_last=-1, start_ms=first.timestamp_ms, end_ms=end_ms, gap=False,
+        codec=parsed.track.codec, width=parsed.track.width, height=parsed.track.height)
 
 
 def _fsync_dir(directory: Path) -> None:
