@@ -15,6 +15,7 @@ from media.rooms import Rooms
 from server import middlewares
 from server.appkeys import (
     ENGINE, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
+    TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
@@ -23,7 +24,8 @@ from server.recording.service import RecordingService
 from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
-from server.views import auth, cases, interviews, meta, recordings, signalling
+from server.transcribe.runner import TranscriptionRunner
+from server.views import auth, cases, interviews, meta, recordings, records, signalling
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
@@ -39,11 +41,11 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
-    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms])
+    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (auth.routes, cases.routes, interviews.routes, meta.routes, recordings.routes,
-                  signalling.routes):
+                  records.routes, signalling.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app
@@ -122,6 +124,19 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         await app[ROOMS].close_all()
         await app[ROOMS].drain()  # leavings still write to the database
         await service.shutdown()
+
+
+async def _transcription(app: web.Application) -> AsyncIterator[None]:
+    """Transcription jobs; queued ones from before a restart resume. With
+    ZEROMEET_TRANSCRIBE=0 this process only queues them, for `zeromeet worker` elsewhere."""
+    runner = TranscriptionRunner(settings=app[SETTINGS], sessions=app[SESSIONS], store=app[STORE])
+    app[TRANSCRIPTION] = runner
+    if app[SETTINGS].transcribe:
+        runner.start()
+    try:
+        yield
+    finally:
+        await runner.shutdown()
 
 
 async def _close_rooms(app: web.Application) -> None:

@@ -12,6 +12,7 @@ from evidence.store import ObjectStore
 from media.rooms import Rooms
 from server.recording.service import RecordingService
 from server.settings import Settings
+from server.transcribe.runner import TranscriptionRunner
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -21,3 +22,4 @@ SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
 ROOMS = web.AppKey("rooms", Rooms)
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)

@@ -121,6 +121,49 @@ SCHEMAS: dict[str, Schema] = {
         interview=_obj(["id", "state"], id=_s(), title=_s(), state=_s(), language=_s()),
         case=_obj(["number"], number=_s(), title=_s()),
     ),
+    "Turn": _obj(
+        ["speaker", "role", "start", "end", "text"], speaker=_s(),
+        role=_s(enum=["inspector", *[r.value for r in PartyRole]]),
+        kind=_s(enum=["question", "answer"]), start={"type": "number"}, end={"type": "number"},
+        text=_s(), confidence={"type": ["number", "null"]}, low_confidence={"type": "boolean"},
+        participant_id={"type": ["string", "null"]}, audio={"type": ["object", "null"]},
+        audio_url=_s()),
+    "Record": _obj(
+        ["interview_id", "status", "turns"], interview_id=_s(),
+        status=_s(enum=["pending", "draft", "confirmed"]),
+        job={"type": ["object", "null"], "properties": {
+            "state": _s(enum=["queued", "running", "done", "failed"]),
+            "progress": {"type": "number"}, "stage": _s(), "message": _s(),
+            "attempts": {"type": "integer"}}},
+        version={"type": "integer"}, latest_version={"type": ["integer", "null"]}, sha256=_s(),
+        text_sha256=_s(), header={"type": "object"}, notice=_s(), closing=_s(), text=_s(),
+        turns={"type": "array", "items": _ref("Turn")},
+        versions={"type": "array", "items": {"type": "object"}},
+        requests={"type": "array", "items": {"type": "object"}},
+        confirmations={"type": "array", "items": _ref("Confirmation")}),
+    "RecordEdit": _obj(
+        ["based_on", "turns"], based_on={"type": "integer"},
+        turns={"type": "array", "items": _ref("Turn"), "maxItems": 2000}, notice=_s(),
+        closing=_s(), correction_reason=_s(description="Required to correct a confirmed version")),
+    "RecordSend": _obj(["invitation_id"], invitation_id=_s(), version={"type": "integer"}),
+    "Confirmation": _obj(
+        ["id", "version", "decision", "at"], id=_s(), version={"type": "integer"},
+        decision=_s(enum=["confirmed", "refused"]), name=_s(), role=_s(), reason=_s(),
+        text_sha256=_s(), record_sha256=_s(), at=_TIME,
+        signature_sha256={"type": ["string", "null"]}),
+    "PartyRecord": _obj(
+        ["version", "text", "text_sha256", "state"], version={"type": "integer"}, sha256=_s(),
+        text=_s(description="Exactly the text the party reads and confirms"), text_sha256=_s(),
+        language=_s(), header={"type": "object"}, turns={"type": "array", "items": _ref("Turn")},
+        state=_s(enum=["awaiting", "confirmed", "refused"]),
+        confirmation={"anyOf": [_ref("Confirmation"), {"type": "null"}]}),
+    "PartyConfirm": _obj(["version", "text_sha256", "signature"], version={"type": "integer"},
+                         text_sha256=_s(), signature=_s(description="data:image/png;base64,…")),
+    "PartyRefuse": _obj(["version", "text_sha256", "reason"], version={"type": "integer"},
+                        text_sha256=_s(), reason=_s(maxLength=2000)),
+    "RecordVerification": _obj(["ok", "problems"], ok={"type": "boolean"},
+                               problems={"type": "array", "items": _s()},
+                               versions={"type": "integer"}, confirmations={"type": "integer"}),
 }
 
 
@@ -215,6 +258,62 @@ PATHS: dict[str, Any] = {
         "get": _op("For an invited party: its own invitation (bearer = invitation token)",
                    (200, "The invitation", _ref("OwnInvitation")), errors=(401, 410)),
     },
+    "/api/interviews/{interview_id}/record": {
+        "parameters": [_param("interview_id"),
+                       {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+        "get": _op("The inquiry record (latest version, or ?version=N); status pending until "
+                   "the machine draft exists", (200, "The record", _ref("Record"))),
+    },
+    "/api/interviews/{interview_id}/record/versions": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Save an edited record as a new version (inspectors)",
+                    (201, "The record at the new version", _ref("Record")),
+                    body=_ref("RecordEdit"), errors=(400, 401, 403, 404, 409, 413)),
+    },
+    "/api/interviews/{interview_id}/record/diff": {
+        "parameters": [_param("interview_id"),
+                       {"name": "from", "in": "query", "required": True, "schema": {"type": "integer"}},
+                       {"name": "to", "in": "query", "required": True, "schema": {"type": "integer"}}],
+        "get": _op("Turn-by-turn differences between two versions",
+                   (200, "Changes", {"type": "object"})),
+    },
+    "/api/interviews/{interview_id}/record/send": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Send the latest version to a party (by invitation) to confirm",
+                    (201, "The request", {"type": "object"}), body=_ref("RecordSend"),
+                    errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/interviews/{interview_id}/record/retry": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Queue a failed transcription job again", (202, "Queued", {"type": "object"}),
+                    errors=(401, 403, 404, 409)),
+    },
+    "/api/interviews/{interview_id}/record.pdf": {
+        "parameters": [_param("interview_id"),
+                       {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+        "get": _op("The record as PDF (embedded CJK font, its SHA-256 on every page); the "
+                   "stored PDF of a confirmed version, else a draft rendering",
+                   (200, "PDF", None), errors=(400, 401, 403, 404, 409), media="application/pdf"),
+    },
+    "/api/interviews/{interview_id}/record/verify": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Re-read and check every version, confirmation and signature image",
+                    (200, "What was found", _ref("RecordVerification"))),
+    },
+    "/api/invitation/record": {
+        "get": _op("For an invited party: the record version sent to it to read",
+                   (200, "The record", _ref("PartyRecord")), errors=(401, 404, 410)),
+    },
+    "/api/invitation/record/confirm": {
+        "post": _op("For an invited party: confirm the record with a drawn signature",
+                    (201, "The confirmation", _ref("Confirmation")), body=_ref("PartyConfirm"),
+                    errors=(400, 401, 404, 409, 410, 413)),
+    },
+    "/api/invitation/record/refuse": {
+        "post": _op("For an invited party: refuse to confirm, with a reason",
+                    (201, "The refusal", _ref("Confirmation")), body=_ref("PartyRefuse"),
+                    errors=(400, 401, 404, 409, 410)),
+    },
     "/api/recordings/{recording_id}": {
         "parameters": [_param("recording_id")],
         "get": _op("A recording with its segments, chain links and playable spans",
@@ -250,7 +349,8 @@ PATHS: dict[str, Any] = {
 
 _ERROR_TEXT = {400: "Malformed or invalid request", 401: "Not authenticated",
                403: "Not allowed", 404: "Not found (or no access)", 409: "Conflicts with current state",
-               410: "Invitation expired or revoked", 429: "Too many attempts"}
+               410: "Invitation expired or revoked", 413: "Request body too large",
+               429: "Too many attempts"}
 
 
 def document() -> dict[str, Any]:

@@ -55,6 +55,10 @@ class Settings:
     node_name: str = field(default_factory=socket.gethostname)
     whisper_model: str = "base"
     whisper_device: str = "cpu"
+    # CTranslate2 threads for transcription. Half the cores by default, so that live calls
+    # on the same machine keep the other half.
+    whisper_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
+    transcribe: bool = True  # run transcription jobs in this process
     public_url: str | None = None
     session_ttl: timedelta = timedelta(hours=12)
     invitation_ttl: timedelta = timedelta(hours=24)
@@ -94,6 +98,9 @@ class Settings:
             node_name=env.get("ZEROMEET_NODE_NAME") or socket.gethostname(),
             whisper_model=env.get("ZEROMEET_WHISPER_MODEL") or "base",
             whisper_device=env.get("ZEROMEET_WHISPER_DEVICE") or "cpu",
+            whisper_threads=_int(env, "ZEROMEET_WHISPER_THREADS",
+                                 max(1, (os.cpu_count() or 2) // 2)),
+            transcribe=_flag(env, "ZEROMEET_TRANSCRIBE", True),
             public_url=env.get("ZEROMEET_PUBLIC_URL") or None,
             session_ttl=timedelta(hours=_int(env, "ZEROMEET_SESSION_HOURS", 12)),
             invitation_ttl=timedelta(hours=_int(env, "ZEROMEET_INVITATION_HOURS", 24)),

@@ -18,6 +18,7 @@ from tests.support.api import Api
 
 pytest_plugins = [
     "tests.support.s3", "tests.support.postgres", "tests.support.browser", "tests.support.rooms",
+    "tests.support.whisper",
 ]
 
 # Never reach for a model hub, in any test.
@@ -41,6 +42,9 @@ def settings(tmp_path: Path, database_url: str, s3_settings: S3Settings) -> Sett
         data_dir=tmp_path / "data",
         database_url=database_url,
         s3=dataclasses.replace(s3_settings, bucket=bucket, retention_days=1),
+        # Transcription jobs run only where a test asks for them (tests/test_records*.py).
+        transcribe=False,
+        whisper_threads=2,
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import RECORDINGS, ROOMS, SETTINGS
+from server.appkeys import RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
 from server.db.models import PartyRole
 from server.identity import require_party, require_staff
-from server.services import cases, interviews, presence, recordings
+from server.services import cases, interviews, presence, recordings, records
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import choice, json_object, only, path_id, text, timestamp
@@ -58,9 +58,11 @@ async def end_interview(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     async with transaction(request) as session:
         interview = await interviews.end_interview(session, staff, path_id(request, "interview_id"))
+        await records.queue_transcription(session, interview.id)  # durable with the end
         answer = serialize.interview(interview)
     await request.app[ROOMS].end(interview.id)
     await request.app[RECORDINGS].end_interview(interview.id)
+    request.app[TRANSCRIPTION].wake()
     return web.json_response(answer)
 
 

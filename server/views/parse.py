@@ -13,8 +13,13 @@ from aiohttp import web
 from server.errors import InvalidInput, NotFound
 
 
-async def json_object(request: web.Request, *, allow_empty: bool = True) -> dict[str, Any]:
-    """The body as a JSON object. An empty body reads as `{}` where that is allowed."""
+async def json_object(request: web.Request, *, allow_empty: bool = True,
+                      max_size: int | None = None) -> dict[str, Any]:
+    """The body as a JSON object. An empty body reads as `{}` where that is allowed.
+    `max_size` raises the application's small JSON limit for the few bodies that need it
+    (a whole record, a drawn signature)."""
+    if max_size is not None:
+        request = request.clone(client_max_size=max_size)
     raw = await request.read()
     if not raw.strip():
         if allow_empty:

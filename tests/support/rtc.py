@@ -92,12 +92,14 @@ class Received:
 class RtcClient:
     def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
                  width: int = 640, height: int = 480, audio_file: str | None = None,
-                 audio_delay: float = 0.0, video_delay: float = 0.0) -> None:
+                 audio_delay: float = 0.0, video_delay: float = 0.0,
+                 audio: MediaStreamTrack | None = None) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
         self.token = token
         self.video = PatternVideo(width, height, label, delay=video_delay)
         self._player = MediaPlayer(audio_file, loop=True) if audio_file else None
-        self.audio: MediaStreamTrack = self._player.audio if self._player else ToneAudio(audio_delay)
+        self.audio: MediaStreamTrack = audio or (
+            self._player.audio if self._player else ToneAudio(audio_delay))
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.received: dict[str, dict[str, Received]] = defaultdict(lambda: defaultdict(Received))

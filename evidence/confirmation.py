@@ -1,0 +1,63 @@
+"""A party's answer to an inquiry record, as a statement the server signs.
+
+The statement binds the record version's hash, the hash of the exact text the party was
+shown, the decision (and a refusal's reason), the hash of the drawn signature, the time
+and the invitation. Anyone with the server's public key, the record version and the
+signature image can check it later, without the database: `check` names what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from evidence.chain import canonical_json
+
+FORMAT = "zeromeet.confirmation/1"
+_DOMAIN = b"zeromeet confirmation v1\n"  # so this signature can never pass as a seal's
+DECISIONS = ("confirmed", "refused")
+
+
+def statement(*, confirmation_id: str, interview_id: str, invitation_id: str, name: str,
+              role: str, version: int, record_sha256: str, text_sha256: str, decision: str,
+              reason: str, signature_sha256: str, at: str) -> dict[str, Any]:
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+    return {
+        "format": FORMAT, "id": confirmation_id, "interview_id": interview_id,
+        "invitation_id": invitation_id, "name": name, "role": role, "version": version,
+        "record_sha256": record_sha256, "text_sha256": text_sha256, "decision": decision,
+        "reason": reason, "signature_sha256": signature_sha256, "at": at,
+    }
+
+
+def message(stated: dict[str, Any]) -> bytes:
+    return _DOMAIN + canonical_json(stated)
+
+
+def sign(key: Ed25519PrivateKey, stated: dict[str, Any]) -> str:
+    return key.sign(message(stated)).hex()
+
+
+def check(stated: dict[str, Any], signature_hex: str, public_key: Ed25519PublicKey, *,
+          record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[str]:
+    """Every reason this confirmation does not hold, given the version it names (its
+    content hash and its rendered text's hash) and the stored signature image."""
+    problems = []
+    try:
+        public_key.verify(bytes.fromhex(signature_hex), message(stated))
+    except (InvalidSignature, ValueError):
+        problems.append("the server's signature over the statement does not verify")
+    if stated.get("record_sha256") != record_sha256:
+        problems.append("it names a different record version than the one stored")
+    if stated.get("text_sha256") != text_sha256:
+        problems.append("the text it binds is not the text of the stored version")
+    if stated.get("decision") == "confirmed":
+        if signature_png is None:
+            problems.append("its signature image is missing")
+        elif hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
+            problems.append("its signature image is not the one it binds")
+    return problems

@@ -1,0 +1,1 @@
+"""Transcription jobs: queued when an interview ends, run by `TranscriptionRunner`."""

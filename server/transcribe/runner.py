@@ -1,0 +1,368 @@
+"""Runs transcription jobs: claims one from the database, reads every party's stored audio,
+lets a worker process decode, find speech and transcribe it, merges the turns and stores
+the machine draft as version 1 of the record.
+
+The event loop only does I/O here. Decoding, the VAD and Whisper run in one spawned worker
+process that loads the model once; it is started on the first job, so a server that never
+ends an interview never pays for it. A crashed worker is replaced and the job retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from evidence.errors import ObjectNotFound, StoreError
+from evidence.store import ObjectStore
+from server.db.models import (
+    EvidenceItem, Interview, JobState, Recording, RecordingState, TranscriptionJob,
+)
+from server.db.types import utcnow
+from server.errors import Conflict
+from server.records import write_version
+from server.services import records, recordings
+from server.settings import Settings
+from transcription import pipeline
+from transcription.errors import ModelError, TranscriptionError
+from transcription.models import resolve_model
+from transcription.record import build_draft
+from transcription.turns import merge_turns
+
+log = logging.getLogger("zeromeet.transcription")
+
+POLL_S = 2.0
+MAX_ATTEMPTS = 3
+SEAL_WAIT = timedelta(minutes=2)  # how long a job waits for recordings still being sealed
+_BACKOFF_S = (5, 30, 120)
+
+
+class _NotYet(Exception):
+    """The job cannot start yet (recordings still sealing); try again shortly, no attempt used."""
+
+
+class _Permanent(Exception):
+    """Retrying cannot help (wrong model for the language, missing model); fail at once."""
+
+
+@dataclass(frozen=True)
+class _PartyAudio:
+    party: pipeline.Party
+    segments: list[bytes]
+    seqs: list[int]
+
+
+class TranscriptionRunner:
+    def __init__(self, *, settings: Settings, sessions: async_sessionmaker,
+                 store: ObjectStore) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.owner = f"{settings.node_name}/{os.getpid()}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._model_dir: Path | None = None
+        self._current: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="transcription-runner")
+
+    def wake(self) -> None:
+        """A job was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._stop_pool()
+        if self._current is not None:  # give it back now, so a restart need not wait the lease
+            with contextlib.suppress(Exception):
+                async with self.sessions() as session, session.begin():
+                    await session.execute(
+                        update(TranscriptionJob)
+                        .where(TranscriptionJob.id == self._current,
+                               TranscriptionJob.owner == self.owner,
+                               TranscriptionJob.state == JobState.RUNNING)
+                        .values(state=JobState.QUEUED, owner="", lease_until=None,
+                                attempts=TranscriptionJob.attempts - 1, stage="queued",
+                                message="interrupted by a shutdown; it starts again",
+                                next_attempt_at=utcnow()))
+
+    def _stop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a Whisper call can take a while: do not wait for it
+            with contextlib.suppress(Exception):
+                process.terminate()
+
+    async def _loop(self) -> None:
+        await self._reclaim_orphans()
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    job = await records.claim_job(session, self.owner)
+            except Exception:
+                log.exception("cannot claim a transcription job; trying again")
+                job = None
+            if job is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL_S)
+                continue
+            self._current = job.id
+            try:
+                await self._run(job)
+            finally:
+                self._current = None
+
+    async def _reclaim_orphans(self) -> None:
+        """Jobs a dead process of this node left running go back to the queue at once
+        (another node's stay leased until their lease lapses)."""
+        prefix = f"{self.settings.node_name}/"
+        async with self.sessions() as session, session.begin():
+            running = await session.scalars(select(TranscriptionJob).where(
+                TranscriptionJob.state == JobState.RUNNING))
+            for job in running:
+                pid = job.owner[len(prefix):] if job.owner.startswith(prefix) else ""
+                if pid.isdigit() and not _alive(int(pid)):
+                    job.state, job.owner, job.lease_until = JobState.QUEUED, "", None
+                    job.stage, job.next_attempt_at = "queued", utcnow()
+                    job.message = "the process running it stopped; it starts again"
+                    log.info("transcription job taken back from a stopped process",
+                             extra={"job": job.id, "interview": job.interview_id})
+
+    # --- one job ----------------------------------------------------------------------
+
+    async def _run(self, job: TranscriptionJob) -> None:
+        log.info("transcription started", extra={"job": job.id, "interview": job.interview_id,
+                                                 "attempt": job.attempts})
+        renew = asyncio.create_task(self._renew(job.id))
+        try:
+            await self._transcribe(job)
+        except _NotYet as exc:
+            await self._finish(job, state=JobState.QUEUED, stage="waiting", message=str(exc),
+                               attempts=max(0, job.attempts - 1), delay=3)
+        except (_Permanent, ModelError) as exc:
+            await self._fail(job, str(exc))
+        except Exception as exc:  # noqa: BLE001 - every other failure is retried, then reported
+            reason = _describe(exc)
+            if isinstance(exc, BrokenProcessPool):
+                self._stop_pool()
+            if job.attempts >= MAX_ATTEMPTS and not isinstance(exc, StoreError):
+                await self._fail(job, reason)
+            else:
+                delay = _BACKOFF_S[min(job.attempts, len(_BACKOFF_S)) - 1]
+                log.warning("transcription failed; retrying", extra={
+                    "job": job.id, "reason": reason, "retry_in_s": delay})
+                await self._finish(job, state=JobState.QUEUED, stage="retrying",
+                                   message=f"{reason} (retrying in {delay} s)", delay=delay)
+        finally:
+            renew.cancel()
+
+    async def _renew(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(records.LEASE.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                async with self.sessions() as session, session.begin():
+                    await records.update_job(session, job_id, self.owner)
+
+    async def _progress(self, job: TranscriptionJob, progress: float, stage: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await records.update_job(session, job.id, self.owner,
+                                     progress=round(min(progress, 0.99), 3), stage=stage[:64])
+
+    async def _finish(self, job: TranscriptionJob, *, state: JobState, stage: str,
+                      message: str = "", delay: float = 0, **values: Any) -> None:
+        extra = {"finished_at": utcnow()} if state in (JobState.DONE, JobState.FAILED) else {
+            "next_attempt_at": utcnow() + timedelta(seconds=delay), "owner": "",
+            "lease_until": None}
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(TranscriptionJob).where(TranscriptionJob.id == job.id)
+                .values(state=state, stage=stage, message=message[:2000], **extra, **values)
+                .execution_options(synchronize_session=False))
+
+    async def _fail(self, job: TranscriptionJob, reason: str) -> None:
+        log.error("transcription failed", extra={"job": job.id, "interview": job.interview_id,
+                                                 "reason": reason})
+        await self._finish(job, state=JobState.FAILED, stage="failed", message=reason)
+
+    async def _transcribe(self, job: TranscriptionJob) -> None:
+        interview, audio_rows = await self._inputs(job)
+        origin_ms = _origin_ms(interview)
+        await self._progress(job, 0.01, "reading audio")
+        parties, excluded = await self._read_audio(audio_rows)
+        pool = await self._ensure_pool(interview.language)
+        loop = asyncio.get_running_loop()
+        prepared: list[tuple[pipeline.Party, list[pipeline.Speech]]] = []
+        for index, party in enumerate(parties):
+            await self._progress(job, 0.02 + 0.08 * index / max(len(parties), 1),
+                                 f"finding speech ({party.party.speaker})")
+            speeches = await loop.run_in_executor(
+                pool, pipeline.worker_prepare, party.segments, party.seqs, origin_ms)
+            prepared.append((party.party, speeches))
+        total = sum(len(s) for _, s in prepared) or 1
+        done, utterances, filtered, last = 0, [], [], 0.0
+        for party, speeches in prepared:
+            heard = []
+            for speech in speeches:
+                heard.append(await loop.run_in_executor(
+                    pool, pipeline.worker_transcribe, speech, interview.language))
+                done += 1
+                if time.monotonic() - last > 0.5:
+                    last = time.monotonic()
+                    await self._progress(job, 0.1 + 0.85 * done / total,
+                                         f"transcribing {done}/{total}")
+            result = pipeline.party_result(party, heard)
+            utterances.extend(result.utterances)
+            for piece in result.filtered:
+                log.info("transcription filtered a piece", extra={
+                    "job": job.id, "speaker": party.speaker, "start": piece.start,
+                    "end": piece.end, "reason": piece.reason, "text": piece.text})
+                filtered.append({"speaker": party.speaker, "start": piece.start,
+                                 "end": piece.end, "reason": piece.reason, "text": piece.text})
+        await self._progress(job, 0.97, "saving the draft")
+        turns = [t.as_dict() for t in merge_turns(utterances, interview.language)]
+        await self._save_draft(interview, turns, audio_rows, filtered, excluded)
+        await self._finish(job, state=JobState.DONE, stage="done", progress=1.0,
+                           message=f"{len(turns)} turns; {len(filtered)} pieces filtered")
+        log.info("transcription done", extra={"job": job.id, "interview": interview.id,
+                                              "turns": len(turns), "filtered": len(filtered)})
+
+    async def _inputs(self, job: TranscriptionJob) -> tuple[Interview, list[Recording]]:
+        async with self.sessions() as session:
+            interview = await session.get(Interview, job.interview_id)
+            rows = [r for r in await recordings.for_interview(session, interview.id)
+                    if r.kind == "audio"]
+        unsealed = [r for r in rows if r.state is RecordingState.RECORDING]
+        ended = interview.ended_at or utcnow()
+        if unsealed and utcnow() - ended < SEAL_WAIT:
+            raise _NotYet(f"waiting for {len(unsealed)} recording(s) to be sealed")
+        return interview, rows
+
+    async def _read_audio(self, rows: list[Recording]) -> tuple[list[_PartyAudio], list[dict]]:
+        """Every stored audio segment, re-hashed: an altered or missing one is left out and
+        named in the draft's evidence item, rather than transcribed."""
+        parties, excluded = [], []
+        for row in rows:
+            async with self.sessions() as session:
+                stored = await recordings.segments(session, row.id)
+            segments, seqs = [], []
+            for segment in stored:
+                try:
+                    data = await self.store.get(segment.object_key)
+                except ObjectNotFound:
+                    excluded.append({"recording_id": row.id, "seq": segment.seq,
+                                     "why": "missing from the object store"})
+                    continue
+                if hashlib.sha256(data).hexdigest() != segment.sha256:
+                    excluded.append({"recording_id": row.id, "seq": segment.seq,
+                                     "why": "its bytes do not match its SHA-256"})
+                    continue
+                segments.append(data)
+                seqs.append(segment.seq)
+            role = "inspector" if row.participant_kind == "staff" else row.participant_role
+            party = pipeline.Party(row.participant_id, row.participant_name, role, row.id)
+            parties.append(_PartyAudio(party, segments, seqs))
+        for item in excluded:
+            log.error("transcription left out a segment", extra=item)
+        return parties, excluded
+
+    async def _ensure_pool(self, language: str) -> ProcessPoolExecutor:
+        if self._model_dir is None:
+            self._model_dir = await asyncio.to_thread(
+                resolve_model, self.settings.whisper_model, self.settings.data_dir)
+        if language != "en" and _english_only(self._model_dir):
+            raise _Permanent(f"The Whisper model {self.settings.whisper_model!r} is English-only "
+                             f"and cannot transcribe {language!r}: set ZEROMEET_WHISPER_MODEL "
+                             "to 'base' or another multilingual model.")
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=pipeline.init_worker,
+                initargs=(str(self._model_dir), self.settings.whisper_device,
+                          self.settings.whisper_threads))
+        return self._pool
+
+    async def _save_draft(self, interview: Interview, turns: list[dict], rows: list[Recording],
+                          filtered: list[dict], excluded: list[dict]) -> None:
+        async with self.sessions() as session:
+            facts = await records.header_facts(session, interview)
+            sources = list(await session.scalars(select(EvidenceItem.id).where(
+                EvidenceItem.recording_id.in_([r.id for r in rows]))))
+        started = interview.started_at or interview.ended_at or utcnow()
+        content = build_draft(
+            interview_id=interview.id, case_id=interview.case_id, language=interview.language,
+            case_number=facts["case_number"], case_title=facts["case_title"],
+            employer=facts["employer"], started_at=started,
+            ended_at=interview.ended_at or utcnow(), inspectors=facts["inspectors"],
+            interviewees=facts["interviewees"], turns=turns)
+        observed = {"machine": {"model": self.settings.whisper_model,
+                                "device": self.settings.whisper_device},
+                    "sources": sources, "filtered": filtered, "excluded_segments": excluded}
+        try:
+            await write_version(self.sessions, self.store, interview, content, number=1,
+                                based_on=None, author_id=None, observed=observed,
+                                derived_from=sources[0] if sources else None)
+        except Conflict:
+            log.info("the machine draft was already saved", extra={"interview": interview.id})
+
+
+def _origin_ms(interview: Interview) -> int:
+    moment = interview.started_at or interview.ended_at or utcnow()
+    return int(moment.timestamp() * 1000)
+
+
+def _english_only(model_dir: Path) -> bool:
+    """English-only Whisper models have 51864 tokens, multilingual ones 51865 or more."""
+    import json
+
+    try:
+        if (model_dir / "vocabulary.txt").is_file():
+            size = len((model_dir / "vocabulary.txt").read_text(encoding="utf-8").splitlines())
+        else:
+            size = len(json.loads((model_dir / "vocabulary.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+    return size < 51865
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BrokenProcessPool):
+        return "the transcription worker process stopped unexpectedly"
+    if isinstance(exc, StoreError):
+        return f"the object store cannot be read: {exc}"
+    if isinstance(exc, TranscriptionError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

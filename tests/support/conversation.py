@@ -1,0 +1,77 @@
+"""A scripted interview through real aiortc peers: an inspector and a worker take turns
+speaking espeak-ng lines, a witness stays silent, the inspector ends the interview, and
+the test waits for the machine draft of the record."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tests.support.rooms import Interview
+from tests.support.speech import Line, ScriptedAudio, script
+
+WHO = {"inspector": ("Wang", "inspector"), "worker": ("李工人", "worker")}
+
+
+@dataclass
+class Conversation:
+    lines: list[Line]
+    t0: float  # epoch seconds of the script's 0
+    record: dict[str, Any]
+    tokens: dict[str, str]  # party role -> invitation token
+    invitations: dict[str, dict]
+
+    def line_epoch(self, line: Line) -> float:
+        return self.t0 + line.at
+
+    def turn_epoch(self, turn: dict[str, Any]) -> float:
+        started = datetime.fromisoformat(self.record["header"]["started_at"]).timestamp()
+        return started + turn["start"]
+
+
+async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
+                   language: str, wait: float = 300.0) -> Conversation:
+    interview = await room.api.interview(room.staff, room.case["id"], language=language)
+    room.interview, room.id = interview, interview["id"]
+    said = script(lines, voice)
+    worker_invite = await room.invite("李工人", "worker")
+    witness_invite = await room.invite("赵证人", "witness")
+    voices = {who: ScriptedAudio([l for l in said if l.who == who]) for who in WHO}
+    # Small video: three peers and the server share this process and two cores, and
+    # what is measured here is speech.
+    small = {"width": 160, "height": 120}
+    inspector = await room.join(room.staff["Authorization"].split()[1], label=1,
+                                audio=voices["inspector"], **small)
+    worker = await room.join(worker_invite["token"], label=2, audio=voices["worker"], **small)
+    await room.join(witness_invite["token"], label=3, audio=ScriptedAudio([]), **small)
+    await worker.wait_for(lambda c: c.received.get(inspector.you, {}).get("audio") is not None)
+    await inspector.wait_for(lambda c: c.received.get(worker.you, {}).get("audio") is not None)
+    t0 = time.time() + 0.3
+    for track in voices.values():
+        track.start(t0)
+    await asyncio.sleep(max(0.0, t0 + said[-1].end + 1.5 - time.time()))
+    await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    await room.close()
+    record = await wait_for_record(room, wait)
+    return Conversation(said, t0, record,
+                        {"worker": worker_invite["token"], "witness": witness_invite["token"]},
+                        {"worker": worker_invite, "witness": witness_invite})
+
+
+async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:
+    deadline = time.monotonic() + wait
+    seen_progress = []
+    while True:
+        record = await room.api.ok("GET", f"/api/interviews/{room.id}/record",
+                                   headers=room.staff)
+        job = record["job"]
+        assert job is not None, "ending the interview queued no transcription job"
+        seen_progress.append(job["progress"])
+        if record["status"] != "pending" or job["state"] == "failed":
+            record["seen_progress"] = seen_progress
+            return record
+        assert time.monotonic() < deadline, f"no draft after {wait} s: {job}"
+        await asyncio.sleep(0.5)
