@@ -1,0 +1,173 @@
+"""One party's audio to utterances, in steps the server can run in a worker process and
+report progress between.
+
+    speeches = prepare_party(segments, seqs, origin_ms)        # decode + VAD, no model
+    heard = [transcribe_speech(transcriber, s, language) for s in speeches]
+    result = party_result(party, heard)                        # utterances + what was dropped
+
+Everything that crosses a process boundary here is a small frozen dataclass of plain
+values and numpy arrays, so it pickles.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from transcription.audio import PER_MS, RATE, decode_party_audio
+from transcription.engine import Transcriber
+from transcription.errors import AudioError
+from transcription.speech import find_speech
+
+log = logging.getLogger("zeromeet.transcription")
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who one recording is of, as the record names them."""
+
+    participant_id: str
+    speaker: str  # display name
+    role: str  # "inspector" | "worker" | "employer" | "witness"
+    recording_id: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One utterance found by the VAD, with its audio, not yet heard by Whisper."""
+
+    start: float  # seconds on the interview clock
+    end: float
+    start_ms: int  # epoch ms of `start`
+    seq_from: int  # segment seqs holding it
+    seq_to: int
+    samples: np.ndarray = field(repr=False, compare=False)  # 16 kHz mono float32
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What became of one Speech: kept text, or the text a guard dropped and why."""
+
+    start: float
+    end: float
+    start_ms: int
+    seq_from: int
+    seq_to: int
+    text: str
+    confidence: float
+    reason: str | None = None  # set when dropped: "empty", "junk_phrase", "repetition", ...
+    stripped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One piece of one party's speech on the interview clock."""
+
+    participant_id: str
+    speaker: str
+    role: str
+    start: float
+    end: float
+    text: str
+    confidence: float
+    recording_id: str
+    seq_from: int
+    seq_to: int
+    start_ms: int
+
+
+@dataclass(frozen=True)
+class PartyResult:
+    utterances: list[Utterance]
+    filtered: list[Heard]  # every piece a guard dropped, for the job's report
+
+
+def prepare_party(segments: list[bytes], seqs: list[int], origin_ms: int) -> list[Speech]:
+    """Decode one party's segments (`seqs[i]` is the seq of `segments[i]`, in recording
+    order) and cut its speech into utterances, on the interview clock of `origin_ms`."""
+    if len(segments) != len(seqs):
+        raise AudioError(f"{len(segments)} segments but {len(seqs)} seqs")
+    audio = decode_party_audio(segments, origin_ms)
+    speeches = []
+    for start, end in find_speech(audio.samples):
+        start_ms, end_ms = start // PER_MS, -(-end // PER_MS)
+        found = audio.segment_range(start_ms, end_ms)
+        first, last = found if found else (0, len(seqs) - 1)
+        speeches.append(Speech(round(start / RATE, 3), round(end / RATE, 3), origin_ms + start_ms,
+                               seqs[first], seqs[last], audio.samples[start:end].copy()))
+    return speeches
+
+
+def transcribe_speech(transcriber: Transcriber, speech: Speech, language: str) -> Heard:
+    """Let Whisper hear one utterance; a dropped piece is logged here, with its reason."""
+    piece = transcriber.transcribe(speech.samples, language)
+    if piece is None:
+        heard = _heard(speech, "", 0.0, "empty", ())
+    else:
+        heard = _heard(speech, piece.text, piece.confidence, piece.reason, piece.stripped)
+    if heard.reason:
+        log.info("transcription dropped %.2f-%.2f s (%s): %r",
+                 heard.start, heard.end, heard.reason, heard.text)
+        return heard
+    for part in heard.stripped:
+        log.info("transcription stripped from %.2f-%.2f s: %s", heard.start, heard.end, part)
+    return heard
+
+
+def _heard(speech: Speech, text: str, confidence: float, reason: str | None,
+           stripped: tuple[str, ...]) -> Heard:
+    return Heard(speech.start, speech.end, speech.start_ms, speech.seq_from, speech.seq_to,
+                 text, confidence, reason, stripped)
+
+
+def party_result(party: Party, heard: list[Heard]) -> PartyResult:
+    """Kept pieces as the party's utterances; dropped ones apart."""
+    utterances = [Utterance(party.participant_id, party.speaker, party.role, h.start, h.end,
+                            h.text, h.confidence, party.recording_id, h.seq_from, h.seq_to,
+                            h.start_ms)
+                  for h in heard if h.reason is None]
+    return PartyResult(utterances, [h for h in heard if h.reason is not None])
+
+
+def transcribe_party(transcriber: Transcriber, party: Party, segments: list[bytes],
+                     seqs: list[int], origin_ms: int, language: str) -> PartyResult:
+    """All steps in this process, for callers that need no progress reports."""
+    transcriber.check_language(language)
+    speeches = prepare_party(segments, seqs, origin_ms)
+    return party_result(party, [transcribe_speech(transcriber, s, language) for s in speeches])
+
+
+# --- worker process API ---------------------------------------------------------------
+# ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"),
+#                     initializer=init_worker, initargs=(model_dir, device, cpu_threads))
+# Spawn, not Linux's default fork: a child forked from a process that has already run
+# ONNX Runtime or CTranslate2 threads can inherit a held lock and hang for ever (seen in
+# bench/transcription.py).
+
+_worker: Transcriber | None = None
+
+
+def init_worker(model_dir: str, device: str, cpu_threads: int,
+                log_level: int = logging.INFO) -> None:
+    """Load the model once per worker process (the pool's initializer). A spawned worker
+    starts with no logging set up; then its dropped pieces are logged to stderr."""
+    global _worker
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(log_level)
+    _worker = Transcriber(Path(model_dir), device=device, cpu_threads=cpu_threads)
+
+
+def worker_prepare(segments: list[bytes], seqs: list[int], origin_ms: int) -> list[Speech]:
+    return prepare_party(segments, seqs, origin_ms)
+
+
+def worker_transcribe(speech: Speech, language: str) -> Heard:
+    if _worker is None:
+        raise RuntimeError("init_worker() was not run in this process")
+    return transcribe_speech(_worker, speech, language)
