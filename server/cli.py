@@ -1,4 +1,4 @@
-"""The `zeromeet` command: serve, user add, db upgrade."""
+"""The `zeromeet` command: serve, worker, user add, db upgrade."""
 
 from __future__ import annotations
 
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) to serve HTTPS")
     serve.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run transcription jobs only (with a shared database and S3 store; "
+                       "set ZEROMEET_TRANSCRIBE=0 on the servers)")
+    worker.set_defaults(run=_worker)
 
     user = commands.add_parser("user", help="manage staff accounts").add_subparsers(title="user")
     add = user.add_parser("add", help="create a staff account; the password is read from stdin")
@@ -130,6 +135,49 @@ async def _run_server(settings: Settings, sock: socket.socket, host: str, port: 
         print("zeromeet: stopping", file=sys.stderr, flush=True)
     finally:
         await runner.cleanup()
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Transcription on another machine: the same database and object store as the
+    servers, no HTTP, no media. Jobs are claimed with leases, so several may run."""
+    if settings.s3.endpoint is None:
+        raise ConfigError("zeromeet worker needs ZEROMEET_S3_ENDPOINT (and its keys): the "
+                          "embedded object store lives inside `zeromeet serve`, which then "
+                          "transcribes by itself.")
+    setup_logging(settings.log_level)
+    asyncio.run(_run_worker(settings))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    from evidence.errors import StoreMisconfigured, StoreUnavailable
+    from evidence.store import S3ObjectStore
+    from server.transcribe.runner import TranscriptionRunner
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    s3 = settings.s3
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        store = S3ObjectStore(endpoint=s3.endpoint, access_key=s3.access_key,
+                              secret_key=s3.secret_key, bucket=s3.bucket, secure=s3.secure,
+                              region=s3.region, retention_days=s3.retention_days)
+        try:
+            await store.ensure_bucket()
+        except (StoreUnavailable, StoreMisconfigured) as exc:
+            raise ConfigError(str(exc)) from None
+        runner = TranscriptionRunner(settings=settings, sessions=sessionmaker_for(engine),
+                                     store=store)
+        runner.start()
+        print(f"zeromeet worker {runner.owner} is taking transcription jobs (Ctrl-C to stop)",
+              flush=True)
+        await stop.wait()
+        await runner.shutdown()
+    finally:
+        await engine.dispose()
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:

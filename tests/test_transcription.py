@@ -263,3 +263,11 @@ def test_base_is_assembled_once_and_checked(tmp_path: Path) -> None:
         f.truncate(BASE_SIZE // 2)
     resolve_model("base", tmp_path)
     assert hashlib.sha256(model.read_bytes()).hexdigest() == BASE_SHA256
+
+
+def test_a_sentence_split_by_a_pause_is_one_turn_not_an_interjection() -> None:
+    turns = merge_turns([utt("insp", 0.0, 2.5, "How long have you worked here?"),
+                         utt("work", 3.0, 4.1, "I have worked"),
+                         utt("work", 4.8, 6.4, "here for two years.")], "en")
+    assert [t.text for t in turns] == ["How long have you worked here?",
+                                       "I have worked here for two years."]

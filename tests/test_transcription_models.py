@@ -16,7 +16,6 @@ import pytest
 
 from tests.test_transcription_audio import (
     T0,
-    needs_espeak,
     noise,
     segments_of,
     silence,
@@ -30,7 +29,6 @@ from transcription import pipeline
 from transcription.pipeline import Party, PartyResult, transcribe_party
 from transcription.turns import merge_turns
 
-pytestmark = needs_espeak
 
 ENGLISH = [
     "How long have you worked at this company?",

@@ -14,7 +14,7 @@ from transcription.filters import units
 from transcription.pipeline import Utterance
 
 INTERJECTION_S = 1.5
-INTERJECTION_UNITS = 4  # CJK characters or words: "嗯", "对", "是的", "yes", "okay"
+INTERJECTION_UNITS = 2  # "嗯", "对", "是的", "yes", "okay"; "I have worked" is a piece, not one
 _ZH_END = "。！？；，、…!?;,"
 
 
