@@ -86,8 +86,8 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
     replaced = [c for c in changes if c["op"] == "replace"]
     assert replaced and replaced[0]["after"][0]["text"].endswith("since 2024.")
 
-    # Nothing was sent to the witness; the worker reads exactly version 2.
-    status, body = await api.call("GET", "/api/invitation/record", headers=bearer(conv.tokens["witness"]))
+    # Nothing was sent to the worker yet; then it reads exactly version 2.
+    status, body = await api.call("GET", "/api/invitation/record", headers=worker)
     assert status == 404 and body["error"] == "no_record"
     sent = await api.ok("POST", f"{path}/send", 201, headers=staff,
                         json={"invitation_id": conv.invitations["worker"]["id"]})

@@ -1,6 +1,10 @@
 """A scripted interview through real aiortc peers: an inspector and a worker take turns
-speaking espeak-ng lines, a witness stays silent, the inspector ends the interview, and
-the test waits for the machine draft of the record."""
+speaking espeak-ng lines (a worker without lines stays silent), the inspector ends the
+interview, and the test waits for the machine draft of the record.
+
+Two peers only: every peer and the server share this process and its two cores, and a
+third peer costs the recordings frames (measured: ~40% of audio frames lost with three
+in-process peers, none with two), which is a test artefact, not what phones see."""
 
 from __future__ import annotations
 
@@ -38,15 +42,12 @@ async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
     room.interview, room.id = interview, interview["id"]
     said = script(lines, voice)
     worker_invite = await room.invite("李工人", "worker")
-    witness_invite = await room.invite("赵证人", "witness")
     voices = {who: ScriptedAudio([l for l in said if l.who == who]) for who in WHO}
-    # Small video: three peers and the server share this process and two cores, and
-    # what is measured here is speech.
+    # Small video: what is measured here is speech.
     small = {"width": 160, "height": 120}
     inspector = await room.join(room.staff["Authorization"].split()[1], label=1,
                                 audio=voices["inspector"], **small)
     worker = await room.join(worker_invite["token"], label=2, audio=voices["worker"], **small)
-    await room.join(witness_invite["token"], label=3, audio=ScriptedAudio([]), **small)
     await worker.wait_for(lambda c: c.received.get(inspector.you, {}).get("audio") is not None)
     await inspector.wait_for(lambda c: c.received.get(worker.you, {}).get("audio") is not None)
     t0 = time.time() + 0.3
@@ -56,9 +57,8 @@ async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     await room.close()
     record = await wait_for_record(room, wait)
-    return Conversation(said, t0, record,
-                        {"worker": worker_invite["token"], "witness": witness_invite["token"]},
-                        {"worker": worker_invite, "witness": witness_invite})
+    return Conversation(said, t0, record, {"worker": worker_invite["token"]},
+                        {"worker": worker_invite})
 
 
 async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:
