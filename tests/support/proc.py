@@ -20,8 +20,11 @@ def free_port() -> int:
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment for a `zeromeet` subprocess. Transcription is off unless a test
+    turns it on: the tests that end interviews here are about other things."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROMEET_")}
-    env.update(ZEROMEET_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", **extra)
+    env.update(ZEROMEET_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ZEROMEET_TRANSCRIBE="0")
+    env.update(extra)
     return env
 
 
