@@ -1,7 +1,8 @@
 """The inquiry record in a real headless Chromium: the inspector corrects the machine
 draft (made from a real call by the real pipeline), compares versions, plays a turn's
 audio and sends the record to the worker; the worker reads it on a phone-sized screen and
-signs it; a correction with a reason goes out again and is refused with a reason."""
+signs it; a correction with a reason goes out again, changes while the worker reads it,
+and is refused with a reason. Legal staff see it all read-only."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def settings(settings: Settings, whisper_models: dict) -> Settings:
 async def draft(room: Interview) -> Conversation:
     conv = await converse(room, LINES, voice="en", language="en")
     assert conv.record["status"] == "draft", conv.record["job"]
-    assert conv.record["turns"], conv.record
+    kinds = {turn["kind"] for turn in conv.record["turns"]}
+    assert kinds == {"question", "answer"}, conv.record["turns"]
     return conv
 
 
@@ -236,21 +238,35 @@ async def test_a_correction_needs_a_reason_and_the_worker_may_refuse_it(
     await send_to_worker(page, conv)
     await expect(page.get_by_test_id("request-state")).to_have_text(["已确认", "等待确认"])
 
-    # The worker reads version 3 and refuses it with a reason.
+    # The worker reads version 3; before the answer goes out, version 4 is saved and sent
+    # instead: the phone shows the new text and asks to read it again. Then the worker
+    # refuses it with a reason.
     phone_context, phone, phone_errors = await open_phone(browser, conv.invitations["worker"]["url"])
     sent = await read_on_the_phone(phone, room, conv)
     assert sent["version"] == 3 and corrected in sent["text"]
+    latest = await room.api.ok("GET", path, headers=room.staff)
+    again = "Corrected once more."
+    await room.api.ok("POST", f"{path}/versions", 201, headers=room.staff,
+                      json={"based_on": 3, "turns": edited(latest, t0=again)})
+    await room.api.ok("POST", f"{path}/send", 201, headers=room.staff,
+                      json={"invitation_id": conv.invitations["worker"]["id"]})
     await phone.get_by_test_id("choose-refuse").click()
     await phone.get_by_test_id("refuse").click()
     await expect(phone.locator("#answer-problem")).to_contain_text("Please write your reason.")
     reason = "第二句不是我说的。"
     await phone.get_by_label("Say what does not match what you said").fill(reason)
     await phone.get_by_test_id("refuse").click()
+    await expect(phone.locator("#reader-note")).to_contain_text("Please read it again")
+    await expect(phone.get_by_test_id("record-text")).to_contain_text(again)
+    sent = await room.api.ok("GET", "/api/invitation/record", headers=worker)
+    assert await phone.get_by_test_id("record-text").evaluate("(el) => el.textContent") == sent["text"]
+    await phone.get_by_test_id("refuse").click()
     await expect(phone.get_by_test_id("record-state")).to_contain_text(f"Refused. Your reason: {reason}")
     assert await phone.evaluate(NO_SIDEWAYS_SCROLL)
     record = await room.api.ok("GET", path, headers=room.staff)
     assert record["status"] == "draft"
-    assert [(c["decision"], c["reason"]) for c in record["confirmations"]] == [("confirmed", ""), ("refused", reason)]
+    answers = [(c["decision"], c["version"], c["reason"]) for c in record["confirmations"]]
+    assert answers == [("confirmed", 2, ""), ("refused", 4, reason)]
     await expect(page.get_by_test_id("answer-decision")).to_have_text(["已确认", "已拒绝"], timeout=12_000)
     await expect(page.locator("#answers")).to_contain_text(reason)
 
@@ -264,7 +280,7 @@ async def test_a_correction_needs_a_reason_and_the_worker_may_refuse_it(
     await reader.get_by_label("用户名").fill("li")
     await reader.get_by_label("密码").fill(PASSWORD)
     await reader.get_by_role("button", name="登录").click()
-    await expect(reader.get_by_test_id("turn-text").first).to_have_text(corrected)
+    await expect(reader.get_by_test_id("turn-text").first).to_have_text(again)
     await expect(reader.locator("#turns textarea, #turns select")).to_have_count(0)
     await expect(reader.get_by_test_id("save")).to_be_hidden()
     await expect(reader.get_by_test_id("send")).to_be_hidden()

@@ -40,6 +40,8 @@ function render() {
   $('end').hidden = ended || !editable;
   $('playback').hidden = iv.state === 'scheduled'; // nothing is recorded before it goes live
   $('playback').href = `/console/interviews/${encodeURIComponent(iv.id)}/playback`;
+  $('record').hidden = !ended; // the record is made once the interview has ended
+  $('record').href = `/console/interviews/${encodeURIComponent(iv.id)}/record`;
   renderJoinProblem();
 }
 

@@ -1,5 +1,5 @@
 // The interviews of one case: the "schedule interview" form and one card per interview
-// (state, language, console and playback links, "end interview", and its invitations
+// (state, language, console, playback and record links, "end interview", and its invitations
 // from invites.js).
 
 import { api } from './api.js';
@@ -52,6 +52,9 @@ function interviewCard(interview, editable) {
         h('a', { class: 'button', href: `/console/interviews/${encodeURIComponent(iv.id)}` }, t('iv.console')),
         iv.state !== 'scheduled'
           ? h('a', { class: 'button', href: `/console/interviews/${encodeURIComponent(iv.id)}/playback` }, t('iv.playback'))
+          : null,
+        iv.state === 'ended'
+          ? h('a', { class: 'button', href: `/console/interviews/${encodeURIComponent(iv.id)}/record` }, t('iv.record'))
           : null,
         editable && iv.state !== 'ended'
           ? h('button', { type: 'button', class: 'danger', onclick: (e) => end(e.currentTarget) }, t('iv.end'))

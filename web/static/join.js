@@ -1,13 +1,14 @@
 // The invitation landing page. The token lives in the address (/j/<token>) and in this
 // script's memory only: it is sent as a bearer to GET /api/invitation, in the `hello` of
 // the interview's WebSocket, and never stored. One tap on "join" starts the call
-// (join-room.js).
+// (join-room.js). A record sent to the party to confirm shows as a card (join-record.js).
 
 import { api } from './api.js';
 import { initI18n, onLangChange, setLang, langChosen, t, formatDateTime } from './i18n.js';
 import { callProblem, mediaProblem, openCameraAndMic } from './media.js';
 import { problemMessage } from './room-text.js';
 import { PhoneRoom } from './join-room.js';
+import { PartyRecord } from './join-record.js';
 
 const $ = (id) => document.getElementById(id);
 const token = tokenFromPath();
@@ -15,6 +16,7 @@ let invitation = null;
 let problem = null; // invalid | expired | revoked | network | ended | replaced
 let note = null; // () => {title, text}: why joining failed (camera, browser), shown by the button
 let room = null;
+const record = new PartyRecord(token);
 
 function tokenFromPath() {
   const match = location.pathname.match(/^\/j\/([^/]+)\/?$/);
@@ -77,6 +79,8 @@ function renderInvitation() {
 function render() {
   if (problem) renderProblem();
   else if (invitation) renderInvitation();
+  if (invitation) record.place(invitation.interview.state === 'ended');
+  record.render();
 }
 
 async function check() {
@@ -99,6 +103,7 @@ async function check() {
   if (blocker) note = () => problemMessage(blocker);
   render();
   if (problem) $('problem-title').focus();
+  else record.load();
 }
 
 async function join() {
@@ -148,5 +153,10 @@ onLangChange(render);
 $('retry').addEventListener('click', retry);
 $('join').addEventListener('click', join);
 window.addEventListener('pagehide', () => { if (room) room.leave(); });
+// Back from the SMS or WeChat that said a record is ready: look again.
+document.addEventListener('visibilitychange', () => {
+  const usable = !problem || problem === 'ended';
+  if (document.visibilityState === 'visible' && invitation && usable) record.load();
+});
 check();
 window.__zmReady = true; // legacy.js: the modules ran, no "use another browser" note
