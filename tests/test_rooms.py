@@ -253,11 +253,22 @@ async def test_revoking_a_link_puts_its_holder_out_of_the_call(room: Interview) 
     await worker.wait_for(lambda c: any(m.get("error") == "invitation_revoked" for m in c.messages))
     await inspector.wait_for(lambda c: any(m.get("event") == "left" and m.get("participant") == worker.you
                                            for m in c.messages))
-    detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
-    history = next(p for p in detail["participants"] if p["id"] == worker.you)["connections"]
-    assert [c["end_reason"] for c in history] == ["revoked"]
+    assert await _end_reasons(room, worker.you) == ["revoked"]
     with pytest.raises(ConnectionRefusedError, match="invitation_revoked"):
         await room.join(invitation["token"])
+
+
+async def _end_reasons(room: Interview, participant: str) -> list[str | None]:
+    """The participant's connection end reasons, once every connection has one: the
+    room tells the others before the database write that closes the connection."""
+    for _ in range(100):
+        detail = await room.api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+        history = next(p for p in detail["participants"] if p["id"] == participant)["connections"]
+        reasons = [c["end_reason"] for c in history]
+        if None not in reasons:
+            break
+        await asyncio.sleep(0.05)
+    return reasons
 
 
 async def test_an_offer_with_extra_tracks_is_refused(room: Interview) -> None:
