@@ -25,12 +25,15 @@ from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
 from server.transcribe.runner import TranscriptionRunner
-from server.views import auth, cases, interviews, meta, recordings, records, signalling
+from server.views import (
+    auth, bundles, cases, interviews, meta, recordings, records, signalling, uploads,
+)
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
 
-# JSON bodies are small; file uploads (a later change) stream past this limit on purpose.
+# JSON bodies are small; evidence uploads stream past this limit on purpose (their own
+# limit is ZEROMEET_MAX_UPLOAD_MB, see server/uploads/receive.py).
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -44,8 +47,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
-    for table in (auth.routes, cases.routes, interviews.routes, meta.routes, recordings.routes,
-                  records.routes, signalling.routes):
+    for table in (auth.routes, bundles.routes, cases.routes, interviews.routes, meta.routes,
+                  recordings.routes, records.routes, signalling.routes, uploads.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app

@@ -1,4 +1,4 @@
-"""The `zeromeet` command: serve, worker, user add, db upgrade."""
+"""The `zeromeet` command: serve, worker, user add, db upgrade, verify, custody check."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if getattr(args, "offline", False):  # no configuration, no data dir, no database
+        return args.run(args, None)
     try:
         settings = Settings.from_env()
         return args.run(args, settings)
@@ -68,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance").add_subparsers(title="db")
     up = db.add_parser("upgrade", help="apply pending migrations")
     up.set_defaults(run=_db_upgrade)
+
+    verify = commands.add_parser("verify", help="check an evidence bundle offline (zip or folder)")
+    verify.add_argument("bundle", metavar="BUNDLE.zip")
+    verify.add_argument("--public-key", metavar="FILE",
+                        help="PEM public key to trust (from /api/keys); default: the bundle's own")
+    verify.set_defaults(run=_verify, offline=True)
+
+    custody = commands.add_parser("custody", help="the custody log").add_subparsers(title="custody")
+    check = custody.add_parser("check", help="check every case's custody log in the database")
+    check.set_defaults(run=_custody_check)
     return parser
 
 
@@ -213,6 +225,57 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(run())
     print("database is up to date")
+    return 0
+
+
+def _verify(args: argparse.Namespace, _settings: None) -> int:
+    from pathlib import Path
+
+    from evidence.verify import verify
+
+    key = None
+    if args.public_key:
+        try:
+            key = Path(args.public_key).read_bytes()
+        except OSError as exc:
+            print(f"zeromeet: cannot read the public key: {exc.strerror}", file=sys.stderr)
+            return 2
+    path = Path(args.bundle)
+    if not path.exists():
+        print(f"zeromeet: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    report = verify(path, key)
+    if report.ok:
+        print(report.summary())
+        return 0
+    for problem in report.problems:
+        print(problem)
+    return 1
+
+
+def _custody_check(args: argparse.Namespace, settings: Settings) -> int:
+    from server.keys import load_or_create_signing_key
+    from server.services.custody import check_all
+
+    public = load_or_create_signing_key(settings.data_dir).public_key()
+
+    async def run() -> dict[str, list[str]]:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            async with sessionmaker_for(engine)() as session:
+                return await check_all(session, public)
+        finally:
+            await engine.dispose()
+
+    broken = asyncio.run(run())
+    for number, problems in broken.items():
+        print(f"{number}: first broken link: {problems[0]}")
+        for problem in problems[1:]:
+            print(f"{number}: {problem}")
+    if broken:
+        return 1
+    print("OK: every case's custody log is intact")
     return 0
 
 

@@ -30,6 +30,14 @@ async def require_staff(request: web.Request) -> Staff:
     return identity
 
 
+async def require_someone(request: web.Request) -> Staff | Party:
+    """Staff or an invited party; which of them may do what is the handler's business."""
+    identity = await _identity(request)
+    if identity is None:
+        raise Unauthenticated("Please log in, or open the invitation link again.")
+    return identity
+
+
 async def require_party(request: web.Request) -> Party:
     identity = await _identity(request)
     if not isinstance(identity, Party):

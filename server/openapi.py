@@ -105,6 +105,13 @@ SCHEMAS: dict[str, Schema] = {
         recording_id={"type": ["string", "null"]}, object_key=_s(), content_type=_s(),
         observed={"type": "object"}, claimed={"type": "object"},
         derived_from={"type": ["string", "null"]}),
+    "EvidenceUpload": _obj(
+        ["file"], file=_s(format="binary", description="JPEG, PNG, WebP, HEIC/HEIF, PDF or "
+                                                      "UTF-8 text; at most ZEROMEET_MAX_UPLOAD_MB"),
+        kind=_s(enum=["upload", "snapshot"]), interview_id=_s(format="uuid"),
+        participant=_s(description="whose video a snapshot shows (participant id)"),
+        device_time=_s(description="the client's clock, kept as claimed"),
+        note=_s(maxLength=2000)),
     "InvitationInput": _obj(["name", "role"], name=_s(maxLength=128),
                             role=_s(enum=[r.value for r in PartyRole])),
     "Invitation": _obj(
@@ -119,7 +126,7 @@ SCHEMAS: dict[str, Schema] = {
     "OwnInvitation": _obj(
         ["name", "role", "interview", "case"], name=_s(), role=_s(), expires_at=_TIME,
         interview=_obj(["id", "state"], id=_s(), title=_s(), state=_s(), language=_s()),
-        case=_obj(["number"], number=_s(), title=_s()),
+        case=_obj(["id", "number"], id=_s(format="uuid"), number=_s(), title=_s()),
     ),
     "Turn": _obj(
         ["speaker", "role", "start", "end", "text"], speaker=_s(),
@@ -340,6 +347,37 @@ PATHS: dict[str, Any] = {
     "/api/cases/{case_id}/evidence": {
         "parameters": [_param("case_id")],
         "get": _op("The case's evidence items", (200, "Items", _array(_ref("EvidenceItem")))),
+        "post": {**_op("Upload one evidence file (an inspector on the case, or a party with "
+                       "its invitation token, to its own case only); kind=snapshot for a "
+                       "frame of a party's video (inspectors)",
+                       (201, "The stored item; its type is sniffed from the bytes",
+                        _ref("EvidenceItem")), errors=(400, 401, 403, 404, 410, 413, 415)),
+                 "requestBody": {"required": True, "content": {
+                     "multipart/form-data": {"schema": _ref("EvidenceUpload")}}}},
+    },
+    "/api/evidence/{item_id}/content": {
+        "parameters": [_param("item_id")],
+        "get": _op("An evidence item's bytes as stored, checked against its SHA-256 "
+                   "(staff with access to the case)", (200, "The original bytes", None),
+                   errors=(401, 403, 404, 409), media="application/octet-stream"),
+    },
+    "/api/cases/{case_id}/bundle": {
+        "parameters": [_param("case_id")],
+        "post": _op("Export the case's evidence as a signed BagIt bag in a zip, streamed "
+                    "(inspector or legal staff on the case); a custody event",
+                    (200, "The bundle; X-Payload-Bytes says how much evidence it holds", None),
+                    errors=(401, 403, 404), media="application/zip"),
+    },
+    "/api/evidence/{item_id}/verify": {
+        "parameters": [_param("item_id")],
+        "post": _op("Re-hash one item in the object store against its SHA-256 on arrival",
+                    (200, "ok, sha256, problem, checked_at", {"type": "object"})),
+    },
+    "/api/cases/{case_id}/custody": {
+        "parameters": [_param("case_id")],
+        "get": _op("The case's custody log, checked (hash chain and signed checkpoints); "
+                   "?item= narrows the events to one item",
+                   (200, "Events, checkpoints and problems", {"type": "object"})),
     },
     "/api/keys": {"get": _op("Public key(s) that sign bundles", (200, "PEM", _s()),
                              errors=(), auth=False, media="application/x-pem-file")},
@@ -350,6 +388,7 @@ PATHS: dict[str, Any] = {
 _ERROR_TEXT = {400: "Malformed or invalid request", 401: "Not authenticated",
                403: "Not allowed", 404: "Not found (or no access)", 409: "Conflicts with current state",
                410: "Invitation expired or revoked", 413: "Request body too large",
+               415: "File type not accepted",
                429: "Too many attempts"}
 
 

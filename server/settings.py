@@ -62,6 +62,7 @@ class Settings:
     public_url: str | None = None
     session_ttl: timedelta = timedelta(hours=12)
     invitation_ttl: timedelta = timedelta(hours=24)
+    max_upload_mb: int = 50  # one uploaded evidence file (photo, document, snapshot)
     login_max_failures: int = 10
     login_window: timedelta = timedelta(minutes=15)
     log_level: str = "INFO"
@@ -104,6 +105,7 @@ class Settings:
             public_url=env.get("ZEROMEET_PUBLIC_URL") or None,
             session_ttl=timedelta(hours=_int(env, "ZEROMEET_SESSION_HOURS", 12)),
             invitation_ttl=timedelta(hours=_int(env, "ZEROMEET_INVITATION_HOURS", 24)),
+            max_upload_mb=_int(env, "ZEROMEET_MAX_UPLOAD_MB", 50),
             log_level=(env.get("ZEROMEET_LOG_LEVEL") or "INFO").upper(),
         )
         settings.validate()

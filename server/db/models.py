@@ -387,3 +387,34 @@ class RecordConfirmation(Base):
     item_id: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)
     pdf_item_id: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustodyEvent(Base):
+    """One event of a case's custody log (see `evidence.custody`). `body` is the event as
+    hashed; the other columns copy its fields for queries. Rows are only ever added."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),
+                      Index("ix_custody_item", "item_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column()
+    action: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    body: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CustodyCheckpoint(Base):
+    """The server's signature over a case's custody log head at `seq`."""
+
+    __tablename__ = "custody_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()
+    signature: Mapped[str] = mapped_column(String(128))

@@ -11,6 +11,7 @@ from server.auth import Staff
 from server.db.models import Case, CaseMember, CaseStatus, Counter, Interview, Role, User
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.services import custody
 
 NUMBER_PREFIX = "ZM"
 _TRANSITIONS = {
@@ -130,6 +131,9 @@ async def grant_access(session: AsyncSession, staff: Staff, case_id: str, userna
         raise Conflict(f"'{user.username}' already has this case.", code="already_member")
     session.add(CaseMember(case_id=case_id, user_id=user.id, granted_by=staff.user_id))
     await session.flush()
+    await custody.record(session, case_id=case_id, action="access_granted",
+                         actor=custody.staff_actor(staff),
+                         detail={"user": user.username, "role": user.role.value})
     return user
 
 

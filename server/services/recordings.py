@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evidence.chain import Seal
 from server.auth import Staff
-from server.db.models import EvidenceItem, Interview, Recording, RecordingState, Segment
+from server.db.models import EvidenceItem, Interview, Recording, RecordingState, Segment, new_id
 from server.errors import NotFound
+from server.services import custody
 from server.services.cases import interview_case
 from server.recording.spool import SegmentRecord
 
@@ -114,8 +115,9 @@ async def store_seal(session: AsyncSession, recording_id: str, seal: Seal, *, ke
     recording.seal_signature = seal.signature
     recording.seal_sealed_at_us = seal.sealed_at_us
     recording.manifest_key, recording.manifest_sha256, recording.manifest_size = key, sha256, size
+    item_id = new_id()
     session.add(EvidenceItem(
-        case_id=interview.case_id, interview_id=interview.id, recording_id=recording.id,
+        id=item_id, case_id=interview.case_id, interview_id=interview.id, recording_id=recording.id,
         kind="recording", object_key=key, content_type="application/json", sha256=sha256,
         size=size, created_at=from_us(seal.sealed_at_us),
         observed=json.dumps({
@@ -126,6 +128,13 @@ async def store_seal(session: AsyncSession, recording_id: str, seal: Seal, *, ke
             "head": recording.head, "status": seal.status,
         }, ensure_ascii=False),
     ))
+    await session.flush()
+    await custody.record(session, case_id=interview.case_id, action="stored", actor=custody.SERVER,
+                         item_id=item_id, detail={
+                             "recording": recording.id, "media": recording.kind,
+                             "participant": recording.participant_name,
+                             "segments": recording.segment_count, "head": recording.head,
+                             "manifest_sha256": sha256, "status": seal.status})
 
 
 async def unsealed(session: AsyncSession, node: str) -> list[Recording]:
@@ -165,3 +174,8 @@ def meta_of(row: Recording) -> RecordingMeta:
         participant_role=row.participant_role, kind=row.kind, node=row.node,
         started_at_us=to_us(row.started_at),
     )
+
+
+async def item_id_of(session: AsyncSession, recording_id: str) -> str | None:
+    """The evidence item of a sealed recording (None while it is still being recorded)."""
+    return await session.scalar(select(EvidenceItem.id).where(EvidenceItem.recording_id == recording_id))

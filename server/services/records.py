@@ -18,6 +18,7 @@ from server.db.models import (
 )
 from server.db.types import utcnow
 from server.errors import Conflict, NotFound
+from server.services import custody
 
 LEASE = timedelta(seconds=60)
 
@@ -153,6 +154,12 @@ async def add_version(session: AsyncSession, interview: Interview, *, content_js
         correction_reason=correction_reason, item_id=item.id)
     session.add(row)
     await session.flush()
+    await custody.record(
+        session, case_id=interview.case_id, action="record_edited",
+        actor={"kind": "staff", "id": author_id} if author_id else {"kind": "server", "as": "transcription"},
+        item_id=item.id, detail={"interview": interview.id, "version": number, "based_on": based_on,
+                                 "sha256": sha256, "text_sha256": text_sha256,
+                                 "correction_reason": correction_reason})
     # Whatever older version still waits for an answer is no longer what the record says.
     await session.execute(
         update(ConfirmationRequest)

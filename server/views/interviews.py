@@ -122,5 +122,6 @@ async def own_invitation(request: web.Request) -> web.Response:
             "expires_at": serialize.when(invitation.expires_at),
             "interview": {"id": interview.id, "title": interview.title,
                           "state": interview.state.value, "language": interview.language},
-            "case": {"number": interview.case.number, "title": interview.case.title},
+            "case": {"id": interview.case.id, "number": interview.case.number,
+                     "title": interview.case.title},
         })

@@ -18,7 +18,7 @@ from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
 from server.db.models import Recording, Segment
 from server.errors import InvalidInput, NotFound
 from server.identity import require_staff
-from server.services import cases, recordings
+from server.services import cases, custody, recordings
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import path_id
@@ -63,9 +63,14 @@ async def play(request: web.Request) -> web.StreamResponse:
     at 0 = the first segment's start; the page places it on the interview clock."""
     staff = await require_staff(request)
     async with transaction(request) as session:
-        recording, _ = await recordings.recording_for_staff(
+        recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
         rows = await recordings.segments(session, recording.id)
+        if request.query.get("from", "1") == "1":  # a playback from the start, not each seek
+            await custody.record(session, case_id=interview.case_id, action="viewed",
+                                 actor=custody.staff_actor(staff),
+                                 item_id=await recordings.item_id_of(session, recording.id),
+                                 detail={"recording": recording.id, "media": recording.kind})
     first = _int(request.query.get("from", "1"), "from")
     last = _int(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
     chosen = [s for s in rows if first <= s.seq <= last]

@@ -25,7 +25,7 @@ from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_party, require_staff
 from server.records import record_key, write_version
-from server.services import cases, evidence, interviews, records
+from server.services import cases, custody, evidence, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id
@@ -315,6 +315,11 @@ async def _answer_request(request: web.Request, party: Any, body: dict[str, Any]
             item_id=doc_item.id, pdf_item_id=pdf_item.id if pdf_item else None, at=at)
         session.add(row)
         await session.flush()
+        await custody.record(
+            session, case_id=interview.case_id, action=f"record_{decision}",
+            actor=custody.party_actor(party), item_id=doc_item.id,
+            detail={"interview": interview.id, "version": version.version,
+                    "text_sha256": version.text_sha256, "reason": reason})
         answer = _confirmation(row)
     return web.json_response(answer, status=201)
 

@@ -1,0 +1,163 @@
+"""Exporting a case as an evidence bundle (see `evidence.bundle` and CONTRACT.md).
+
+The export is itself a custody event, and the log is checkpointed (signed) right after
+it, so the bundle carries a log that ends in its own export. Then every item's bytes go
+from the object store through the bag writer to the client one object at a time:
+memory holds one object and its zip copy, whatever the size of the case. Every file
+sits in `data/` under its object key, exactly as stored; `data/index.json` maps each
+item to the case with what the server observed and what the client claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evidence import bundle as bag
+from evidence.errors import IntegrityError, ObjectNotFound, StoreError
+from evidence.store import ObjectStore
+from server.auth import Staff
+from server.db.models import Recording, Segment
+from server.keys import public_pem
+from server.services import cases, custody
+from server.services.recordings import case_evidence
+from server.views.serialize import evidence_item, when
+
+log = logging.getLogger("zeromeet.bundle")
+
+RETRY = (0.5, 1, 2, 4, 8, 15, 15, 15, 15)  # about a minute: a store that blinks is waited for
+
+
+@dataclass
+class Plan:
+    """What goes into one bundle: the index, and (path, object key, SHA-256) per file."""
+
+    number: str
+    index: dict[str, Any]
+    files: list[tuple[str, str, str]] = field(default_factory=list)
+    custody_events: list[dict[str, Any]] = field(default_factory=list)
+    custody_checkpoints: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def payload_bytes(self) -> int:
+        return sum(i["size"] for i in self.index["items"]) + sum(
+            s["size"] for r in self.index["recordings"] for s in r["segments"])
+
+
+async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519PrivateKey) -> Plan:
+    """Record the export in the custody log, sign the head, and list what goes in."""
+    case = await cases.get_case(session, staff, case_id, with_interviews=True)
+    items = await case_evidence(session, case.id)
+    await custody.record(session, case_id=case.id, action="exported",
+                         actor=custody.staff_actor(staff),
+                         detail={"items": len(items), "format": bag.FORMAT})
+    await custody.checkpoint(session, key, case.id)
+    pem = public_pem(key)
+    index: dict[str, Any] = {
+        "format": bag.FORMAT,
+        "case": {"id": case.id, "number": case.number, "title": case.title,
+                 "employer": case.employer, "status": case.status.value,
+                 "created_at": when(case.created_at)},
+        "interviews": [{"id": i.id, "title": i.title, "language": i.language,
+                        "state": i.state.value, "started_at": when(i.started_at),
+                        "ended_at": when(i.ended_at)} for i in case.interviews],
+        "exported_by": custody.staff_actor(staff),
+        "public_key_sha256": hashlib.sha256(pem).hexdigest(),
+        "items": [], "recordings": [],
+        "custody": {"events": bag.CUSTODY_EVENTS, "checkpoints": bag.CUSTODY_CHECKPOINTS},
+    }
+    out = Plan(number=case.number, index=index)
+    for item in items:
+        entry = evidence_item(item)
+        entry["path"] = _path(item.object_key)
+        entry.pop("object_key")
+        index["items"].append(entry)
+        out.files.append((entry["path"], item.object_key, item.sha256))
+        if item.recording_id:
+            index["recordings"].append(await _recording(session, item.recording_id, entry, out))
+    out.custody_events = await custody.events(session, case.id)
+    out.custody_checkpoints = await custody.checkpoints(session, case.id)
+    index["exported_at"] = out.custody_events[-1]["at"]
+    return out
+
+
+async def _recording(session: AsyncSession, recording_id: str, entry: dict[str, Any],
+                     out: Plan) -> dict[str, Any]:
+    recording = await session.get(Recording, recording_id)
+    rows = await session.scalars(select(Segment).where(Segment.recording_id == recording_id)
+                                 .order_by(Segment.seq))
+    segments = []
+    for s in rows:
+        path = _path(s.object_key)
+        segments.append({"seq": s.seq, "path": path, "sha256": s.sha256, "size": s.size})
+        out.files.append((path, s.object_key, s.sha256))
+    return {"id": recording_id, "item": entry["id"], "manifest": entry["path"],
+            "interview_id": recording.interview_id, "participant": recording.participant_name,
+            "role": recording.participant_role, "kind": recording.kind, "segments": segments}
+
+
+def _path(object_key: str) -> str:
+    return f"data/{object_key}"
+
+
+async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey) -> AsyncIterator[bytes]:
+    """The bundle's zip bytes, piece by piece. An object that cannot be had (gone, or no
+    longer matching its recorded hash) is left out and named in the index, and so
+    reported by `zeromeet verify`; the bundle is never silently incomplete."""
+    writer = bag.BagWriter(_root_name(plan.number))
+    for path, object_key, sha256 in plan.files:
+        data, problem = await _read(store, object_key)
+        if data is None:
+            plan.index.setdefault("export_problems", []).append({"path": path, "problem": problem})
+            log.error("an evidence object was left out of a bundle",
+                      extra={"key": object_key, "problem": problem})
+            continue
+        written = await asyncio.to_thread(writer.add, path, data)
+        if written != sha256:
+            log.error("an evidence object no longer matches its hash on arrival", extra={"key": object_key})
+        del data
+        yield writer.take()
+    events = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in plan.custody_events)
+    writer.add(bag.CUSTODY_EVENTS, events.encode())
+    writer.add(bag.CUSTODY_CHECKPOINTS, _json(plan.custody_checkpoints))
+    writer.add(bag.PUBLIC_KEY, public_pem(key))
+    writer.add(bag.INDEX, _json(plan.index))
+    await asyncio.to_thread(writer.finish, key, {
+        "Source-Organization": "zeromeet", "External-Identifier": plan.number,
+        "External-Description": f"Evidence of case {plan.number}",
+        "Bag-Group-Identifier": plan.index["case"]["id"]})
+    yield writer.take()
+
+
+def _root_name(number: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in number) or "bundle"
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode()
+
+
+async def _read(store: ObjectStore, object_key: str) -> tuple[bytes | None, str]:
+    for delay in (*RETRY, None):
+        try:
+            return await store.get(object_key), ""
+        except ObjectNotFound:
+            return None, "the object store does not have it"
+        except IntegrityError as exc:
+            return None, f"the stored copy no longer matches its hash on arrival ({exc})"
+        except StoreError as exc:
+            if delay is None:
+                return None, f"the object store could not supply it ({exc})"
+            log.warning("the object store is away during an export; retrying",
+                        extra={"key": object_key, "error": str(exc)})
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")

@@ -1,0 +1,221 @@
+"""Captured evidence files: uploads (a party's or an inspector's photo or document) and
+snapshots (a frame of a party's video taken from the console), with their thumbnails.
+
+Bytes go to the object store first, rows and custody events after, in one transaction
+(see `server.services.evidence`). What the server observed and what the client claimed
+are kept apart: `observed` holds only facts the server established itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evidence.store import ObjectStore
+from server.auth import Party, Staff
+from server.db.models import CaseMember, Connection, EvidenceItem, Interview, Invitation, new_id
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.services import cases, custody, evidence
+from server.uploads import images
+from server.uploads.receive import Received
+
+KINDS = ("upload", "snapshot")
+NAME_LENGTH = 120
+THUMBNAIL_METHOD = (f"OpenCV INTER_AREA to at most {images.THUMBNAIL_SIDE} px a side, "
+                    f"JPEG quality {images.THUMBNAIL_QUALITY}")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Who sent what, where to: checked by `check_capture` before the bytes are read
+    into the store."""
+
+    case_id: str
+    kind: str
+    uploader: Staff | Party
+    interview_id: str | None = None
+    participant: dict[str, str] | None = None
+
+
+async def check_uploader(session: AsyncSession, who: Staff | Party, case_id: str) -> None:
+    """An inspector on the case, or a party whose invitation belongs to it. Legal staff
+    read but do not add evidence (403); anyone else learns nothing of the case (404)."""
+    if isinstance(who, Staff):
+        await cases.get_case(session, who, case_id, write=True)
+    elif who.case_id != case_id:
+        raise NotFound("No such case.")
+
+
+async def check_capture(session: AsyncSession, who: Staff | Party, case_id: str, kind: str,
+                        interview_id: str | None, participant_id: str | None) -> Capture:
+    """Validate the form fields beside the file against the case."""
+    if kind not in KINDS:
+        raise InvalidInput(f"'kind' must be one of {', '.join(KINDS)}.")
+    if isinstance(who, Party):
+        if kind != "upload":
+            raise Forbidden("Only inspectors take snapshots.", code="staff_only")
+        if interview_id not in (None, who.interview_id):
+            raise NotFound("No such interview.")
+        return Capture(case_id, kind, who, who.interview_id)
+    if interview_id is not None:
+        found = await session.scalar(select(Interview.id).where(
+            Interview.id == interview_id, Interview.case_id == case_id))
+        if found is None:
+            raise InvalidInput("'interview_id' names no interview of this case.",
+                               code="unknown_interview")
+    if kind == "snapshot":
+        if interview_id is None or participant_id is None:
+            raise InvalidInput("A snapshot needs 'interview_id' and 'participant'.",
+                               code="missing_field")
+        person = await _participant(session, interview_id, participant_id)
+        return Capture(case_id, kind, who, interview_id, person)
+    if participant_id is not None:
+        raise InvalidInput("'participant' belongs to snapshots only.")
+    return Capture(case_id, kind, who, interview_id)
+
+
+async def _participant(session: AsyncSession, interview_id: str,
+                       participant_id: str) -> dict[str, str]:
+    invitation = await session.scalar(select(Invitation).where(
+        Invitation.id == participant_id, Invitation.interview_id == interview_id))
+    if invitation is not None:
+        return {"id": invitation.id, "name": invitation.name, "role": invitation.role.value,
+                "kind": "party"}
+    row = await session.scalar(select(Connection).where(
+        Connection.interview_id == interview_id, Connection.participant_id == participant_id)
+        .limit(1))
+    if row is None:
+        raise InvalidInput("'participant' names nobody of this interview.",
+                           code="unknown_participant")
+    return {"id": row.participant_id, "name": row.name, "role": row.role,
+            "kind": "party" if row.invitation_id else "staff"}
+
+
+@dataclass(frozen=True)
+class Stored:
+    original: EvidenceItem
+    thumbnail: EvidenceItem | None
+
+
+async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
+                        received_at: datetime, connection: dict[str, str]) -> Stored:
+    """Put the original (and its thumbnail) in the store; return the rows to add."""
+    look = await asyncio.to_thread(images.inspect, got.path, got.type) if got.type.image else None
+    item_id = new_id()
+    base = f"cases/{capture.case_id}/{capture.kind}s/{item_id}"
+    await store.put(f"{base}/original", got.path, sha256=got.sha256, content_type=got.type.mime)
+    thumb = None
+    observed = _observed(capture, got, received_at, connection, look)
+    if look is not None and look.thumbnail is not None:
+        thumb_id = new_id()
+        sha, size = await evidence.store_bytes(store, f"{base}/thumbnail.jpg",
+                                               look.thumbnail.jpeg, "image/jpeg")
+        observed["thumbnail"] = {"id": thumb_id, "width": look.thumbnail.width,
+                                 "height": look.thumbnail.height}
+        thumb = evidence.item(
+            case_id=capture.case_id, interview_id=capture.interview_id, kind="thumbnail",
+            key=f"{base}/thumbnail.jpg", content_type="image/jpeg", sha256=sha, size=size,
+            derived_from=item_id, observed={
+                "derived_at": received_at.isoformat(), "from_sha256": got.sha256,
+                "width": look.thumbnail.width, "height": look.thumbnail.height,
+                "method": THUMBNAIL_METHOD})
+        thumb.id = thumb_id
+    original = evidence.item(
+        case_id=capture.case_id, interview_id=capture.interview_id, kind=capture.kind,
+        key=f"{base}/original", content_type=got.type.mime, sha256=got.sha256, size=got.size,
+        observed=observed, claimed=_claimed(got, look))
+    original.id = item_id
+    return Stored(original, thumb)
+
+
+async def add_capture(session: AsyncSession, capture: Capture, stored: Stored) -> None:
+    """The rows and their custody events, in the caller's transaction."""
+    actor = custody.actor_of(capture.uploader)
+    original = stored.original
+    session.add(original)
+    await session.flush()
+    await custody.record(session, case_id=capture.case_id, action="captured", actor=actor,
+                         item_id=original.id, detail={
+                             "kind": capture.kind, "sha256": original.sha256,
+                             "size": original.size, "content_type": original.content_type})
+    if stored.thumbnail is not None:
+        session.add(stored.thumbnail)
+        await session.flush()
+        await custody.record(session, case_id=capture.case_id, action="derived",
+                             actor=custody.SERVER, item_id=stored.thumbnail.id, detail={
+                                 "kind": "thumbnail", "from": original.id,
+                                 "sha256": stored.thumbnail.sha256})
+
+
+async def item_for_staff(session: AsyncSession, staff: Staff, item_id: str) -> EvidenceItem:
+    """An evidence item of a case the staff member may see (`NotFound` otherwise)."""
+    row = await session.scalar(
+        select(EvidenceItem).join(CaseMember, CaseMember.case_id == EvidenceItem.case_id)
+        .where(EvidenceItem.id == item_id, CaseMember.user_id == staff.user_id))
+    if row is None:
+        raise NotFound("No such evidence item.")
+    return row
+
+
+def uploader(who: Staff | Party) -> dict[str, str]:
+    if isinstance(who, Staff):
+        return {"kind": "staff", "id": who.user_id, "name": who.display_name,
+                "username": who.username, "role": who.role.value}
+    return {"kind": "party", "id": who.invitation_id, "name": who.name, "role": who.role.value}
+
+
+def _observed(capture: Capture, got: Received, received_at: datetime,
+              connection: dict[str, str], look: images.Inspection | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "received_at": received_at.isoformat(), "size": got.size, "sha256": got.sha256,
+        "type": got.type.mime, "uploader": uploader(capture.uploader), **connection,
+    }
+    if capture.participant is not None:
+        out["participant"] = capture.participant
+    if look is not None:
+        out["image"] = {"width": look.width, "height": look.height}
+        out["thumbnail"] = None
+        if look.note:
+            out["thumbnail_note"] = look.note
+    return out
+
+
+def _claimed(got: Received, look: images.Inspection | None) -> dict[str, Any]:
+    name = display_name(got.filename)
+    out: dict[str, Any] = {"filename": name, "content_type": got.content_type}
+    if got.filename and got.filename != name:
+        out["filename_sent"] = got.filename[:255]
+    for key in ("device_time", "note"):
+        value = got.fields.get(key, "").strip()
+        if value:
+            out[key] = value[:2000]
+    if look is not None and look.exif:
+        out["exif"] = look.exif
+    return out
+
+
+def display_name(raw: str) -> str:
+    """A file name safe to show and to offer in a download: the last path component,
+    NFC, without control or format characters or quotes, no leading dots, at most
+    `NAME_LENGTH` characters with its extension kept. "" when nothing is left.
+    Percent escapes are decoded: browsers escape quotes and line breaks in a multipart
+    file name that way, and some clients (aiohttp) escape every non-ASCII character."""
+    try:
+        raw = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        pass
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
+    name = " ".join(name.replace('"', "").split()).lstrip(". ")
+    if len(name) > NAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot else ""
+        name = (stem if dot else name)[:NAME_LENGTH - len(ext) - 1].rstrip() + (f".{ext}" if ext else "")
+    return name

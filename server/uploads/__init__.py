@@ -1,0 +1,1 @@
+"""Evidence files sent by parties and inspectors: receiving the bytes and reading images."""

@@ -1,0 +1,141 @@
+"""Evidence files: a party's or an inspector's upload, an inspector's snapshot, and the
+download of any evidence item's original bytes for staff."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+
+from evidence.errors import IntegrityError, ObjectNotFound
+from evidence.hashing import CHUNK, sha256_file
+from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, WEBP
+from server.appkeys import SETTINGS, STORE
+from server.db.models import EvidenceItem
+from server.db.types import utcnow
+from server.errors import Conflict, InvalidInput, NotFound
+from server.identity import require_someone, require_staff
+from server.services import custody, uploads
+from server.uploads.receive import receive
+from server.views import serialize
+from server.views.common import transaction
+from server.views.parse import path_id
+
+routes = web.RouteTableDef()
+FIELDS = {"kind", "interview_id", "participant", "device_time", "note"}
+# Shown in the browser; everything else is offered as a file to save.
+INLINE = {t.mime for t in (JPEG, PNG, WEBP, HEIC, HEIF, PDF)}
+
+
+@routes.post("/api/cases/{case_id}/evidence")
+async def upload(request: web.Request) -> web.Response:
+    """One file in field `file` (multipart). Access is checked before a byte is read."""
+    who = await require_someone(request)
+    case_id = path_id(request, "case_id")
+    async with transaction(request) as session:
+        await uploads.check_uploader(session, who, case_id)
+    settings = request.app[SETTINGS]
+    got = await receive(request, settings.data_dir / "spool" / "uploads",
+                        limit=settings.max_upload_mb * 1024 * 1024, fields=FIELDS)
+    received_at = utcnow()
+    try:
+        async with transaction(request) as session:
+            capture = await uploads.check_capture(
+                session, who, case_id, got.fields.get("kind", "upload"),
+                _id_field(got.fields, "interview_id"), _id_field(got.fields, "participant"))
+        stored = await uploads.store_capture(
+            request.app[STORE], capture, got, received_at=received_at, connection={
+                "address": request.remote or "",
+                "user_agent": request.headers.get("User-Agent", "")[:300]})
+    finally:
+        await asyncio.to_thread(got.path.unlink, missing_ok=True)
+    async with transaction(request) as session:
+        await uploads.add_capture(session, capture, stored)
+        answer = serialize.evidence_item(stored.original)
+    return web.json_response(answer, status=201)
+
+
+@routes.get("/api/evidence/{item_id}/content")
+async def content(request: web.Request) -> web.StreamResponse:
+    """The item's bytes as stored, checked against its SHA-256 before the first byte."""
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        item = await uploads.item_for_staff(session, staff, path_id(request, "item_id"))
+    spool = request.app[SETTINGS].data_dir / "spool" / "downloads"
+    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = Path(tempfile.mkstemp(dir=spool, prefix="download-", suffix=".part")[1])
+    try:
+        await _fetch(request, item, path)
+        if item.kind != "thumbnail":  # a preview the pages show is not a use of the evidence
+            async with transaction(request) as session:
+                await custody.record(session, case_id=item.case_id, action="downloaded",
+                                     actor=custody.staff_actor(staff), item_id=item.id,
+                                     detail={"sha256": item.sha256})
+        return await _send(request, item, path)
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+async def _fetch(request: web.Request, item: EvidenceItem, path: Path) -> None:
+    try:
+        await request.app[STORE].download(item.object_key, path)
+    except ObjectNotFound:
+        raise NotFound("The item's bytes are missing from the object store.",
+                       code="missing") from None
+    except IntegrityError:
+        raise _altered() from None
+    if await asyncio.to_thread(sha256_file, path) != item.sha256:
+        raise _altered()
+
+
+def _altered() -> Conflict:
+    return Conflict("The stored bytes no longer match the item's SHA-256.",
+                    code="integrity_error")
+
+
+async def _send(request: web.Request, item: EvidenceItem, path: Path) -> web.StreamResponse:
+    mime = item.content_type.split(";")[0].strip()
+    response = web.StreamResponse(headers={
+        "Content-Type": item.content_type, "Content-Length": str(item.size),
+        "Content-Disposition": _disposition(item, inline=mime in INLINE),
+        "X-Content-Type-Options": "nosniff", "X-Content-SHA256": item.sha256,
+        "Cache-Control": "private, no-store"})
+    await response.prepare(request)
+    with open(path, "rb") as file:
+        while chunk := await asyncio.to_thread(file.read, CHUNK):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _disposition(item: EvidenceItem, *, inline: bool) -> str:
+    name = _download_name(item)
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_")
+    return (f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; "
+            f"filename*=UTF-8''{quote(name, safe='')}")
+
+
+def _download_name(item: EvidenceItem) -> str:
+    """The name the uploader gave (sanitised on arrival), else one made from the kind."""
+    claimed = json.loads(item.claimed or "{}")
+    name = claimed.get("filename") if isinstance(claimed, dict) else None
+    if isinstance(name, str) and name:
+        return name
+    extension = mimetypes.guess_extension(item.content_type.split(";")[0].strip()) or ""
+    return f"{item.kind}-{item.id}{extension}"
+
+
+def _id_field(fields: dict[str, str], name: str) -> str | None:
+    value = fields.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an id.") from None

@@ -1,0 +1,106 @@
+"""The custody log: concurrent appends stay one chain on both databases, the admin check
+names the first broken link, and a small case exports to a bundle that verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+
+from evidence import custody as log
+from evidence.verify import verify
+from server.appkeys import SESSIONS, SIGNING_KEY
+from server.db.models import CustodyEvent
+from server.services import custody
+from server.settings import Settings
+from tests.support.api import Api
+from tests.support.proc import env_for, run
+
+
+async def test_concurrent_appends_make_one_chain_and_the_check_names_the_first_break(
+        api: Api, settings: Settings) -> None:
+    inspector, case, _ = await api.setup_case()
+
+    async def append(n: int) -> None:
+        async with api.app[SESSIONS]() as session, session.begin():
+            await custody.record(session, case_id=case["id"], action="viewed",
+                                 actor={"kind": "staff", "n": n}, detail={"n": n})
+
+    await asyncio.gather(*(append(n) for n in range(12)))
+    key = api.app[SIGNING_KEY]
+    async with api.app[SESSIONS]() as session, session.begin():
+        await custody.checkpoint(session, key, case["id"])
+        events = await custody.events(session, case["id"])
+        points = await custody.checkpoints(session, case["id"])
+    assert [e["seq"] for e in events] == list(range(1, 13))
+    assert sorted(e["detail"]["n"] for e in events) == list(range(12))
+    assert log.check_log(case["id"], events, points, key.public_key()) == []
+
+    env = env_for(settings.data_dir, ZEROMEET_DATABASE_URL=settings.database_url)
+    done = run(["custody", "check"], env)
+    assert done.returncode == 0 and "OK" in done.stdout, done
+
+    async with api.app[SESSIONS]() as session, session.begin():
+        row = await session.scalar(select(CustodyEvent).where(
+            CustodyEvent.case_id == case["id"], CustodyEvent.seq == 5))
+        await session.execute(update(CustodyEvent).where(CustodyEvent.id == row.id)
+                              .values(body=row.body.replace('"kind": "staff"', '"kind": "admin"')))
+    done = run(["custody", "check"], env)
+    assert done.returncode == 1, done
+    first = done.stdout.splitlines()[0]
+    assert case["number"] in first and "first broken link: custody event 5" in first, done.stdout
+
+
+def test_the_log_check_catches_removal_reordering_and_a_moved_checkpoint() -> None:
+    key = Ed25519PrivateKey.generate()
+    events, prev = [], log.genesis("c")
+    for seq in range(1, 6):
+        event = log.make_event(case_id="c", seq=seq, at=f"t{seq}", action="viewed",
+                               actor={"kind": "server"}, item_id=None, detail={}, prev=prev)
+        events.append(event)
+        prev = event["hash"]
+    point = log.sign_checkpoint(key, case_id="c", seq=5, head=prev, at="t6")
+    assert log.check_log("c", events, [point], key.public_key()) == []
+    removed = events[:2] + events[3:]
+    assert "custody event 3: sequence number 4" in log.check_log("c", removed, [point], key.public_key())[0]
+    swapped = [events[0], events[2], events[1], *events[3:]]
+    assert any("broken link" in p for p in log.check_log("c", swapped, [], None))
+    truncated = events[:4]
+    assert any("not the signed head" in p for p in log.check_log("c", truncated, [point], None))
+    other = Ed25519PrivateKey.generate().public_key()
+    assert any("signature does not verify" in p for p in log.check_log("c", events, [point], other))
+    with pytest.raises(ValueError):
+        log.make_event(case_id="c", seq=1, at="t", action="deleted", actor={}, item_id=None,
+                       detail={}, prev=log.genesis("c"))
+
+
+async def test_a_case_without_media_exports_and_verifies(api: Api, tmp_path: Path) -> None:
+    inspector, case, _ = await api.setup_case()
+    await api.staff("li", role="legal")
+    await api.ok("POST", f"/api/cases/{case['id']}/members", 201, headers=inspector, json={"username": "li"})
+    async with api.client.post(f"/api/cases/{case['id']}/bundle", headers=inspector) as resp:
+        assert resp.status == 200, await resp.text()
+        assert case["number"] in resp.headers["Content-Disposition"]
+        data = await resp.read()
+    path = tmp_path / "b.zip"
+    path.write_bytes(data)
+    report = verify(path)
+    assert report.ok, report.problems
+    assert report.counts["custody events"] == 2 and "inside the bundle" in report.summary()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert all(n.startswith(f"{case['number']}/") for n in z.namelist())
+        assert len(z.read(f"{case['number']}/tagmanifest-sha256.txt.sig")) == 64
+    # A second export is a new custody event and a new checkpoint; the first still verifies.
+    async with api.client.post(f"/api/cases/{case['id']}/bundle", headers=inspector) as resp:
+        second = tmp_path / "c.zip"
+        second.write_bytes(await resp.read())
+    assert verify(second).counts["custody events"] == 3 and verify(path).ok
+    assert run(["verify", str(tmp_path / "missing.zip")], env_for(tmp_path / "d")).returncode == 2
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    done = run(["verify", str(tmp_path / "junk.zip")], env_for(tmp_path / "d"))
+    assert done.returncode == 1 and "not a readable zip" in done.stdout, done
