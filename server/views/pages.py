@@ -50,6 +50,7 @@ def add_page_routes(app: web.Application) -> None:
     app.router.add_get("/login", _page("login.html"))
     app.router.add_get("/cases", _page("cases.html"))
     app.router.add_get("/cases/{case_id}", _page("case.html"))
+    app.router.add_get("/cases/{case_id}/evidence", _page("evidence.html"))
     app.router.add_get("/console/interviews/{interview_id}", _page("console.html"))
     app.router.add_get("/console/interviews/{interview_id}/playback", _page("playback.html"))
     app.router.add_get("/console/interviews/{interview_id}/record", _page("record.html"))

@@ -5,6 +5,7 @@ import { initI18n, onLangChange, t, formatDateTime, describeError } from './i18n
 import { h, fill, say, busy } from './dom.js';
 import { startStaffPage, canChange } from './staff.js';
 import { mountInterviews } from './interviews.js';
+import './evidence-text.js'; // the "证据与导出" link's words
 
 const $ = (id) => document.getElementById(id);
 const caseId = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -18,6 +19,7 @@ function renderDetails() {
   const c = theCase;
   document.title = `${c.number} · ${t('app.name')}`;
   $('crumb').textContent = c.number;
+  $('evidence-link').href = `/cases/${encodeURIComponent(c.id)}/evidence`;
   fill($('case-heading'), h('span', { class: 'muted' }, c.number), ' ', c.title);
   const fact = (key, ...value) => [h('dt', {}, t(key)), h('dd', {}, ...value)];
   fill($('case-facts'),

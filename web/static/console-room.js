@@ -24,9 +24,11 @@ function clockTime(iso) {
 export class ConsoleRoom {
   /**
    * onWelcome({interview}) runs on every (re)connection; onClosed({reason, code}) once,
-   * when the client stops for good.
+   * when the client stops for good. onTile(tile) runs once for each new tile (the
+   * console adds its snapshot button there).
    */
-  constructor({ interviewId, stream, onWelcome, onClosed }) {
+  constructor({ interviewId, stream, onWelcome, onClosed, onTile = () => {} }) {
+    this.onTile = onTile;
     this.stream = stream;
     this.tiles = new Map(); // participant id → ParticipantTile, kept after they leave
     this.awayTimers = new Map();
@@ -68,6 +70,7 @@ export class ConsoleRoom {
       tile = new ParticipantTile(participant, { onMute: (id, muted) => this.client.mute(id, muted) });
       this.tiles.set(participant.id, tile);
       tile.setRecording(this.recording.of(participant.id));
+      this.onTile(tile);
       $('tiles').append(tile.el);
       $('nobody').hidden = true;
     }

@@ -9,6 +9,7 @@ import { mountInvites } from './invites.js';
 import { callProblem, mediaProblem, openCameraAndMic, wakeAudio } from './media.js';
 import { problemMessage } from './room-text.js';
 import { ConsoleRoom } from './console-room.js';
+import { Snapshots } from './console-snapshot.js';
 
 const $ = (id) => document.getElementById(id);
 const interviewId = decodeURIComponent(location.pathname.split('/')[3] || '');
@@ -89,7 +90,9 @@ async function join() {
     return;
   }
   $('room').hidden = false;
-  room = new ConsoleRoom({ interviewId, stream, onWelcome, onClosed });
+  const snapshots = new Snapshots({ caseId: interview.case_id, interviewId });
+  room = new ConsoleRoom({ interviewId, stream, onWelcome, onClosed,
+    onTile: (tile) => snapshots.attach(tile) });
   render();
 }
 

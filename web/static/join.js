@@ -9,6 +9,7 @@ import { callProblem, mediaProblem, openCameraAndMic } from './media.js';
 import { problemMessage } from './room-text.js';
 import { PhoneRoom } from './join-room.js';
 import { PartyRecord } from './join-record.js';
+import { PartyUploads } from './join-upload.js';
 
 const $ = (id) => document.getElementById(id);
 const token = tokenFromPath();
@@ -17,6 +18,7 @@ let problem = null; // invalid | expired | revoked | network | ended | replaced
 let note = null; // () => {title, text}: why joining failed (camera, browser), shown by the button
 let room = null;
 const record = new PartyRecord(token);
+const uploads = new PartyUploads(token);
 
 function tokenFromPath() {
   const match = location.pathname.match(/^\/j\/([^/]+)\/?$/);
@@ -81,6 +83,9 @@ function render() {
   else if (invitation) renderInvitation();
   if (invitation) record.place(invitation.interview.state === 'ended');
   record.render();
+  // Uploads go on after the interview has ended, while the link itself is valid.
+  const usable = invitation && (!problem || problem === 'ended' || problem === 'network');
+  uploads.setCase(usable ? invitation.case.id : null);
 }
 
 async function check() {

@@ -1,0 +1,96 @@
+// A party sends photos and documents (工资条, 考勤记录, 欠条, 合同) from the join page, before,
+// during or after the call, while the invitation link is valid. Each chosen file gets a
+// line with its progress and then its result; files go one at a time, so a phone on a
+// weak network spends its bandwidth on one file and the call.
+
+import { t, describeError } from './i18n.js';
+import { h, fill } from './dom.js';
+import { uploadEvidence } from './upload.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class PartyUploads {
+  constructor(token) {
+    this.token = token;
+    this.caseId = null;
+    this.lines = []; // {name, state: waiting|sending|done|failed, progress, error}
+    this.queue = Promise.resolve();
+    for (const id of ['upload-file', 'upload-camera']) {
+      $(id).addEventListener('change', (event) => this.chosen(event.target));
+    }
+    $('room-upload').addEventListener('click', () => $('upload-file').click());
+  }
+
+  /** caseId: the invitation's case, or null while the link is not (or no longer) usable. */
+  setCase(caseId) {
+    this.caseId = caseId;
+    $('upload-card').hidden = !caseId;
+    $('room-upload').hidden = !caseId;
+    this.render();
+  }
+
+  chosen(input) {
+    const files = Array.from(input.files || []);
+    input.value = ''; // choosing the same photo again must fire `change` again
+    for (const file of files) {
+      const line = { name: file.name || t('up.unnamed'), state: 'waiting', progress: 0, error: null };
+      this.lines.unshift(line);
+      this.queue = this.queue.then(() => this.send(file, line));
+    }
+    this.render();
+  }
+
+  async send(file, line) {
+    if (!this.caseId) {
+      line.state = 'failed';
+      this.render();
+      return;
+    }
+    line.state = 'sending';
+    this.render();
+    try {
+      await uploadEvidence(this.caseId, file, {
+        bearer: this.token,
+        onProgress: (fraction) => { line.progress = fraction; this.render(); },
+      });
+      line.state = 'done';
+    } catch (err) {
+      line.state = 'failed';
+      line.error = err;
+    }
+    this.render();
+  }
+
+  render() {
+    const list = $('upload-list');
+    fill(list, this.lines.map((line) => lineEl(line)));
+    list.hidden = this.lines.length === 0;
+    const last = this.lines[0];
+    const status = $('room-upload-status');
+    status.hidden = !last;
+    if (last) status.textContent = `${last.name}: ${stateText(last)}`;
+  }
+}
+
+function messageFor(err) {
+  if (err.status === 413) return t('up.error.too_large');
+  if (err.status === 415) return t('up.error.type');
+  if (err.status === 410 || err.status === 401) return t('up.error.link');
+  return describeError(err);
+}
+
+function stateText(line) {
+  if (line.state === 'sending') return t('up.sending', { percent: Math.round(line.progress * 100) });
+  if (line.state === 'done') return t('up.done');
+  if (line.state === 'failed') return line.error ? messageFor(line.error) : t('up.error.link');
+  return t('up.waiting');
+}
+
+function lineEl(line) {
+  const bar = line.state === 'sending'
+    ? h('progress', { max: 100, value: Math.round(line.progress * 100) })
+    : null;
+  return h('li', { class: `upload-line is-${line.state}`, 'data-state': line.state },
+    h('span', { class: 'upload-name' }, line.name), bar,
+    h('span', { class: 'upload-state' }, stateText(line)));
+}
