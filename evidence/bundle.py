@@ -2,7 +2,7 @@
 is signed with the server's Ed25519 key.
 
 The zip is written front to back into a sink that never seeks, so an exporter can hand
-each finished piece to the network and keep nothing but the current file in memory.
+each piece to the network as it is written and hold no more than a piece in memory.
 Payload files are stored (not deflated): media is compressed already, and a stored
 member can be checked with any unzip tool. The manifests and the signature come last,
 once every payload file has been hashed on its way through.
@@ -76,8 +76,16 @@ class BagWriter:
         self.payload_bytes += len(data)
         return digest
 
-    def has(self, path: str) -> bool:
-        return path in self._payload
+    def open(self, path: str, size: int) -> Member:
+        """A payload file written piece by piece (`Member.write`, then `Member.close`)."""
+        if not path.startswith("data/") or path in self._payload or ".." in path.split("/"):
+            raise ValueError(f"bad or repeated payload path {path!r}")
+        info = self._info(path)
+        return Member(self, path, self._zip.open(info, "w", force_zip64=size >= _ZIP64_FROM))
+
+    def _closed(self, path: str, digest: str, size: int) -> None:
+        self._payload[path] = digest
+        self.payload_bytes += size
 
     def finish(self, key: Ed25519PrivateKey, info: dict[str, str]) -> None:
         """bag-info, the manifests, and the signature over the tag manifest."""
@@ -97,12 +105,35 @@ class BagWriter:
         return self._sink.take()
 
     def _write(self, path: str, data: bytes) -> str:
+        with self._zip.open(self._info(path), "w", force_zip64=len(data) >= _ZIP64_FROM) as member:
+            member.write(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def _info(self, path: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(f"{self.root}/{path}", date_time=self._now)
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
-        with self._zip.open(info, "w", force_zip64=len(data) >= _ZIP64_FROM) as member:
-            member.write(data)
-        return hashlib.sha256(data).hexdigest()
+        return info
+
+
+class Member:
+    """One payload file being written: hashed as it goes, listed in the manifest on close."""
+
+    def __init__(self, writer: BagWriter, path: str, handle: Any) -> None:
+        self._writer, self._path, self._handle = writer, path, handle
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self._digest.update(chunk)
+        self._size += len(chunk)
+
+    def close(self) -> str:
+        self._handle.close()
+        digest = self._digest.hexdigest()
+        self._writer._closed(self._path, digest, self._size)
+        return digest
 
 
 def _one_line(value: Any) -> str:

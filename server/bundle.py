@@ -2,8 +2,9 @@
 
 The export is itself a custody event, and the log is checkpointed (signed) right after
 it, so the bundle carries a log that ends in its own export. Then every item's bytes go
-from the object store through the bag writer to the client one object at a time:
-memory holds one object and its zip copy, whatever the size of the case. Every file
+from the object store through a spool file and the bag writer to the client, a
+megabyte at a time: memory stays flat whatever the size of the case or of an item (disk
+holds one object at a time). Every file
 sits in `data/` under its object key, exactly as stored; `data/index.json` maps each
 item to the case with what the server observed and what the client claimed.
 """
@@ -14,8 +15,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,6 +38,7 @@ from server.views.serialize import evidence_item, when
 
 log = logging.getLogger("zeromeet.bundle")
 
+CHUNK = 1 << 20
 RETRY = (0.5, 1, 2, 4, 8, 15, 15, 15, 15)  # about a minute: a store that blinks is waited for
 
 
@@ -109,23 +114,36 @@ def _path(object_key: str) -> str:
     return f"data/{object_key}"
 
 
-async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey) -> AsyncIterator[bytes]:
-    """The bundle's zip bytes, piece by piece. An object that cannot be had (gone, or no
-    longer matching its recorded hash) is left out and named in the index, and so
-    reported by `zeromeet verify`; the bundle is never silently incomplete."""
+async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
+                 spool: Path) -> AsyncIterator[bytes]:
+    """The bundle's zip bytes, piece by piece. Each object is first fetched whole into
+    `spool` (hash-checked, retried while the store is away), then copied into the zip a
+    megabyte at a time, so memory holds a piece, not an object. An object that cannot be
+    had (gone, or no longer matching its recorded hash) is left out and named in the
+    index, and so reported by `zeromeet verify`: never a silently incomplete bundle."""
     writer = bag.BagWriter(_root_name(plan.number))
-    for path, object_key, sha256 in plan.files:
-        data, problem = await _read(store, object_key)
-        if data is None:
-            plan.index.setdefault("export_problems", []).append({"path": path, "problem": problem})
-            log.error("an evidence object was left out of a bundle",
-                      extra={"key": object_key, "problem": problem})
-            continue
-        written = await asyncio.to_thread(writer.add, path, data)
-        if written != sha256:
-            log.error("an evidence object no longer matches its hash on arrival", extra={"key": object_key})
-        del data
-        yield writer.take()
+    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=spool, prefix="export-", suffix=".part")
+    os.close(fd)
+    local = Path(name)
+    try:
+        for path, object_key, sha256 in plan.files:
+            problem = await _fetch(store, object_key, local)
+            if problem:
+                plan.index.setdefault("export_problems", []).append({"path": path, "problem": problem})
+                log.error("an evidence object was left out of a bundle",
+                          extra={"key": object_key, "problem": problem})
+                continue
+            member = writer.open(path, local.stat().st_size)
+            with open(local, "rb") as source:
+                while chunk := await asyncio.to_thread(source.read, CHUNK):
+                    await asyncio.to_thread(member.write, chunk)
+                    yield writer.take()
+            if await asyncio.to_thread(member.close) != sha256:
+                log.error("an evidence object no longer matches its hash on arrival", extra={"key": object_key})
+            yield writer.take()
+    finally:
+        await asyncio.to_thread(local.unlink, missing_ok=True)
     events = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in plan.custody_events)
     writer.add(bag.CUSTODY_EVENTS, events.encode())
     writer.add(bag.CUSTODY_CHECKPOINTS, _json(plan.custody_checkpoints))
@@ -146,17 +164,19 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
 
-async def _read(store: ObjectStore, object_key: str) -> tuple[bytes | None, str]:
+async def _fetch(store: ObjectStore, object_key: str, dest: Path) -> str:
+    """Fetch one object into `dest`; '' when it is there and intact, else why not."""
     for delay in (*RETRY, None):
         try:
-            return await store.get(object_key), ""
+            await store.download(object_key, dest)
+            return ""
         except ObjectNotFound:
-            return None, "the object store does not have it"
+            return "the object store does not have it"
         except IntegrityError as exc:
-            return None, f"the stored copy no longer matches its hash on arrival ({exc})"
+            return f"the stored copy no longer matches its hash on arrival ({exc})"
         except StoreError as exc:
             if delay is None:
-                return None, f"the object store could not supply it ({exc})"
+                return f"the object store could not supply it ({exc})"
             log.warning("the object store is away during an export; retrying",
                         extra={"key": object_key, "error": str(exc)})
             await asyncio.sleep(delay)

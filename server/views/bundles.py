@@ -11,7 +11,7 @@ from aiohttp import web
 from evidence import custody as custody_log
 from evidence.errors import StoreError
 from server import bundle
-from server.appkeys import SIGNING_KEY, STORE
+from server.appkeys import SETTINGS, SIGNING_KEY, STORE
 from server.identity import require_staff
 from server.services import cases, custody, uploads
 from server.views.common import transaction
@@ -37,7 +37,8 @@ async def export_bundle(request: web.Request) -> web.StreamResponse:
         "X-Payload-Bytes": str(planned.payload_bytes),
     })
     await response.prepare(request)
-    async for chunk in bundle.stream(planned, request.app[STORE], key):
+    spool = request.app[SETTINGS].data_dir / "spool" / "exports"
+    async for chunk in bundle.stream(planned, request.app[STORE], key, spool):
         if chunk:
             await response.write(chunk)
     await response.write_eof()
