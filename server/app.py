@@ -26,7 +26,7 @@ from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
 from server.transcribe.runner import TranscriptionRunner
 from server.views import (
-    auth, bundles, cases, interviews, meta, recordings, records, signalling, uploads,
+    auth, bundles, cases, interviews, meta, party_record, recordings, records, signalling, uploads,
 )
 from server.views.pages import add_page_routes
 
@@ -48,7 +48,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (auth.routes, bundles.routes, cases.routes, interviews.routes, meta.routes,
-                  recordings.routes, records.routes, signalling.routes, uploads.routes):
+                  party_record.routes, recordings.routes, records.routes, signalling.routes,
+                  uploads.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app

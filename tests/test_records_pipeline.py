@@ -28,9 +28,10 @@ MANDARIN = [
 ]
 # Set from measurement: espeak-ng through a real call and Opus, transcribed by the
 # bundled models. English with tiny.en measured WER 0.0-0.1; Mandarin with base measured
-# CER 0.60-0.67 (espeak's pinyin voice is hard to understand; people would score lower).
+# CER 0.60-0.75 over six runs (espeak's pinyin voice is hard to understand; people would
+# score lower). The bounds catch a broken pipeline (CER ~1), not a model's bad day.
 MAX_WER_EN = 0.35
-MAX_CER_ZH = 0.8
+MAX_CER_ZH = 0.85
 
 
 @pytest.fixture

@@ -156,8 +156,21 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
     assert record["status"] == "draft"
     assert [c["decision"] for c in record["confirmations"]] == ["confirmed", "refused"]
 
+    # A version sent and then replaced before the party answered: the phone is told so.
+    await api.ok("POST", f"{path}/versions", 201, headers=staff,
+                 json={"based_on": 3, "turns": edited(record, t1="Two years.")})
+    await api.ok("POST", f"{path}/send", 201, headers=staff,
+                 json={"invitation_id": conv.invitations["worker"]["id"]})
+    await api.ok("POST", f"{path}/versions", 201, headers=staff,
+                 json={"based_on": 4, "turns": edited(record, t1="Two full years.")})
+    shown = await api.ok("GET", "/api/invitation/record", headers=worker)
+    assert shown["version"] == 4 and shown["state"] == "superseded"
+    late = await api.call("POST", "/api/invitation/record/confirm", headers=worker, json={
+        "version": 4, "text_sha256": shown["text_sha256"], "signature": signature_png()})
+    assert late[0] == 409 and late[1]["error"] == "already_answered"
+
     verdict = await api.ok("POST", f"{path}/verify", headers=staff)
-    assert verdict == {"ok": True, "problems": [], "versions": 3, "confirmations": 2}
+    assert verdict == {"ok": True, "problems": [], "versions": 5, "confirmations": 2}
 
 
 async def test_tampered_records_and_confirmations_are_named(room: Interview) -> None:

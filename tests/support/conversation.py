@@ -4,7 +4,13 @@ interview, and the test waits for the machine draft of the record.
 
 Two peers only: every peer and the server share this process and its two cores, and a
 third peer costs the recordings frames (measured: ~40% of audio frames lost with three
-in-process peers, none with two), which is a test artefact, not what phones see."""
+in-process peers, none with two), which is a test artefact, not what phones see.
+
+Even two peers are starved now and then when the machine is busy: the sending track then
+skips samples, as a real microphone would, and the script was not what the call carried.
+The senders record what they skipped; a conversation that lost part of a line is run
+again (at most `ATTEMPTS` times, each reported), so that the tests judge the pipeline on
+the audio the script describes."""
 
 from __future__ import annotations
 
@@ -15,9 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from tests.support.rooms import Interview
-from tests.support.speech import Line, ScriptedAudio, script
+from tests.support.speech import Line, ScriptedAudio, lost_speech, script
 
 WHO = {"inspector": ("Wang", "inspector"), "worker": ("李工人", "worker")}
+ATTEMPTS = 3
 
 
 @dataclass
@@ -38,6 +45,18 @@ class Conversation:
 
 async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
                    language: str, wait: float = 300.0) -> Conversation:
+    for attempt in range(1, ATTEMPTS + 1):
+        conv, lost = await _converse(room, lines, voice=voice, language=language, wait=wait)
+        if not lost:
+            return conv
+        print(f"conversation attempt {attempt}: the test's own senders were starved and "
+              f"skipped part of {lost}; running it again")
+    raise AssertionError(f"the machine is too busy: {ATTEMPTS} conversations each lost speech "
+                         "in the test's own senders")
+
+
+async def _converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
+                    language: str, wait: float) -> tuple[Conversation, list[str]]:
     interview = await room.api.interview(room.staff, room.case["id"], language=language)
     room.interview, room.id = interview, interview["id"]
     said = script(lines, voice)
@@ -56,9 +75,10 @@ async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
     await asyncio.sleep(max(0.0, t0 + said[-1].end + 1.5 - time.time()))
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     await room.close()
-    record = await wait_for_record(room, wait)
+    record = await wait_for_record(room, wait)  # also when retrying: no job left running
+    lost = [text for track in voices.values() for text in lost_speech(track)]
     return Conversation(said, t0, record, {"worker": worker_invite["token"]},
-                        {"worker": worker_invite})
+                        {"worker": worker_invite}), lost
 
 
 async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:

@@ -81,6 +81,7 @@ class ScriptedAudio(MediaStreamTrack):
         self._sent = 0
         self._begun: float | None = None
         self._rng = np.random.default_rng(len(lines))
+        self.lost: list[tuple[float, float]] = []  # spans skipped (s after t0): a starved sender
 
     def start(self, t0: float) -> None:
         self.t0 = t0
@@ -94,7 +95,11 @@ class ScriptedAudio(MediaStreamTrack):
             await asyncio.sleep(max(0.0, self._begun + self._sent / RATE - time.time()))
         behind = time.time() - (self._begun + self._sent / RATE)
         if behind > 0.1:  # like a real microphone, a late reader loses samples, not time
-            self._sent += int(behind * RATE) // SAMPLES * SAMPLES
+            skipped = int(behind * RATE) // SAMPLES * SAMPLES
+            if self.t0 is not None:
+                at = self._begun + self._sent / RATE - self.t0
+                self.lost.append((at, at + skipped / RATE))
+            self._sent += skipped
         now = self._begun + self._sent / RATE
         chunk = self._rng.normal(0, self.noise, SAMPLES)
         if self.t0 is not None:
@@ -110,3 +115,14 @@ class ScriptedAudio(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, RATE)
         self._sent += SAMPLES
         return frame
+
+
+def lost_speech(track: ScriptedAudio) -> list[str]:
+    """The lines of which the sender itself dropped samples (its event loop was starved):
+    then the call did not carry what the script says, whatever the server does."""
+    hit = []
+    for line in track.lines:
+        end = line.at + len(line.samples) / RATE
+        if any(lo < end and hi > line.at for lo, hi in track.lost):
+            hit.append(line.text)
+    return hit

@@ -404,6 +404,7 @@ const STRINGS = {
   'jr.card.awaiting': { zh: '监察员请您阅读这次询问的笔录。看过后，如果与您说的相符，请签名确认；如果不相符，请说明哪里不对。', en: 'The inspector asks you to read the record of this interview. If it matches what you said, sign to confirm it; if not, say what is wrong.' },
   'jr.card.confirmed': { zh: '您已于 {time} 签名确认了笔录。', en: 'You confirmed and signed the record on {time}.' },
   'jr.card.refused': { zh: '您没有确认笔录，理由：{reason}', en: 'You did not confirm the record. Your reason: {reason}' },
+  'jr.card.superseded': { zh: '监察员修改了笔录，这一版不再需要您确认。请等待监察员发来新的版本。', en: 'The inspector changed the record; this version no longer needs your answer. Please wait for the new version.' },
   'jr.card.open': { zh: '阅读笔录', en: 'Read the record' },
   'jr.card.view': { zh: '查看笔录', en: 'View the record' },
   'jr.close': { zh: '‹ 返回', en: '‹ Back' },

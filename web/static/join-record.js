@@ -83,6 +83,7 @@ export class PartyRecord {
     let text = t('jr.card.awaiting');
     if (state === 'confirmed' && confirmation) text = t('jr.card.confirmed', { time: formatDateTime(confirmation.at) });
     if (state === 'refused' && confirmation) text = t('jr.card.refused', { reason: confirmation.reason });
+    if (state === 'superseded') text = t('jr.card.superseded');
     $('record-card-text').textContent = text;
     $('record-card').dataset.state = state;
     $('record-open').textContent = t(this.answered() ? 'jr.card.view' : 'jr.card.open');
