@@ -59,9 +59,11 @@ async def test_sigkill_mid_call_loses_at_most_the_last_seconds(tmp_path: Path) -
                 sent_s = before[rec["participant"]["id"]][rec["kind"]] * FRAME_S[rec["kind"]]
                 kept_s = frames * FRAME_S[rec["kind"]]
                 assert kept_s >= sent_s - 3, (rec["kind"], kept_s, sent_s)
-                # The torn segment each track was writing is kept, cut at its last whole block.
+                # The torn segment each track was writing is kept, cut at its last whole block;
+                # so is a closed one still waiting in the spool for the store (a busy machine).
                 recovered = [s["recovered"] for s in detail["segments"]]
-                assert recovered == [False] * (len(recovered) - 1) + [True], recovered
+                tail = len(recovered) - recovered.index(True) if True in recovered else 0
+                assert 1 <= tail <= 2 and recovered == [False] * (len(recovered) - tail) + [True] * tail, recovered
                 interrupted = datetime.fromisoformat(detail["interrupted_at"]).timestamp()
                 assert killed_at - 3 <= interrupted <= killed_at + 0.5
                 async with http.post(f"{base}/api/recordings/{rec['id']}/verify", headers=auth) as resp:
