@@ -38,7 +38,7 @@ for folder in (ROOT, ROOT / "bench"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from roomsbench.server import PASSWORD, ZEROMEET, Server  # noqa: E402
+from roomsbench.server import PASSWORD, Server  # noqa: E402
 
 OUT_DIR = ROOT / "bench" / "out"
 FILE_MB = 50
