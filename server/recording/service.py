@@ -203,6 +203,7 @@ class RecordingService:
             left = spool.Leftovers(meta.as_dict(), [], [], None)
         live = self._make(meta, directory, next_seq=next_seq, head=head)
         self._finished.add(live)
+        await asyncio.to_thread(_clear_stale, left, next_seq)
         for record in left.committed:
             if record.seq < next_seq:
                 await asyncio.to_thread(spool.forget_segment, directory, record.seq)
@@ -210,6 +211,9 @@ class RecordingService:
             live.next_seq, live.head = record.seq + 1, record.link
             live.enqueue(SegmentJob(record, None))
         for path in left.torn:
+            if path.stem.isdigit() and int(path.stem) < live.next_seq:  # cannot happen: say so
+                log.warning("spool file %s is older than the stored chain; left alone", path)
+                continue
             recovered = await asyncio.to_thread(spool.recover_torn, path, FRAME_MS[meta.kind])
             if recovered is not None:
                 live.segment_closed(recovered, recovered=True)
@@ -231,6 +235,13 @@ async def _sealed(lives: list[LiveRecording], timeout: float) -> None:
         _, pending = await asyncio.wait(waits, timeout=timeout)
         for waiting in pending:
             waiting.cancel()
+
+
+def _clear_stale(left: spool.Leftovers, next_seq: int) -> None:
+    """Half-written files were never in effect, and a sidecar whose segment the database
+    already holds (the kill came between the two removals) says nothing new."""
+    for path in left.tmp + [p for seq, p in left.sidecars.items() if seq < next_seq]:
+        path.unlink(missing_ok=True)
 
 
 def _spool_dirs(spool_dir: Path) -> dict[str, Path]:

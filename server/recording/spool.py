@@ -9,7 +9,10 @@ One directory per recording, named by its id:
     seal.json             the signed seal, once made (so a retried seal is the same seal)
 
 Files are removed only after the store has confirmed them and the database holds their
-row. Everything here is blocking file I/O: callers run it in a worker thread.
+row. A kill can land between any two of these steps; `scan` sorts out what it left:
+a closed segment whose sidecar was never written is finished like a torn one, and
+half-written `*.tmp` files (never in effect) and the sidecar of a segment already stored
+are stale. Everything here is blocking file I/O: callers run it in a worker thread.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ META = "recording.json"
 SEAL = "seal.json"
 _OPEN = re.compile(r"^open-(\d{6,})\.webm$")
 _CLOSED = re.compile(r"^(\d{6,})\.json$")
+_SEGMENT = re.compile(r"^(\d{6,})\.webm$")
 
 
 @dataclass(frozen=True)
@@ -122,26 +126,42 @@ class Leftovers:
 
     meta: dict[str, Any] | None
     committed: list[SegmentRecord]  # sidecar written: in the chain already
-    torn: list[Path]  # open segment files, oldest first
+    torn: list[Path]  # unchained closed segments, then open ones, oldest first
     seal: dict[str, Any] | None
+    tmp: list[Path] = field(default_factory=list)  # half-written, never in effect
+    sidecars: dict[int, Path] = field(default_factory=dict)  # sidecar without its segment
 
 
 def scan(directory: Path) -> Leftovers:
     committed: list[SegmentRecord] = []
-    torn: list[tuple[int, Path]] = []
+    sidecars: dict[int, Path] = {}
+    closed: list[tuple[int, Path]] = []
+    opened: list[tuple[int, Path]] = []
+    tmp: list[Path] = []
     for path in directory.iterdir():
         if match := _CLOSED.match(path.name):
+            seq = int(match[1])
             value = read_json(path)
-            if value is not None and segment_path(directory, int(match[1])).exists():
+            if not segment_path(directory, seq).exists():
+                sidecars[seq] = path
+            elif value is not None:
                 try:
                     committed.append(SegmentRecord(**value))
                 except TypeError:
                     pass
+        elif match := _SEGMENT.match(path.name):
+            closed.append((int(match[1]), path))
         elif match := _OPEN.match(path.name):
-            torn.append((int(match[1]), path))
+            opened.append((int(match[1]), path))
+        elif path.name.endswith(".tmp"):
+            tmp.append(path)
     committed.sort(key=lambda r: r.seq)
+    chained = {r.seq for r in committed}
+    # Renamed but never chained (the kill came before its sidecar): older than any open one.
+    unchained = [p for seq, p in sorted(closed) if seq not in chained]
     return Leftovers(read_json(directory / META), committed,
-                     [p for _, p in sorted(torn)], read_json(directory / SEAL))
+                     unchained + [p for _, p in sorted(opened)], read_json(directory / SEAL),
+                     tmp, sidecars)
 
 
 def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
