@@ -3,6 +3,7 @@
 // saved as a PNG evidence item of kind `snapshot` naming the participant.
 
 import { t, describeError, onLangChange } from './i18n.js';
+import './upload-text.js';
 import { h } from './dom.js';
 import { uploadEvidence } from './upload.js';
 

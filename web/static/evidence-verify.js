@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { t, formatDateTime, describeError } from './i18n.js';
+import './evidence-text.js';
 import { h } from './dom.js';
 
 /**

@@ -6,6 +6,7 @@
 
 import { api } from './api.js';
 import { t, formatDateTime, describeError } from './i18n.js';
+import './join-record-text.js';
 import { SignaturePad } from './signature-pad.js';
 
 const $ = (id) => document.getElementById(id);

@@ -4,6 +4,7 @@
 // weak network spends its bandwidth on one file and the call.
 
 import { t, describeError } from './i18n.js';
+import './upload-text.js';
 import { h, fill } from './dom.js';
 import { uploadEvidence } from './upload.js';
 

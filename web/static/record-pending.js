@@ -2,6 +2,7 @@
 // what it is doing, and on failure the server's reason with a "retry" button.
 
 import { t } from './i18n.js';
+import './record-text.js';
 
 const $ = (id) => document.getElementById(id);
 

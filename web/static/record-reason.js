@@ -2,6 +2,7 @@
 // reason with the new version, and the party has to confirm again).
 
 import { t } from './i18n.js';
+import './record-text.js';
 import { say } from './dom.js';
 
 const $ = (id) => document.getElementById(id);

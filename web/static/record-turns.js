@@ -4,6 +4,7 @@
 // that plays the turn's own audio (record-audio.js), and delete / add-after.
 
 import { t, describeError } from './i18n.js';
+import './record-text.js';
 import { h, fill } from './dom.js';
 import { clockText } from './playback-sync.js';
 import { playTurn, stopAtTurnEnd } from './record-audio.js';

@@ -4,6 +4,7 @@
 
 import { api } from './api.js';
 import { t, formatDateTime, describeError } from './i18n.js';
+import './record-text.js';
 import { h, fill, say } from './dom.js';
 
 function author(version) {

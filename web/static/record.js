@@ -6,6 +6,7 @@
 
 import { api } from './api.js';
 import { initI18n, onLangChange, t, formatDateTime, describeError } from './i18n.js';
+import './record-text.js';
 import { h, fill, say } from './dom.js';
 import { startStaffPage, canChange } from './staff.js';
 import { renderPending } from './record-pending.js';

@@ -1,0 +1,113 @@
+"""Evidence from the pages in a real headless Chromium: a worker sends photos and files
+from the phone's join page, and an inspector takes a snapshot of the worker's live video
+from the console. Both arrive as evidence items with the bytes the browser sent."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import cv2
+import numpy as np
+import pytest
+from playwright.async_api import Browser, expect
+
+from server.settings import Settings
+from tests.support.api import Api
+from tests.test_rooms_browser import csp_watch, live, open_console, open_phone
+from tests.test_uploads import download, photo
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.with_(max_upload_mb=1)
+
+
+async def test_a_worker_sends_photos_and_files_from_the_phone(api: Api, browser: Browser) -> None:
+    inspector, case, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    context, page = await open_phone(browser, invitation["url"])
+    errors = csp_watch(page, "phone")
+
+    # Before joining the call: two big buttons, reachable with a thumb on a 360 px screen.
+    await expect(page.get_by_test_id("upload-card")).to_be_visible()
+    for name in ("上传照片或文件", "拍照上传"):
+        box = await page.locator("label.upload-button", has_text=name).bounding_box()
+        assert box is not None and box["height"] >= 44 and box["width"] >= 280, (name, box)
+    assert await page.locator("#upload-camera").get_attribute("capture") == "environment"
+
+    slip = photo(800, 600)
+    await page.set_input_files("#upload-file", files=[
+        {"name": "工资条.jpg", "mimeType": "image/jpeg", "buffer": slip},
+        {"name": "劳动合同.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        {"name": "工具.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00" * 64},
+        {"name": "大照片.jpg", "mimeType": "image/jpeg",
+         "buffer": b"\xff\xd8\xff\xe0" + os.urandom(2 * 1024 * 1024)},
+    ])
+    lines = page.get_by_test_id("upload-list").locator("li")
+    await expect(lines).to_have_count(4)
+    line = {name: lines.filter(has_text=name) for name in ("工资条", "劳动合同", "工具", "大照片")}
+    await expect(line["工资条"]).to_have_attribute("data-state", "done", timeout=15_000)
+    await expect(line["劳动合同"]).to_have_attribute("data-state", "done", timeout=15_000)
+    await expect(line["工具"]).to_have_attribute("data-state", "failed", timeout=15_000)
+    await expect(line["工具"]).to_contain_text("不支持这种文件")
+    await expect(line["大照片"]).to_have_attribute("data-state", "failed", timeout=15_000)
+    await expect(line["大照片"]).to_contain_text("文件太大")
+    await expect(line["工资条"]).to_contain_text("已上传 ✓")
+
+    listed = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=inspector)
+    uploads = {i["claimed"]["filename"]: i for i in listed if i["kind"] == "upload"}
+    assert sorted(uploads) == ["劳动合同.pdf", "工资条.jpg"]  # nothing refused was kept
+    for name, data in (("工资条.jpg", slip), ("劳动合同.pdf", PDF)):
+        item = uploads[name]
+        assert item["sha256"] == hashlib.sha256(data).hexdigest()
+        assert item["observed"]["uploader"] == {"kind": "party", "id": invitation["id"],
+                                                "name": "张三", "role": "worker"}
+        assert item["interview_id"] == interview["id"]
+        assert (await download(api, item["id"], inspector)).body == data
+    assert errors == []
+    await context.close()
+
+
+async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
+        api: Api, browser: Browser) -> None:
+    inspector, case, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk, console = await open_console(browser, base, interview["id"])
+    errors = csp_watch(console, "console")
+    phone, worker = await open_phone(browser, invitation["url"])
+    await console.get_by_test_id("join").click()
+    await worker.get_by_test_id("join").click()
+    await live(console, "#tiles video")
+
+    tile = console.locator(".tile", has_text="张三")
+    size = await tile.locator("video").evaluate("(v) => [v.videoWidth, v.videoHeight]")
+    assert size[0] > 0 and size[1] > 0
+    button = tile.get_by_role("button", name="截取 张三 的画面作为证据")
+    await expect(button).to_have_text("截图")
+    await button.click()
+    await expect(tile.locator(".tile-snap-result")).to_have_text("截图已保存", timeout=15_000)
+
+    listed = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=inspector)
+    snapshots = [i for i in listed if i["kind"] == "snapshot"]
+    assert len(snapshots) == 1, listed
+    snap = snapshots[0]
+    assert snap["observed"]["participant"] == {"id": invitation["id"], "name": "张三",
+                                               "role": "worker", "kind": "party"}
+    assert snap["observed"]["uploader"]["kind"] == "staff"
+    assert snap["interview_id"] == interview["id"] and snap["content_type"] == "image/png"
+    body = (await download(api, snap["id"], inspector)).body
+    assert hashlib.sha256(body).hexdigest() == snap["sha256"]
+    image = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+    # The frame as it arrived, not as the tile draws it.
+    assert [image.shape[1], image.shape[0]] == size == [
+        snap["observed"]["image"]["width"], snap["observed"]["image"]["height"]]
+    assert image.std() > 5  # a picture, not a blank canvas
+    assert errors == []
+    await desk.close()
+    await phone.close()
