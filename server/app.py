@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.errors import StoreMisconfigured, StoreUnavailable
 from evidence.store import S3ObjectStore
@@ -21,6 +22,7 @@ from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
 from server.recording.service import RecordingService
+from server.services import custody
 from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
@@ -44,7 +46,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
-    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _rooms, _transcription])
+    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _custody_checkpoints, _rooms,
+                            _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (auth.routes, bundles.routes, cases.routes, interviews.routes, meta.routes,
@@ -105,6 +108,36 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
     finally:
         if embedded is not None:
             await embedded.stop()
+
+
+async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
+    """Sign every case's custody head that moved, every ZEROMEET_CHECKPOINT_MINUTES and once
+    more at a clean stop (after the rooms have sealed their recordings): what the database
+    holds beyond the last signature can be rewritten by whoever controls it, so the window
+    stays short. A database that is away is retried on the next tick."""
+    sessions, key = app[SESSIONS], app[SIGNING_KEY]
+
+    async def sign(when: str) -> None:
+        try:
+            signed = await custody.sign_heads(sessions, key)
+        except (OSError, SQLAlchemyError) as exc:
+            log.warning("signing custody checkpoints failed: %s", exc, extra={"when": when})
+            return
+        if signed:
+            log.info("custody checkpoints signed", extra={"cases": signed, "when": when})
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(app[SETTINGS].checkpoint_every.total_seconds())
+            await sign("periodic")
+
+    task = asyncio.create_task(tick(), name="custody-checkpoints")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await sign("shutdown")
 
 
 async def _rooms(app: web.Application) -> AsyncIterator[None]:

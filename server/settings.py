@@ -63,6 +63,8 @@ class Settings:
     session_ttl: timedelta = timedelta(hours=12)
     invitation_ttl: timedelta = timedelta(hours=24)
     max_upload_mb: int = 50  # one uploaded evidence file (photo, document, snapshot)
+    # How often each case's custody log head is signed (if it moved); exports sign too.
+    checkpoint_every: timedelta = timedelta(minutes=60)
     login_max_failures: int = 10
     login_window: timedelta = timedelta(minutes=15)
     log_level: str = "INFO"
@@ -106,6 +108,7 @@ class Settings:
             session_ttl=timedelta(hours=_int(env, "ZEROMEET_SESSION_HOURS", 12)),
             invitation_ttl=timedelta(hours=_int(env, "ZEROMEET_INVITATION_HOURS", 24)),
             max_upload_mb=_int(env, "ZEROMEET_MAX_UPLOAD_MB", 50),
+            checkpoint_every=timedelta(minutes=_int(env, "ZEROMEET_CHECKPOINT_MINUTES", 60)),
             log_level=(env.get("ZEROMEET_LOG_LEVEL") or "INFO").upper(),
         )
         settings.validate()

@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence import custody as log
 from evidence.verify import verify
+from server.app import create_app
 from server.appkeys import SESSIONS, SIGNING_KEY
+from server.db.engine import make_engine, sessionmaker_for
 from server.db.models import CustodyEvent
 from server.services import custody
 from server.settings import Settings
@@ -104,3 +109,50 @@ async def test_a_case_without_media_exports_and_verifies(api: Api, tmp_path: Pat
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     done = run(["verify", str(tmp_path / "junk.zip")], env_for(tmp_path / "d"))
     assert done.returncode == 1 and "not a readable zip" in done.stdout, done
+
+
+async def test_a_moved_head_is_signed_on_the_clock_and_at_a_clean_stop(settings: Settings) -> None:
+    async def append(sessions: async_sessionmaker, case_id: str, n: int) -> None:
+        async with sessions() as session, session.begin():
+            await custody.record(session, case_id=case_id, action="viewed",
+                                 actor={"kind": "staff"}, detail={"n": n})
+
+    async def signed(sessions: async_sessionmaker, case_id: str) -> tuple[list[dict], list[dict]]:
+        async with sessions() as session:
+            return await custody.events(session, case_id), await custody.checkpoints(session, case_id)
+
+    async def covered(sessions: async_sessionmaker, case_id: str) -> list[dict]:
+        for _ in range(100):
+            events, points = await signed(sessions, case_id)
+            if points and points[-1]["seq"] == events[-1]["seq"]:
+                return points
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the head {events[-1]['seq']} was not signed: {points}")
+
+    fast = settings.with_(checkpoint_every=timedelta(seconds=0.2))
+    async with TestClient(TestServer(create_app(fast))) as client:
+        sessions, key = client.app[SESSIONS], client.app[SIGNING_KEY]
+        api = Api(client)
+        inspector, case, _ = await api.setup_case()
+        quiet = await api.case(inspector, "别的")
+        await append(sessions, case["id"], 1)
+        first = await covered(sessions, case["id"])
+        await asyncio.sleep(1)  # five ticks: a head that did not move is not signed again
+        assert (await signed(sessions, case["id"]))[1] == first
+        await append(sessions, case["id"], 2)
+        assert len(await covered(sessions, case["id"])) == len(first) + 1
+        assert (await signed(sessions, quiet["id"]))[1] == []  # a case with no events yet
+        public = key.public_key()
+
+    slow = settings.with_(checkpoint_every=timedelta(hours=1))
+    async with TestClient(TestServer(create_app(slow))) as client:
+        await append(client.app[SESSIONS], case["id"], 3)
+        events, before = await signed(client.app[SESSIONS], case["id"])
+        assert before[-1]["seq"] == events[-1]["seq"] - 1  # the clock has not ticked: an hour
+    engine = make_engine(settings.database_url)
+    try:
+        events, points = await signed(sessionmaker_for(engine), case["id"])
+    finally:
+        await engine.dispose()
+    assert points[-1]["seq"] == events[-1]["seq"] and len(points) == len(before) + 1
+    assert log.check_log(case["id"], events, points, public) == []

@@ -19,6 +19,8 @@ def test_defaults_are_embedded(tmp_path) -> None:  # noqa: ANN001
     assert settings.s3.endpoint is None and settings.s3.bucket == "zeromeet-evidence"
     assert settings.whisper_model == "base" and settings.whisper_device == "cpu"
     assert ice.for_browser(settings.ice, "p") == [] and ice.for_server(settings.ice) == []
+    assert settings.checkpoint_every.total_seconds() == 3600
+    assert Settings.from_env({"ZEROMEET_CHECKPOINT_MINUTES": "5"}).checkpoint_every.total_seconds() == 300
 
 
 def test_plain_database_urls_get_their_async_driver() -> None:
@@ -31,6 +33,7 @@ def test_plain_database_urls_get_their_async_driver() -> None:
     ({"ZEROMEET_PUBLIC_URL": "meet.example.gov.cn"}, "must be an http(s) URL"),
     ({"ZEROMEET_SESSION_HOURS": "-1"}, "greater than zero"),
     ({"ZEROMEET_INVITATION_HOURS": "a day"}, "whole number"),
+    ({"ZEROMEET_CHECKPOINT_MINUTES": "0"}, "ZEROMEET_CHECKPOINT_MINUTES must be greater than zero"),
     ({"ZEROMEET_TURN_URLS": "turn:turn.example:3478"}, "needs ZEROMEET_TURN_SECRET"),
     ({"ZEROMEET_STUN_URLS": "http://stun.example"}, "does not start with stun:"),
     ({"ZEROMEET_LOG_LEVEL": "chatty"}, "is not a log level"),

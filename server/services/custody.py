@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from evidence import custody
 from server.auth import Party, Staff
@@ -82,6 +82,29 @@ async def checkpoint(session: AsyncSession, key: Ed25519PrivateKey, case_id: str
                                   signature=point["signature"]))
     await session.flush()
     return point
+
+
+async def unsigned_cases(session: AsyncSession) -> list[str]:
+    """Cases whose log has events after its last signed checkpoint."""
+    signed = (select(CustodyCheckpoint.case_id, func.max(CustodyCheckpoint.seq).label("seq"))
+              .group_by(CustodyCheckpoint.case_id).subquery())
+    logged = (select(CustodyEvent.case_id, func.max(CustodyEvent.seq).label("seq"))
+              .group_by(CustodyEvent.case_id).subquery())
+    rows = await session.scalars(
+        select(logged.c.case_id).outerjoin(signed, signed.c.case_id == logged.c.case_id)
+        .where(logged.c.seq > func.coalesce(signed.c.seq, 0)).order_by(logged.c.case_id))
+    return list(rows)
+
+
+async def sign_heads(sessions: async_sessionmaker[AsyncSession], key: Ed25519PrivateKey) -> int:
+    """Sign a checkpoint for every case whose log moved since its last one; how many.
+    Each case in its own transaction: the signature covers the head at that moment."""
+    async with sessions() as session:
+        pending = await unsigned_cases(session)
+    for case_id in pending:
+        async with sessions() as session, session.begin():
+            await checkpoint(session, key, case_id)
+    return len(pending)
 
 
 async def events(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
