@@ -4,6 +4,7 @@ thumbnails, custody events, and the download of exactly what arrived."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import uuid
@@ -267,3 +268,36 @@ async def test_inspector_takes_a_snapshot_of_a_party(api: Api) -> None:
         body = {k: v for k, v in {**fields, **bad}.items() if v is not None}
         status, answer = await upload(api, case["id"], wang, png.tobytes(), **body)
         assert status == 400, (bad, answer)
+
+
+async def test_a_phone_that_drops_mid_upload_leaves_nothing_behind(api: Api, settings: Settings) -> None:
+    """The connection dies with half the file sent: no item, no event, no spool file, and
+    the server goes on answering."""
+    wang, case, interview = await api.setup_case()
+    invite = await api.invite(wang, interview["id"])
+    boundary = "zm-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"工资条.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode()
+    half = photo(1200, 900)[:40_000]
+    url = api.client.make_url(f"/api/cases/{case['id']}/evidence")
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write((f"POST {url.path} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n"
+                  f"Authorization: Bearer {invite['token']}\r\n"
+                  f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                  f"Content-Length: {len(head) + 200_000}\r\n\r\n").encode() + head + half)
+    await writer.drain()
+    for _ in range(50):  # until the server has the first bytes in its spool
+        if spooled(settings):
+            break
+        await asyncio.sleep(0.05)
+    assert spooled(settings), "the server should be receiving the upload"
+    writer.transport.abort()  # the phone's network is gone
+    for _ in range(100):
+        if not spooled(settings):
+            break
+        await asyncio.sleep(0.05)
+    assert spooled(settings) == []
+    assert await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang) == []
+    assert await actions(api, case["id"]) == []
+    status, item = await upload(api, case["id"], bearer(invite["token"]), photo(64, 64))
+    assert status == 201, item

@@ -10,7 +10,7 @@ import os
 import cv2
 import numpy as np
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from server.settings import Settings
 from tests.support.api import Api
@@ -69,6 +69,51 @@ async def test_a_worker_sends_photos_and_files_from_the_phone(api: Api, browser:
                                                 "name": "张三", "role": "worker"}
         assert item["interview_id"] == interview["id"]
         assert (await download(api, item["id"], inspector)).body == data
+    assert errors == []
+    await context.close()
+
+
+async def test_a_photo_the_network_dropped_is_sent_again_with_one_tap(
+        api: Api, browser: Browser) -> None:
+    inspector, case, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    context, page = await open_phone(browser, invitation["url"])
+    errors = csp_watch(page, "phone")
+    tries: list[str] = []
+
+    async def flaky(route: Route) -> None:  # the first try is lost on the way; then a busy server
+        tries.append(route.request.method)
+        if len(tries) == 1:
+            await route.abort("connectionreset")
+        elif len(tries) == 2:
+            await route.fulfill(status=503, json={"error": "store_unavailable", "message": "busy"})
+        else:
+            await route.continue_()
+
+    await page.route("**/api/cases/*/evidence", flaky)
+    slip = photo(640, 480)
+    await page.set_input_files("#upload-file", files=[
+        {"name": "考勤记录.jpg", "mimeType": "image/jpeg", "buffer": slip}])
+    line = page.get_by_test_id("upload-list").locator("li")
+    await expect(line).to_have_attribute("data-state", "failed", timeout=15_000)
+    await expect(line).to_contain_text("网络断了")
+    await line.get_by_role("button", name="重新上传").click()
+    await expect(line).to_contain_text("服务器暂时无法接收", timeout=15_000)
+    await line.get_by_role("button", name="重新上传").click()
+    await expect(line).to_have_attribute("data-state", "done", timeout=15_000)
+    await expect(line.get_by_role("button", name="重新上传")).to_have_count(0)
+    assert len(tries) == 3
+
+    listed = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=inspector)
+    uploads = [i for i in listed if i["kind"] == "upload"]
+    assert [i["sha256"] for i in uploads] == [hashlib.sha256(slip).hexdigest()]
+    # A refusal is not offered again: sending the same bytes would be refused the same way.
+    await page.unroute("**/api/cases/*/evidence")
+    await page.set_input_files("#upload-file", files=[
+        {"name": "工具.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00" * 64}])
+    refused = page.get_by_test_id("upload-list").locator("li", has_text="工具.exe")
+    await expect(refused).to_have_attribute("data-state", "failed", timeout=15_000)
+    await expect(refused.get_by_role("button")).to_have_count(0)
     assert errors == []
     await context.close()
 

@@ -15,6 +15,9 @@ addStrings({
   'up.done': { zh: '已上传 ✓', en: 'Sent ✓' },
   'up.error.too_large': { zh: '文件太大，没有上传。请拍一张清晰的照片代替。', en: 'The file is too large and was not sent. Send a clear photo instead.' },
   'up.error.type': { zh: '不支持这种文件。请上传照片（JPG、PNG、HEIC）或 PDF 文件。', en: 'This kind of file is not accepted. Send a photo (JPG, PNG, HEIC) or a PDF.' },
+  'up.error.network': { zh: '网络断了，没有上传完。网络好一点时请点“重新上传”。', en: 'The network dropped before the file was sent. Tap "Send again" when the signal is better.' },
+  'up.error.busy': { zh: '服务器暂时无法接收，请稍后点“重新上传”。', en: 'The server cannot take the file just now. Tap "Send again" in a moment.' },
+  'up.retry': { zh: '重新上传', en: 'Send again' },
   'up.error.link': { zh: '链接已失效，没有上传。请联系监察员获取新链接。', en: 'The link is no longer valid, so nothing was sent. Ask the inspector for a new link.' },
 
   'snap.button': { zh: '截图', en: 'Snapshot' },

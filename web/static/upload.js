@@ -2,13 +2,7 @@
 // progress (fetch cannot report it, so this is XMLHttpRequest). Staff pages ride on the
 // session cookie and its CSRF token; the join page passes its invitation token as bearer.
 
-import { ApiError } from './api.js';
-
-function readCookie(name) {
-  const prefix = `${name}=`;
-  const found = document.cookie.split('; ').find((part) => part.startsWith(prefix));
-  return found ? decodeURIComponent(found.slice(prefix.length)) : null;
-}
+import { ApiError, readCookie } from './api.js';
 
 function parse(text) {
   try {
