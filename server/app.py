@@ -15,7 +15,7 @@ from evidence.store import S3ObjectStore
 from media.rooms import Rooms
 from server import middlewares
 from server.appkeys import (
-    ENGINE, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
+    BUNDLE_EXPORTS, ENGINE, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
     TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_JSON_BODY,
     )
     app[SETTINGS] = settings
+    app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _custody_checkpoints, _rooms,
                             _transcription])

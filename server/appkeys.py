@@ -23,3 +23,4 @@ ROOMS = web.AppKey("rooms", Rooms)
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)
+BUNDLE_EXPORTS: web.AppKey[dict] = web.AppKey("bundle_exports", dict)  # ticket → views.bundles.Export

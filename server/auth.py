@@ -41,6 +41,24 @@ def csrf_matches(session_token: str, presented: str | None) -> bool:
     return presented is not None and hmac.compare_digest(csrf_for(session_token), presented)
 
 
+def bundle_ticket(session_token: str, case_id: str, expires: int) -> str:
+    """Lets the browser holding this session fetch one case's bundle with a plain GET
+    until `expires` (epoch seconds): a native download, streamed to disk. Derived, not
+    stored, so any node can check it; useless without the session's cookie."""
+    key = hashlib.sha256(b"zeromeet-bundle\x00" + session_token.encode()).digest()
+    mac = hmac.new(key, f"{case_id}\x00{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{mac}"
+
+
+def bundle_ticket_matches(session_token: str, case_id: str, ticket: str) -> int | None:
+    """The ticket's expiry if this session made it for this case; None if not."""
+    expires, _, _ = ticket.partition(".")
+    if not expires.isdigit() or len(expires) > 12:
+        return None
+    good = bundle_ticket(session_token, case_id, int(expires))
+    return int(expires) if hmac.compare_digest(good, ticket) else None
+
+
 async def hash_password(password: str) -> str:
     # argon2 is deliberately slow: keep it off the event loop.
     return await asyncio.to_thread(_hasher.hash, password)

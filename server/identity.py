@@ -68,6 +68,12 @@ async def _resolve(request: web.Request) -> Staff | Party | None:
     return staff
 
 
+def session_token(request: web.Request) -> str | None:
+    """The staff session token this request came with (cookie or bearer), if any."""
+    token, _ = _presented_token(request)
+    return token if token is not None and token.startswith(STAFF_PREFIX) else None
+
+
 def _presented_token(request: web.Request) -> tuple[str | None, bool]:
     header = request.headers.get("Authorization")
     if header is not None:

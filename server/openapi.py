@@ -367,6 +367,25 @@ PATHS: dict[str, Any] = {
                     "(inspector or legal staff on the case); a custody event",
                     (200, "The bundle; X-Payload-Bytes says how much evidence it holds", None),
                     errors=(401, 403, 404), media="application/zip"),
+        "get": {**_op("The same bundle as a browser's own download, with a ticket this session "
+                      "got from POST …/bundle/ticket (once, within two minutes)",
+                      (200, "The bundle", None), errors=(401, 403, 404, 410),
+                      media="application/zip"),
+                "parameters": [{"name": "ticket", "in": "query", "required": True,
+                                "schema": _s()}]},
+    },
+    "/api/cases/{case_id}/bundle/ticket": {
+        "parameters": [_param("case_id")],
+        "post": _op("A two-minute ticket to download the bundle with GET, streamed to disk by "
+                    "the browser", (201, "ticket, url, progress_url, expires_at", {"type": "object"}),
+                    errors=(401, 403, 404)),
+    },
+    "/api/cases/{case_id}/bundle/progress": {
+        "parameters": [_param("case_id"),
+                       {"name": "ticket", "in": "query", "required": True, "schema": _s()}],
+        "get": _op("How far a ticket's download has got, on the server sending it",
+                   (200, "state (issued, running, done, failed), written, payload_bytes, name, error",
+                    {"type": "object"}), errors=(401, 403, 404)),
     },
     "/api/evidence/{item_id}/verify": {
         "parameters": [_param("item_id")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence import custody as log
 from evidence.verify import verify
+from server import auth
 from server.app import create_app
 from server.appkeys import SESSIONS, SIGNING_KEY
 from server.db.engine import make_engine, sessionmaker_for
@@ -156,3 +158,48 @@ async def test_a_moved_head_is_signed_on_the_clock_and_at_a_clean_stop(settings:
         await engine.dispose()
     assert points[-1]["seq"] == events[-1]["seq"] and len(points) == len(before) + 1
     assert log.check_log(case["id"], events, points, public) == []
+
+
+async def test_a_ticket_lets_the_same_session_download_once_and_follow_its_progress(
+        api: Api, tmp_path: Path) -> None:
+    inspector, case, _ = await api.setup_case()
+    other = await api.case(inspector, "别的")
+    base = f"/api/cases/{case['id']}/bundle"
+    ticket = await api.ok("POST", f"{base}/ticket", 201, headers=inspector)
+    assert ticket["url"] == f"{base}?ticket={ticket['ticket']}"
+    state = await api.ok("GET", ticket["progress_url"], headers=inspector)
+    assert state["state"] == "issued" and state["written"] == 0
+
+    async with api.client.get(ticket["url"], headers=inspector) as resp:
+        assert resp.status == 200, await resp.text()
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        body = await resp.read()
+    (tmp_path / "b.zip").write_bytes(body)
+    assert verify(tmp_path / "b.zip").ok
+    state = await api.ok("GET", ticket["progress_url"], headers=inspector)
+    assert (state["state"], state["written"]) == ("done", len(body))
+    assert state["name"] == f"{case['number']}-evidence.zip"
+
+    # Once only; for this case only; for this session only; not after it expires.
+    token = inspector["Authorization"].split()[1]
+    li = await api.staff("li", role="legal")
+    await api.ok("POST", f"/api/cases/{case['id']}/members", 201, headers=inspector, json={"username": "li"})
+    expired = auth.bundle_ticket(token, case["id"], int(time.time()) - 1)
+    forged = ticket["ticket"][:-4] + ("0000" if not ticket["ticket"].endswith("0000") else "1111")
+    for url, headers, status, code in (
+            (ticket["url"], inspector, 410, "ticket_used"),
+            (f"/api/cases/{other['id']}/bundle?ticket={ticket['ticket']}", inspector, 403, "ticket_invalid"),
+            (ticket["url"], li, 403, "ticket_invalid"),
+            (f"{base}?ticket={forged}", inspector, 403, "ticket_invalid"),
+            (f"{base}?ticket=", inspector, 403, "ticket_invalid"),
+            (f"{base}?ticket={expired}", inspector, 410, "ticket_expired")):
+        got, answer = await api.call("GET", url, headers=headers)
+        assert (got, answer["error"]) == (status, code), (url, answer)
+    got, answer = await api.call("GET", ticket["progress_url"], headers=li)
+    assert (got, answer["error"]) == (404, "no_such_export")
+    stranger = await api.staff("zhao", role="legal")
+    got, _ = await api.call("POST", f"{base}/ticket", headers=stranger)
+    assert got == 404  # a case they are not on does not exist for them
+    events = [e["action"] for e in (await api.ok("GET", f"/api/cases/{case['id']}/custody",
+                                                 headers=inspector))["events"]]
+    assert events.count("exported") == 1  # refused downloads export nothing

@@ -1,86 +1,50 @@
-// Download of a case's evidence bundle (`POST /api/cases/{id}/bundle`, a streamed ZIP) with
-// progress: the body is read chunk by chunk and measured against X-Payload-Bytes, then
-// saved through a Blob URL under the name the server gave.
+// Download of a case's evidence bundle. The page asks for a short-lived ticket
+// (`POST /api/cases/{id}/bundle/ticket`), hands `GET …/bundle?ticket=` to the browser as an
+// ordinary download, which streams it to disk however large the case is, and follows
+// the server's side of it (`…/bundle/progress?ticket=`) for a progress bar and the end.
 
-import { ApiError, goToLogin, readCookie } from './api.js';
+import { api, ApiError } from './api.js';
 
-function fileName(disposition, fallback) {
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition || '');
-  let name = null;
-  if (star) {
-    try {
-      name = decodeURIComponent(star[1].trim());
-    } catch (_) { /* a malformed escape: try the plain form */ }
-  }
-  if (!name) {
-    const plain = /filename="([^"]+)"/i.exec(disposition || '');
-    name = plain ? plain[1] : fallback;
-  }
-  return name.replace(/[\\/]/g, '_');
-}
+const POLL_MS = 500;
+const START_TIMEOUT_MS = 30000; // the browser has not asked for the file by then: say so
 
-async function failure(res) {
-  if (res.status === 401) {
-    goToLogin();
-    return new Promise(() => {});
-  }
-  let data = null;
-  try {
-    data = await res.json();
-  } catch (_) { /* not JSON: a proxy's error page */ }
-  return new ApiError(res.status, (data && data.error) || `http_${res.status}`,
-    (data && data.message) || res.statusText);
-}
+const wait = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-/**
- * Fetch the bundle; `onProgress(received, payloadBytes)` after every chunk (payloadBytes is
- * the evidence's size, 0 when unknown: the ZIP is a little larger than it). Resolves with
- * {blob, name}; rejects with an ApiError (status 0 when the connection broke).
- */
-export async function fetchBundle(caseId, fallbackName, onProgress) {
-  const headers = { Accept: 'application/zip' };
-  const csrf = readCookie('zm_csrf');
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  let res;
-  try {
-    res = await fetch(`/api/cases/${encodeURIComponent(caseId)}/bundle`, {
-      method: 'POST', headers, credentials: 'same-origin', cache: 'no-store',
-    });
-  } catch (err) {
-    throw new ApiError(0, 'network', String(err));
-  }
-  if (!res.ok) throw await failure(res);
-  const total = Number.parseInt(res.headers.get('X-Payload-Bytes') || '', 10) || 0;
-  const type = res.headers.get('Content-Type') || 'application/zip';
-  const name = fileName(res.headers.get('Content-Disposition'), fallbackName);
-  const chunks = [];
-  let received = 0;
-  try {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      received += value.byteLength;
-      onProgress(received, total);
-    }
-  } catch (err) {
-    // The stream broke off (network, or the server gave up mid-way): never save half a bundle.
-    throw new ApiError(0, 'network', String(err));
-  }
-  return { blob: new Blob(chunks, { type }), name };
-}
-
-/** Offer `blob` as a download named `name`. */
-export function saveBlob(blob, name) {
-  const url = URL.createObjectURL(blob);
+/** Start the download; resolves with the ticket answer ({url, progress_url, …}). */
+export async function startDownload(caseId) {
+  const ticket = await api(`/api/cases/${encodeURIComponent(caseId)}/bundle/ticket`, { method: 'POST' });
   const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
+  link.href = ticket.url;
+  link.download = ''; // the server's Content-Disposition names it
   link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();
-  // Revoking at once can cancel the download in some browsers.
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return ticket;
+}
+
+/**
+ * Follow the download until the server has sent the last byte. `onProgress(written,
+ * payloadBytes)`; resolves with {name, size}; rejects with an ApiError (`export_failed` when
+ * the server gave up or the connection broke, `export_unseen` when no download began, or
+ * `export_elsewhere` when another server is sending it: the browser's bar still shows it).
+ */
+export async function followDownload(ticket, onProgress) {
+  const started = Date.now();
+  for (;;) {
+    let state;
+    try {
+      state = await api(ticket.progress_url);
+    } catch (err) {
+      if (err.status === 404) throw new ApiError(0, 'export_elsewhere', err.message);
+      throw err;
+    }
+    if (state.state === 'done') return { name: state.name, size: state.written };
+    if (state.state === 'failed') throw new ApiError(0, 'export_failed', state.error);
+    if (state.state === 'issued' && Date.now() - started > START_TIMEOUT_MS) {
+      throw new ApiError(0, 'export_unseen', 'the browser did not start the download');
+    }
+    onProgress(state.written, state.payload_bytes);
+    await wait(POLL_MS);
+  }
 }

@@ -10,7 +10,7 @@ import { humanSize } from './evidence-text.js';
 import { makeState, renderItems, itemCard } from './evidence-items.js';
 import { verifyAll } from './evidence-verify.js';
 import { loadCustody, chainState, eventTable } from './evidence-custody.js';
-import { fetchBundle, saveBlob } from './evidence-export.js';
+import { startDownload, followDownload } from './evidence-export.js';
 
 const $ = (id) => document.getElementById(id);
 const caseId = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -125,9 +125,17 @@ function renderExport() {
     status.dataset.bytes = String(e.size);
     status.dataset.name = e.name;
     say(status, t('ev.export.done', { name: e.name, size: humanSize(e.size) }), 'ok');
+  } else if (e.state === 'handed') {
+    say(status, t('ev.export.handed'), 'muted');
   } else {
-    say(status, t('ev.export.failed', { detail: describeError(e.error) }), 'error');
+    say(status, t('ev.export.failed', { detail: exportError(e.error) }), 'error');
   }
+}
+
+function exportError(err) {
+  if (err.code === 'export_unseen') return t('ev.export.unseen');
+  if (err.code === 'export_failed') return t('ev.export.broke', { detail: err.message });
+  return describeError(err);
 }
 
 async function exportBundle() {
@@ -136,14 +144,14 @@ async function exportBundle() {
   exported = { state: 'running', received: 0, total: 0 };
   renderExport();
   try {
-    const { blob, name } = await fetchBundle(caseId, `${theCase.number}-evidence.zip`, (received, total) => {
+    const ticket = await startDownload(caseId);
+    const { name, size } = await followDownload(ticket, (received, total) => {
       exported = { state: 'running', received, total };
       renderExport();
     });
-    saveBlob(blob, name);
-    exported = { state: 'done', name, size: blob.size };
+    exported = { state: 'done', name, size };
   } catch (err) {
-    exported = { state: 'failed', error: err };
+    exported = err.code === 'export_elsewhere' ? { state: 'handed' } : { state: 'failed', error: err };
   }
   renderExport();
   button.disabled = false;
