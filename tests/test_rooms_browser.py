@@ -8,6 +8,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -96,6 +97,33 @@ async def open_phone(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
     return context, page
 
 
+@dataclass
+class Call:
+    """An inspector's console and a worker's phone, both on the interview's pages."""
+
+    inspector: dict[str, str]
+    case: dict
+    interview: dict
+    invitation: dict
+    desk: BrowserContext
+    console: Page
+    phone: BrowserContext
+    worker: Page
+
+    async def close(self) -> None:
+        await self.desk.close()
+        await self.phone.close()
+
+
+async def console_and_phone(api: Api, browser: Browser) -> Call:
+    inspector, case, interview = await api.setup_case()
+    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk, console = await open_console(browser, base, interview["id"])
+    phone, worker = await open_phone(browser, invitation["url"])
+    return Call(inspector, case, interview, invitation, desk, console, phone, worker)
+
+
 async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: Browser) -> None:
     inspector, case, interview = await api.setup_case()
     invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
@@ -154,11 +182,8 @@ async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: B
 
 async def test_both_join_at_once_and_the_phone_comes_back_after_going_offline(
         api: Api, browser: Browser) -> None:
-    inspector, _, interview = await api.setup_case()
-    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
-    base = str(api.client.server.make_url("/")).rstrip("/")
-    desk, console = await open_console(browser, base, interview["id"])
-    phone, worker = await open_phone(browser, invitation["url"])
+    call = await console_and_phone(api, browser)
+    console, worker, phone = call.console, call.worker, call.phone
     # Both tap at the same moment: each one's tracks reach the other however the
     # negotiations interleave.
     await asyncio.gather(console.get_by_test_id("join").click(), worker.get_by_test_id("join").click())
@@ -173,8 +198,7 @@ async def test_both_join_at_once_and_the_phone_comes_back_after_going_offline(
     await expect(worker.locator("#room-status")).to_be_hidden(timeout=10_000)
     await live(console, "#tiles video", timeout=max(1.0, 10 - (time.monotonic() - cut)) * 1000)
     await live(worker, "#remotes video")
-    await desk.close()
-    await phone.close()
+    await call.close()
 
 
 async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> None:
@@ -214,11 +238,8 @@ OWN_CAMERA_REPLACED = """(oldId) => {
 
 
 async def test_a_camera_the_phone_lost_is_reopened_and_sent_again(api: Api, browser: Browser) -> None:
-    inspector, _, interview = await api.setup_case()
-    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
-    base = str(api.client.server.make_url("/")).rstrip("/")
-    desk, console = await open_console(browser, base, interview["id"])
-    phone, worker = await open_phone(browser, invitation["url"])
+    call = await console_and_phone(api, browser)
+    console, worker = call.console, call.worker
     await console.get_by_test_id("join").click()
     await worker.get_by_test_id("join").click()
     await live(worker, "#remotes video")
@@ -226,5 +247,4 @@ async def test_a_camera_the_phone_lost_is_reopened_and_sent_again(api: Api, brow
     await poll(console, OWN_CAMERA_REPLACED, old, 10_000)
     # The new camera track is what the other party sees now.
     await live(worker, "#remotes video")
-    await desk.close()
-    await phone.close()
+    await call.close()

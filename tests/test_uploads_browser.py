@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Route, expect
 
 from server.settings import Settings
 from tests.support.api import Api
-from tests.test_rooms_browser import csp_watch, live, open_console, open_phone
+from tests.test_rooms_browser import console_and_phone, csp_watch, live, open_phone
 from tests.test_uploads import download, photo
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -120,12 +120,10 @@ async def test_a_photo_the_network_dropped_is_sent_again_with_one_tap(
 
 async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
         api: Api, browser: Browser) -> None:
-    inspector, case, interview = await api.setup_case()
-    invitation = await api.invite(inspector, interview["id"], name="张三", role="worker")
-    base = str(api.client.server.make_url("/")).rstrip("/")
-    desk, console = await open_console(browser, base, interview["id"])
+    call = await console_and_phone(api, browser)
+    inspector, case, interview, invitation = call.inspector, call.case, call.interview, call.invitation
+    console, worker = call.console, call.worker
     errors = csp_watch(console, "console")
-    phone, worker = await open_phone(browser, invitation["url"])
     await console.get_by_test_id("join").click()
     await worker.get_by_test_id("join").click()
     await live(console, "#tiles video")
@@ -154,5 +152,4 @@ async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
         snap["observed"]["image"]["width"], snap["observed"]["image"]["height"]]
     assert image.std() > 5  # a picture, not a blank canvas
     assert errors == []
-    await desk.close()
-    await phone.close()
+    await call.close()
