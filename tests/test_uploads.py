@@ -301,3 +301,23 @@ async def test_a_phone_that_drops_mid_upload_leaves_nothing_behind(api: Api, set
     assert await actions(api, case["id"]) == []
     status, item = await upload(api, case["id"], bearer(invite["token"]), photo(64, 64))
     assert status == 201, item
+
+
+async def test_malformed_multipart_bodies_get_a_clear_400(api: Api, settings: Settings) -> None:
+    wang, case, interview = await api.setup_case()
+    invite = await api.invite(wang, interview["id"])
+    url = f"/api/cases/{case['id']}/evidence"
+    part = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n" + photo(64, 64))
+    for content_type, body in (
+            ("multipart/form-data", part + b"\r\n--b--\r\n"),  # no boundary
+            ("multipart/form-data; boundary=" + "b" * 80, part),  # longer than RFC 2046 allows
+            ("multipart/form-data; boundary=b", b"garbage, not a part at all"),
+            ("multipart/form-data; boundary=b", part)):  # cut off before its closing boundary
+        async with api.client.post(url, data=body, headers={
+                **bearer(invite["token"]), "Content-Type": content_type}) as resp:
+            answer = await resp.json()
+            assert resp.status == 400, (content_type, body[:40], answer)
+            assert answer["error"] in {"bad_multipart", "missing_file"}, answer
+    assert spooled(settings) == []
+    assert await api.ok("GET", url, headers=wang) == []

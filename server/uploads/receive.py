@@ -58,10 +58,10 @@ async def receive(request: web.Request, spool_dir: Path, *, limit: int,
     if not request.content_type.startswith("multipart/form-data"):
         raise InvalidInput("Send the file as multipart/form-data in a field named 'file'.",
                            code="unsupported_media_type")
-    reader = await request.multipart()
     got: Received | None = None
     values: dict[str, str] = {}
     try:
+        reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise InvalidInput("Nested multipart bodies are not accepted.")
@@ -74,9 +74,12 @@ async def receive(request: web.Request, spool_dir: Path, *, limit: int,
             else:
                 raise InvalidInput(f"Unknown or repeated field '{part.name}'.",
                                    code="unknown_field")
-    except BaseException:
+    except BaseException as exc:
         if got is not None:
             got.path.unlink(missing_ok=True)
+        if isinstance(exc, ValueError):  # aiohttp's word for a body that is not multipart
+            raise InvalidInput(f"The multipart body is malformed: {exc}.",
+                               code="bad_multipart") from None
         raise
     if got is None:
         raise InvalidInput("The upload has no file: put it in a field named 'file'.",
