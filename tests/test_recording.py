@@ -198,6 +198,17 @@ async def test_recordings_are_for_staff_of_the_case_only(room: Interview) -> Non
     async with api.client.get(paths[1], headers=legal) as resp:
         assert resp.status == 200 and resp.content_type == f"{rec['kind']}/webm"
         assert len(await resp.read()) > 1000
+    # Playing from the start, however it is spelled, and taking a segment are custody events.
+    async with api.client.get(f"{paths[1]}?from=0", headers=legal) as resp:
+        assert resp.status == 200
+    async with api.client.get(paths[2], headers=legal) as resp:
+        assert resp.headers["X-Content-SHA256"] == rec["segments"][0]["sha256"]
+    evidence = await api.ok("GET", f"/api/cases/{room.case['id']}/evidence", headers=legal)
+    item = next(e["id"] for e in evidence if e["recording_id"] == rec["id"])
+    events = (await api.ok("GET", f"/api/cases/{room.case['id']}/custody", headers=legal))["events"]
+    assert [(e["action"], e["item_id"], e["detail"].get("segment")) for e in events
+            if e["actor"].get("username") == "li"] == [
+        ("viewed", item, None), ("viewed", item, None), ("downloaded", item, 1)]
     for bad, code in (("/segments/x", 400), ("/segments/99", 404), ("/media?from=x", 400),
                       ("/media?from=99", 404)):
         assert (await api.call("GET", f"/api/recordings/{rec['id']}{bad}", headers=legal))[0] == code

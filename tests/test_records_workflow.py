@@ -133,6 +133,8 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
     assert kinds == ["confirmation", "record", "record", "record-pdf", "signature"], kinds
     stored_pdf = next(i for i in items if i["kind"] == "record-pdf")
     assert stored_pdf["sha256"] == hashlib.sha256(pdf).hexdigest()
+    events = (await api.ok("GET", f"/api/cases/{room.case['id']}/custody", headers=staff))["events"]
+    assert ("downloaded", stored_pdf["id"]) in [(e["action"], e["item_id"]) for e in events]
     pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
     assert all(record["sha256"] in "".join(p.split()) for p in pages)
     assert "李工人" in "".join(pages[0].split()) and "since2024" in "".join("".join(pages).split())

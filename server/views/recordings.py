@@ -47,12 +47,18 @@ async def get_segment(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     seq = _int(request.match_info["seq"], "seq")
     async with transaction(request) as session:
-        recording, _ = await recordings.recording_for_staff(
+        recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
         rows = [s for s in await recordings.segments(session, recording.id) if s.seq == seq]
     if not rows:
         raise NotFound("No such segment.")
     data = await _fetch(request, rows[0])
+    async with transaction(request) as session:
+        await custody.record(session, case_id=interview.case_id, action="downloaded",
+                             actor=custody.staff_actor(staff),
+                             item_id=await recordings.item_id_of(session, recording.id),
+                             detail={"recording": recording.id, "segment": seq,
+                                     "sha256": rows[0].sha256})
     return web.Response(body=data, content_type=f"{recording.kind}/webm",
                         headers={"X-Content-SHA256": rows[0].sha256})
 
@@ -66,16 +72,16 @@ async def play(request: web.Request) -> web.StreamResponse:
         recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
         rows = await recordings.segments(session, recording.id)
-        if request.query.get("from", "1") == "1":  # a playback from the start, not each seek
+        first = _int(request.query.get("from", "1"), "from")
+        last = _int(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
+        chosen = [s for s in rows if first <= s.seq <= last]
+        if not chosen:
+            raise NotFound("No stored segments in that range.")
+        if chosen[0].seq == rows[0].seq:  # a playback from the start, not each seek
             await custody.record(session, case_id=interview.case_id, action="viewed",
                                  actor=custody.staff_actor(staff),
                                  item_id=await recordings.item_id_of(session, recording.id),
                                  detail={"recording": recording.id, "media": recording.kind})
-    first = _int(request.query.get("from", "1"), "from")
-    last = _int(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
-    chosen = [s for s in rows if first <= s.seq <= last]
-    if not chosen:
-        raise NotFound("No stored segments in that range.")
     data = await _fetch(request, chosen[0])  # a failure answers 404/409 before streaming
     response = web.StreamResponse(headers={
         "Content-Type": f"{recording.kind}/webm", "Cache-Control": "private, no-store",

@@ -21,7 +21,7 @@ from server.db.models import (
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_staff
 from server.records import write_version
-from server.services import cases, interviews, records
+from server.services import cases, custody, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id
@@ -163,12 +163,17 @@ async def pdf(request: web.Request) -> web.Response:
         state = await records.load(session, interview)
         version = _version(state, number)
         confirmed = state.confirmed(version.version)
-        stored_key = None
+        item = None
         if confirmed is not None and confirmed.pdf_item_id:
             item = await session.get(EvidenceItem, confirmed.pdf_item_id)
-            stored_key = item.object_key if item else None
-    if stored_key is not None:
-        data = await _read(request, stored_key)
+    if item is not None:  # the confirmed PDF is evidence: reading it is a custody event
+        data = await _read(request, item.object_key)
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise Conflict("The stored PDF no longer matches its SHA-256.", code="integrity_error")
+        async with transaction(request) as session:
+            await custody.record(session, case_id=item.case_id, action="downloaded",
+                                 actor=custody.staff_actor(staff), item_id=item.id,
+                                 detail={"sha256": item.sha256})
     else:
         data = await _render(request, state, version, draft=True)
     name = f"record-{interview.id[:8]}-v{version.version}.pdf"
