@@ -257,7 +257,7 @@ def _custody_check(args: argparse.Namespace, settings: Settings) -> int:
     from server.keys import load_or_create_signing_key
     from server.services.custody import check_all
 
-    public = load_or_create_signing_key(settings.data_dir).public_key()
+    public = load_or_create_signing_key(settings.data_dir, create=False).public_key()
 
     async def run() -> dict[str, list[str]]:
         engine = make_engine(settings.database_url)

@@ -13,9 +13,14 @@ from server.errors import ConfigError
 KEY_FILE = "signing-key.pem"
 
 
-def load_or_create_signing_key(data_dir: Path) -> Ed25519PrivateKey:
+def load_or_create_signing_key(data_dir: Path, *, create: bool = True) -> Ed25519PrivateKey:
+    """`create=False` for tools that check what the server signed: a new key there would
+    make every signature look forged."""
     path = data_dir / KEY_FILE
     if not path.exists():
+        if not create:
+            raise ConfigError(f"There is no signing key at {path}; set ZEROMEET_DATA_DIR to "
+                              "the server's data directory.")
         _create(path)
     if path.stat().st_mode & 0o077:
         raise ConfigError(f"The signing key {path} is readable by others; run chmod 600 on it.")

@@ -62,6 +62,22 @@ async def test_concurrent_appends_make_one_chain_and_the_check_names_the_first_b
     first = done.stdout.splitlines()[0]
     assert case["number"] in first and "first broken link: custody event 5" in first, done.stdout
 
+    # A row whose body is JSON but not an event is named, not a traceback.
+    async with api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(CustodyEvent).where(
+            CustodyEvent.case_id == case["id"], CustodyEvent.seq == 7).values(body="[1, 2]"))
+    done = run(["custody", "check"], env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done
+    assert "custody event 7" in done.stdout, done.stdout
+
+    # Pointed at the wrong data directory, the check says so; it makes no key of its own
+    # (which would make every signature look forged).
+    elsewhere = env_for(settings.data_dir.parent / "elsewhere",
+                        ZEROMEET_DATABASE_URL=settings.database_url)
+    done = run(["custody", "check"], elsewhere)
+    assert done.returncode == 2 and "no signing key" in done.stderr, done
+    assert not (settings.data_dir.parent / "elsewhere" / "signing-key.pem").exists()
+
 
 def test_the_log_check_catches_removal_reordering_and_a_moved_checkpoint() -> None:
     key = Ed25519PrivateKey.generate()

@@ -134,6 +134,8 @@ async def check_all(session: AsyncSession, public_key: Any) -> dict[str, list[st
                 body = json.loads(row.body)
             except ValueError:
                 body = {}
+            if not isinstance(body, dict):
+                body = {}
             if body.get("hash") != row.hash or body.get("seq") != row.seq or body.get("action") != row.action:
                 problems.append(f"custody event {row.seq}: its row differs from the event it hashed")
             logged.append(body)
