@@ -122,6 +122,7 @@ class TrackFanout:
         self.kind = source.kind
         self.frames = 0
         self.last_frame: Frame | None = None
+        self.last_frame_at: float | None = None  # time.time() when it was read
         self._subscribers: set[FanoutTrack] = set()
         self._task: asyncio.Task[None] | None = None
         self.ended = asyncio.Event()
@@ -145,7 +146,7 @@ class TrackFanout:
             while True:
                 frame = await self.source.recv()
                 self.frames += 1
-                self.last_frame = frame
+                self.last_frame, self.last_frame_at = frame, time.time()
                 for subscriber in list(self._subscribers):
                     subscriber.offer(frame)
         except MediaStreamError:

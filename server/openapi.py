@@ -108,8 +108,7 @@ SCHEMAS: dict[str, Schema] = {
     "EvidenceUpload": _obj(
         ["file"], file=_s(format="binary", description="JPEG, PNG, WebP, HEIC/HEIF, PDF or "
                                                       "UTF-8 text; at most ZEROMEET_MAX_UPLOAD_MB"),
-        kind=_s(enum=["upload", "snapshot"]), interview_id=_s(format="uuid"),
-        participant=_s(description="whose video a snapshot shows (participant id)"),
+        kind=_s(enum=["upload"]), interview_id=_s(format="uuid"),
         device_time=_s(description="the client's clock, kept as claimed"),
         note=_s(maxLength=2000)),
     "InvitationInput": _obj(["name", "role"], name=_s(maxLength=128),
@@ -348,12 +347,20 @@ PATHS: dict[str, Any] = {
         "parameters": [_param("case_id")],
         "get": _op("The case's evidence items", (200, "Items", _array(_ref("EvidenceItem")))),
         "post": {**_op("Upload one evidence file (an inspector on the case, or a party with "
-                       "its invitation token, to its own case only); kind=snapshot for a "
-                       "frame of a party's video (inspectors)",
+                       "its invitation token, to its own case only)",
                        (201, "The stored item; its type is sniffed from the bytes",
                         _ref("EvidenceItem")), errors=(400, 401, 403, 404, 410, 413, 415)),
                  "requestBody": {"required": True, "content": {
                      "multipart/form-data": {"schema": _ref("EvidenceUpload")}}}},
+    },
+    "/api/interviews/{interview_id}/snapshots": {
+        "parameters": [_param("interview_id")],
+        "post": _op("A snapshot: the server stores the latest frame of a participant's live "
+                    "video as it decoded it, as a full-size PNG evidence item (inspectors on "
+                    "the case); 409 no_video when it has none from that person",
+                    (201, "The stored item", _ref("EvidenceItem")),
+                    body=_obj(["participant"], participant=_s(description="participant id")),
+                    errors=(400, 401, 403, 404, 409)),
     },
     "/api/evidence/{item_id}/content": {
         "parameters": [_param("item_id")],

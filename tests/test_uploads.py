@@ -23,6 +23,7 @@ from server.services import custody
 from server.services.uploads import display_name
 from server.settings import Settings
 from tests.support.api import Api, bearer
+from tests.support.rooms import Interview
 
 MB = 1024 * 1024
 
@@ -150,8 +151,10 @@ async def test_party_uploads_to_its_own_case_and_can_read_nothing(api: Api) -> N
         status, answer = await api.call("GET", path, headers=party)
         assert (status, answer["error"]) == (403, "staff_only"), path
     status, answer = await upload(api, case["id"], party, photo(), kind="snapshot",
-                                  interview_id=interview["id"], participant=invite["id"])
-    assert (status, answer["error"]) == (403, "staff_only")
+                                  interview_id=interview["id"])
+    assert (status, answer["error"]) == (400, "snapshot_by_server")
+    status, answer = await upload(api, case["id"], party, photo(), participant=invite["id"])
+    assert (status, answer["error"]) == (400, "unknown_field")
     assert [a for a, _ in await actions(api, case["id"])] == ["captured"]
 
     await api.ok("POST", f"/api/invites/{invite['id']}/revoke", headers=wang)
@@ -249,25 +252,50 @@ async def test_corrupt_photo_is_kept_without_thumbnail(api: Api) -> None:
     assert (await download(api, item["id"], wang)).body == broken
 
 
-async def test_inspector_takes_a_snapshot_of_a_party(api: Api) -> None:
-    wang, case, interview = await api.setup_case()
-    invite = await api.invite(wang, interview["id"])
-    ok, png = cv2.imencode(".png", np.full((720, 1280, 3), 90, np.uint8))
-    fields = {"kind": "snapshot", "interview_id": interview["id"], "participant": invite["id"]}
-    status, item = await upload(api, case["id"], wang, png.tobytes(), name="snapshot.png",
-                                content_type="image/png", **fields)
+async def test_a_snapshot_is_the_servers_own_frame_of_the_party(room: Interview) -> None:
+    """The server takes the frame from the worker's video as it decoded it: the console
+    names whom, never supplies the picture."""
+    api, wang = room.api, room.staff
+    invite = await room.invite("张三")
+    await room.inspector()
+    url = f"/api/interviews/{room.id}/snapshots"
+    status, answer = await api.call("POST", url, headers=wang, json={"participant": invite["id"]})
+    assert (status, answer["error"]) == (409, "no_video") and "张三" in answer["message"]
+    await room.join(invite["token"], label=2)  # its pattern is tinted 140 in blue
+    for _ in range(100):
+        status, item = await api.call("POST", url, headers=wang, json={"participant": invite["id"]})
+        if status != 409:
+            break
+        await asyncio.sleep(0.1)
     assert status == 201, item
-    assert item["kind"] == "snapshot" and "/snapshots/" in item["object_key"]
-    assert item["observed"]["participant"] == {"id": invite["id"], "name": "张三",
-                                               "role": "worker", "kind": "party"}
-    assert item["observed"]["image"] == {"width": 1280, "height": 720}
-    assert item["observed"]["thumbnail"]["width"] == 320
-    other = await api.interview(wang, (await api.case(wang, "别的"))["id"])
-    for bad in ({"participant": str(uuid.uuid4())}, {"interview_id": other["id"]},
-                {"participant": None}):
-        body = {k: v for k, v in {**fields, **bad}.items() if v is not None}
-        status, answer = await upload(api, case["id"], wang, png.tobytes(), **body)
-        assert status == 400, (bad, answer)
+    assert item["kind"] == "snapshot" and item["content_type"] == "image/png"
+    observed = item["observed"]
+    assert observed["participant"] == {"id": invite["id"], "name": "张三", "role": "worker",
+                                       "kind": "party"}
+    assert observed["frame"]["width"] == 640 and observed["frame"]["height"] == 480
+    assert observed["image"] == {"width": 640, "height": 480}
+    assert observed["thumbnail"]["width"] == 320
+    body = (await download(api, item["id"], wang)).body
+    assert hashlib.sha256(body).hexdigest() == item["sha256"]
+    image = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (480, 640, 3)
+    assert abs(float(image[..., 0].mean()) - 140) < 12  # the worker's picture, not the inspector's
+    rows = image[..., 2].mean(axis=1)
+    assert rows[-1] - rows[0] > 200  # the pattern's vertical ramp survived, full size
+
+    legal = await api.staff("li", "legal")
+    await api.ok("POST", f"/api/cases/{room.case['id']}/members", 201, headers=wang,
+                 json={"username": "li"})
+    for headers, body, status, code in (
+            (legal, {"participant": invite["id"]}, 403, None),
+            (bearer(invite["token"]), {"participant": invite["id"]}, 403, "staff_only"),
+            (wang, {"participant": str(uuid.uuid4())}, 400, "unknown_participant"),
+            (wang, {"participant": invite["id"], "picture": "mine"}, 400, None),
+            (wang, {}, 400, "missing_field")):
+        got, answer = await api.call("POST", url, headers=headers, json=body)
+        assert got == status and (code is None or answer["error"] == code), (body, answer)
+    stranger = await api.staff("zhao")
+    assert (await api.call("POST", url, headers=stranger, json={"participant": invite["id"]}))[0] == 404
 
 
 async def test_a_phone_that_drops_mid_upload_leaves_nothing_behind(api: Api, settings: Settings) -> None:

@@ -118,7 +118,7 @@ async def test_a_photo_the_network_dropped_is_sent_again_with_one_tap(
     await context.close()
 
 
-async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
+async def test_the_inspector_snapshots_the_workers_video_as_the_server_received_it(
         api: Api, browser: Browser) -> None:
     call = await console_and_phone(api, browser)
     inspector, case, interview, invitation = call.inspector, call.case, call.interview, call.invitation
@@ -129,12 +129,13 @@ async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
     await live(console, "#tiles video")
 
     tile = console.locator(".tile", has_text="张三")
-    size = await tile.locator("video").evaluate("(v) => [v.videoWidth, v.videoHeight]")
-    assert size[0] > 0 and size[1] > 0
+    measure = "(v) => [v.videoWidth, v.videoHeight]"
+    sizes = [await tile.locator("video").evaluate(measure)]
     button = tile.get_by_role("button", name="截取 张三 的画面作为证据")
     await expect(button).to_have_text("截图")
     await button.click()
     await expect(tile.locator(".tile-snap-result")).to_have_text("截图已保存", timeout=15_000)
+    sizes.append(await tile.locator("video").evaluate(measure))
 
     listed = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=inspector)
     snapshots = [i for i in listed if i["kind"] == "snapshot"]
@@ -147,9 +148,11 @@ async def test_the_inspector_snapshots_the_workers_video_at_full_resolution(
     body = (await download(api, snap["id"], inspector)).body
     assert hashlib.sha256(body).hexdigest() == snap["sha256"]
     image = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
-    # The frame as it arrived, not as the tile draws it.
-    assert [image.shape[1], image.shape[0]] == size == [
-        snap["observed"]["image"]["width"], snap["observed"]["image"]["height"]]
+    # The frame as the server received it from the phone (the size the console is sent
+    # too; the phone's encoder may change it between two readings), not as the tile draws it.
+    taken = [image.shape[1], image.shape[0]]
+    assert taken == [snap["observed"]["frame"]["width"], snap["observed"]["frame"]["height"]]
+    assert taken in sizes and taken[0] >= 320, (taken, sizes)
     assert image.std() > 5  # a picture, not a blank canvas
     assert errors == []
     await call.close()

@@ -4,10 +4,12 @@ download of any evidence item's original bytes for staff."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import mimetypes
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,19 +18,20 @@ from aiohttp import web
 from evidence.errors import IntegrityError, ObjectNotFound
 from evidence.hashing import CHUNK, sha256_file
 from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, WEBP
-from server.appkeys import SETTINGS, STORE
+from media import snapshot as media_snapshot
+from server.appkeys import ROOMS, SETTINGS, STORE
 from server.db.models import EvidenceItem
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_someone, require_staff
-from server.services import custody, uploads
-from server.uploads.receive import receive
+from server.services import cases, custody, uploads
+from server.uploads.receive import Received, receive
 from server.views import serialize
 from server.views.common import transaction
-from server.views.parse import path_id
+from server.views.parse import json_object, only, path_id, text
 
 routes = web.RouteTableDef()
-FIELDS = {"kind", "interview_id", "participant", "device_time", "note"}
+FIELDS = {"kind", "interview_id", "device_time", "note"}
 # Shown in the browser; everything else is offered as a file to save.
 INLINE = {t.mime for t in (JPEG, PNG, WEBP, HEIC, HEIF, PDF)}
 
@@ -45,16 +48,64 @@ async def upload(request: web.Request) -> web.Response:
                         limit=settings.max_upload_mb * 1024 * 1024, fields=FIELDS)
     received_at = utcnow()
     try:
+        if got.fields.get("kind") == "snapshot":
+            raise InvalidInput("A snapshot is taken by the server from the live video: "
+                               "POST /api/interviews/{id}/snapshots.", code="snapshot_by_server")
         async with transaction(request) as session:
             capture = await uploads.check_capture(
                 session, who, case_id, got.fields.get("kind", "upload"),
-                _id_field(got.fields, "interview_id"), _id_field(got.fields, "participant"))
+                _id_field(got.fields, "interview_id"), None)
         stored = await uploads.store_capture(
             request.app[STORE], capture, got, received_at=received_at, connection={
                 "address": request.remote or "",
                 "user_agent": request.headers.get("User-Agent", "")[:300]})
     finally:
         await asyncio.to_thread(got.path.unlink, missing_ok=True)
+    async with transaction(request) as session:
+        await uploads.add_capture(session, capture, stored)
+        answer = serialize.evidence_item(stored.original)
+    return web.json_response(answer, status=201)
+
+
+@routes.post("/api/interviews/{interview_id}/snapshots")
+async def snapshot(request: web.Request) -> web.Response:
+    """A frame of a participant's live video, as the server decoded it, stored as a PNG
+    evidence item of kind `snapshot` (inspectors on the case)."""
+    staff = await require_staff(request)
+    body = await json_object(request, allow_empty=False)
+    only(body, {"participant"})
+    participant_id = text(body, "participant", required=True, max_length=64)
+    async with transaction(request) as session:
+        interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
+        await uploads.check_uploader(session, staff, interview.case_id)  # inspectors only
+        capture = await uploads.check_capture(session, staff, interview.case_id, "snapshot",
+                                              interview.id, participant_id)
+    assert capture.participant is not None
+    try:
+        taken = media_snapshot.latest(request.app[ROOMS], interview.id, participant_id)
+    except media_snapshot.NoFrame as exc:
+        raise Conflict(f"{capture.participant['name']} {exc}: no snapshot was taken.",
+                       code="no_video") from None
+    data = await asyncio.to_thread(media_snapshot.png, taken.frame)
+    received_at = utcnow()
+    spool = request.app[SETTINGS].data_dir / "spool" / "uploads"
+    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = Path(tempfile.mkstemp(dir=spool, prefix="snapshot-", suffix=".png")[1])
+    try:
+        await asyncio.to_thread(path.write_bytes, data)
+        got = Received(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                       type=PNG, filename=f"snapshot-{received_at:%Y%m%dT%H%M%S}.png",
+                       content_type="image/png")
+        width, height = taken.size
+        stored = await uploads.store_capture(
+            request.app[STORE], capture, got, received_at=received_at, connection={
+                "frame": {"received_at": datetime.fromtimestamp(taken.received_at, UTC).isoformat(),
+                          "width": width, "height": height,
+                          "source": "decoded by the server from the participant's video"},
+                "address": request.remote or "",
+                "user_agent": request.headers.get("User-Agent", "")[:300]})
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
     async with transaction(request) as session:
         await uploads.add_capture(session, capture, stored)
         answer = serialize.evidence_item(stored.original)

@@ -1,17 +1,17 @@
-// A 截图 button on each party's tile in the console: the party's current video frame at
-// the full resolution it arrives in (videoWidth × videoHeight, not the tile's size),
-// saved as a PNG evidence item of kind `snapshot` naming the participant.
+// A 截图 button on each party's tile in the console. The server takes the picture: the
+// latest frame of that participant's video as it decoded it, full size, saved as a PNG
+// evidence item of kind `snapshot` (POST /api/interviews/{id}/snapshots). The console only
+// says whom, so what is stored as observed is what the server saw.
 
 import { t, describeError, onLangChange } from './i18n.js';
 import './upload-text.js';
 import { h } from './dom.js';
-import { uploadEvidence } from './upload.js';
+import { api } from './api.js';
 
 const SHOW_RESULT_MS = 4000;
 
 export class Snapshots {
-  constructor({ caseId, interviewId }) {
-    this.caseId = caseId;
+  constructor({ interviewId }) {
     this.interviewId = interviewId;
   }
 
@@ -32,37 +32,20 @@ export class Snapshots {
   }
 
   async take(tile, button, result) {
-    const video = tile.video;
-    if (!video.videoWidth || !video.videoHeight) {
-      show(result, t('snap.no_video'));
-      return;
-    }
     button.disabled = true;
     show(result, t('snap.sending'), 0);
     try {
-      const blob = await frameOf(video);
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      await uploadEvidence(this.caseId, blob, {
-        name: `snapshot-${stamp}.png`,
-        fields: { kind: 'snapshot', interview_id: this.interviewId, participant: tile.id },
+      await api(`/api/interviews/${encodeURIComponent(this.interviewId)}/snapshots`, {
+        method: 'POST', body: { participant: tile.id },
       });
       show(result, t('snap.done'));
     } catch (err) {
-      show(result, t('snap.failed', { detail: err.status !== undefined ? describeError(err) : String(err) }), 0);
+      const detail = err.code === 'no_video' ? t('snap.no_video') : describeError(err);
+      show(result, t('snap.failed', { detail }), 0);
     } finally {
       button.disabled = false;
     }
   }
-}
-
-function frameOf(video) {
-  const canvas = document.createElement('canvas');
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-  return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('no image'))), 'image/png');
-  });
 }
 
 function show(el, text, hideAfterMs = SHOW_RESULT_MS) {

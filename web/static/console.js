@@ -90,7 +90,7 @@ async function join() {
     return;
   }
   $('room').hidden = false;
-  const snapshots = new Snapshots({ caseId: interview.case_id, interviewId });
+  const snapshots = new Snapshots({ interviewId });
   room = new ConsoleRoom({ interviewId, stream, onWelcome, onClosed,
     onTile: (tile) => snapshots.attach(tile) });
   render();

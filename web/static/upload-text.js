@@ -24,6 +24,6 @@ addStrings({
   'snap.label': { zh: '截取 {name} 的画面作为证据', en: "Save {name}'s video frame as evidence" },
   'snap.sending': { zh: '截图上传中…', en: 'Saving…' },
   'snap.done': { zh: '截图已保存', en: 'Snapshot saved' },
-  'snap.no_video': { zh: '还没有画面，无法截图', en: 'No video yet to take a snapshot of' },
+  'snap.no_video': { zh: '服务器没有收到此人的画面', en: 'the server has no recent video from this person' },
   'snap.failed': { zh: '截图未保存：{detail}', en: 'Snapshot not saved: {detail}' },
 });
