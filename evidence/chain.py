@@ -95,9 +95,10 @@ class Seal:
         return Seal(**{**asdict(self), "signature": key.sign(self.message()).hex()})
 
     def verifies(self, public_key: Ed25519PublicKey) -> bool:
+        """False too when a field read from a manifest has the wrong type or range."""
         try:
             public_key.verify(bytes.fromhex(self.signature), self.message())
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, TypeError, OverflowError):
             return False
         return True
 
@@ -118,7 +119,7 @@ def check_chain(
         try:
             facts = SegmentFacts(**{k: entry[k] for k in SegmentFacts.__dataclass_fields__})
             computed = link(previous, facts)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             problems.append(f"segment {expected_seq}: unreadable chain entry ({exc})")
             return problems
         if facts.seq != expected_seq:

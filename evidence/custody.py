@@ -88,8 +88,11 @@ def check_log(case_id: str, events: list[dict[str, Any]], checkpoints: list[dict
             problems.append(f"{where} ({event.get('action')}): its hash does not match its contents")
         previous = str(event.get("hash"))
         heads[expected] = previous
-    for point in checkpoints:
+    for number, point in enumerate(checkpoints, start=1):
         seq = point.get("seq")
+        if not is_seq(seq):
+            problems.append(f"custody checkpoint {number}: its sequence number {seq!r} is not a whole number")
+            continue
         where = f"custody checkpoint at event {seq}"
         if point.get("case_id") != case_id:
             problems.append(f"{where}: belongs to another case")
@@ -99,6 +102,11 @@ def check_log(case_id: str, events: list[dict[str, Any]], checkpoints: list[dict
         if public_key is not None and not checkpoint_verifies(point, public_key):
             problems.append(f"{where}: its signature does not verify with the public key")
     return problems
+
+
+def is_seq(value: Any) -> bool:
+    """Whether a value read from JSON can be a sequence number: an int (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def checkpoint_verifies(point: dict[str, Any], public_key: Ed25519PublicKey) -> bool:

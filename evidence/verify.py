@@ -16,88 +16,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import bundle as bag
 from evidence import chain, confirmation, custody
+from evidence.sources import Source, Unreadable, describe, open_source, too_large
 from transcription.record import content_sha256, text_sha256
 
-CHUNK = 1 << 20
-
-
-class Source(Protocol):
-    def files(self) -> list[str]: ...
-    def read(self, path: str) -> bytes: ...
-    def chunks(self, path: str) -> Iterator[bytes]: ...
-
-
-class ZipSource:
-    """A zipped bag: its files relative to the bag's folder inside the zip."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self._zip = zipfile.ZipFile(path)
-        names = [n for n in self._zip.namelist() if not n.endswith("/")]
-        self._root = _bag_root(names)
-        self._names: dict[str, str] = {}
-        for name in names:
-            relative = name[len(self._root):]
-            parts = PurePosixPath(relative).parts
-            if name.startswith("/") or ".." in parts:
-                problems.append(f"{name}: a path that leaves the bag")
-            elif relative in self._names:
-                problems.append(f"{relative}: appears twice in the zip")
-            elif not name.startswith(self._root):
-                problems.append(f"{name}: outside the bag's folder")
-            else:
-                self._names[relative] = name
-
-    def files(self) -> list[str]:
-        return sorted(self._names)
-
-    def read(self, path: str) -> bytes:
-        return self._zip.read(self._names[path])
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        with self._zip.open(self._names[path]) as member:
-            while chunk := member.read(CHUNK):
-                yield chunk
-
-
-class DirSource:
-    """An extracted bag: the folder itself, or the one folder inside it that is a bag."""
-
-    def __init__(self, path: Path) -> None:
-        inner = [p for p in path.iterdir() if p.is_dir() and (p / "bagit.txt").exists()]
-        self._root = path if (path / "bagit.txt").exists() or len(inner) != 1 else inner[0]
-
-    def files(self) -> list[str]:
-        return sorted(p.relative_to(self._root).as_posix() for p in self._root.rglob("*")
-                      if p.is_file() or p.is_symlink())
-
-    def read(self, path: str) -> bytes:
-        return (self._root / path).read_bytes()
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        with open(self._root / path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
-
-
-def _bag_root(names: list[str]) -> str:
-    if "bagit.txt" in names:
-        return ""
-    tops = {n.split("/", 1)[0] for n in names}
-    if len(tops) == 1:
-        return f"{tops.pop()}/"
-    return ""
+# What is read whole is read only up to a size, so that a small zip that inflates to
+# gigabytes cannot exhaust memory. A PEM key or a raw signature is far below a kilobyte;
+# the largest real manifest or JSON (a long recording's chain, a busy custody log) is a
+# few megabytes.
+KEY_LIMIT = 64 << 10
+READ_LIMIT = 64 << 20
 
 
 @dataclass
@@ -112,19 +51,34 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    def add(self, problem: str) -> None:
+        self.problems.append(printable(problem))
+
     def summary(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
-        return (f"OK {self.case}: {parts}; signed by Ed25519 key sha256:{self.key_sha256[:16]}… "
-                f"({self.key_source})")
+        return (f"OK {printable(self.case)}: {parts}; signed by Ed25519 key "
+                f"sha256:{self.key_sha256[:16]}… ({self.key_source})")
+
+
+def printable(text: str) -> str:
+    """`text` with every control, format or other invisible character written as an
+    escape (\\n, \\x1b, \\u202e): names come from the bundle, and one must not be able to
+    start a line of its own, move the cursor or reorder what the reader sees."""
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else repr(c)[1:-1]
+                   for c in text)
 
 
 def verify(path: Path, public_key_pem: bytes | None = None) -> Report:
+    """Every discrepancy in the bundle at `path` (a zip or a folder). Never raises on
+    what the bundle holds: whatever breaks a check is itself a discrepancy."""
     report = Report()
     try:
-        source: Source = DirSource(path) if path.is_dir() else ZipSource(path, report.problems)
-    except (zipfile.BadZipFile, OSError) as exc:
-        report.problems.append(f"{path}: not a readable zip or folder ({exc})")
+        source = open_source(path)
+    except Exception as exc:  # zipfile raises many kinds of error on a hostile archive
+        report.add(f"{path}: not a readable zip or folder ({exc})")
         return report
+    for problem in source.problems:
+        report.add(problem)
     _Checker(source, report, public_key_pem).run()
     return report
 
@@ -133,12 +87,22 @@ class _Checker:
     def __init__(self, source: Source, report: Report, given_key: bytes | None) -> None:
         self.source, self.report, self.given_key = source, report, given_key
         self.present = set(source.files())
-        self.hashes: dict[str, str] = {}
+        self.hashes: dict[str, str | None] = {}
         self.sizes: dict[str, int] = {}
+        self.unreadable: set[str] = set()
         self.key: Ed25519PublicKey | None = None
 
     def problem(self, text: str) -> None:
-        self.report.problems.append(text)
+        self.report.add(text)
+
+    def guarded(self, section: str, check: Callable[..., Any], *args: Any) -> Any:
+        """Run one check; if input it was not written for breaks it anyway, name the
+        section as malformed and let the other checks run. The result, or None."""
+        try:
+            return check(*args)
+        except Exception as exc:  # a hostile bundle must never end the check with a traceback
+            self.problem(f"{section}: malformed ({describe(exc)})")
+            return None
 
     def run(self) -> None:
         required = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", bag.SIGNED, bag.SIGNATURE,
@@ -146,40 +110,125 @@ class _Checker:
         for name in required:
             if name not in self.present:
                 self.problem(f"{name}: missing")
-        self._key()
-        self._signature()
-        tags = self._manifest(bag.SIGNED, lambda p: not p.startswith("data/")
-                              and p not in (bag.SIGNED, bag.SIGNATURE))
-        payload = self._manifest("manifest-sha256.txt", lambda p: p.startswith("data/"))
+        self.guarded("public key", self._key)
+        self.guarded(bag.SIGNATURE, self._signature)
+        tags = self.guarded(bag.SIGNED, self._manifest, bag.SIGNED, _is_tag_file)
+        payload = self.guarded("manifest-sha256.txt", self._manifest, "manifest-sha256.txt", _is_payload)
         if tags is not None and payload is not None:
-            self._oxum(payload)
-        index = self._json(bag.INDEX)
-        if not isinstance(index, dict):
+            self.guarded("bag-info.txt", self._oxum, payload)
+        index = self._document(bag.INDEX)
+        if index is None:
             return
-        self.report.case = str((index.get("case") or {}).get("number", ""))
-        for item in index.get("export_problems") or []:
+        case = self.json_object(bag.INDEX, '"case"', index.get("case"))
+        self.report.case = str(case.get("number", ""))
+        for item in self.json_objects(bag.INDEX, '"export_problems"', index.get("export_problems")):
             self.problem(f"{item.get('path')}: left out at export: {item.get('problem')}")
-        items = [i for i in index.get("items") or [] if isinstance(i, dict)]
-        self._items(items)
-        self._recordings(index.get("recordings") or [])
-        self._records(items)
-        self._custody(str((index.get("case") or {}).get("id", "")))
+        items = self.json_objects(bag.INDEX, '"items"', index.get("items"))
+        recordings = self.json_objects(bag.INDEX, '"recordings"', index.get("recordings"))
+        self.guarded("items", self._items, items)
+        for entry in recordings:
+            self.guarded(f"recording {entry.get('id')}", self._recording, entry)
+        self.guarded("records", self._records, items)
+        self.guarded(bag.CUSTODY_EVENTS, self._custody, str(case.get("id", "")))
         self.report.counts = {
             "files": len([p for p in self.present if p.startswith("data/")]),
-            "items": len(items), "recordings": len(index.get("recordings") or []),
-            "segments": sum(len(r.get("segments") or []) for r in index.get("recordings") or []),
+            "items": len(items), "recordings": len(recordings),
+            "segments": sum(len(r["segments"]) for r in recordings if isinstance(r.get("segments"), list)),
             "confirmations": sum(1 for i in items if i.get("kind") == "confirmation"),
             "custody events": self.report.counts.get("custody events", 0),
         }
 
+    # --- reading --------------------------------------------------------------------
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        """The whole file, or None when it cannot be read (named once)."""
+        try:
+            return self.source.read(path, limit)
+        except Unreadable as exc:
+            self._unreadable(path, exc)
+            return None
+
+    def _unreadable(self, path: str, exc: Unreadable) -> None:
+        if path not in self.unreadable:
+            self.unreadable.add(path)
+            self.problem(f"{path}: {exc}")
+
+    def _hash(self, path: str) -> str | None:
+        """The file's SHA-256, streamed; None when it cannot be read (named once)."""
+        if path not in self.hashes:
+            digest, size = hashlib.sha256(), 0
+            try:
+                for chunk in self.source.chunks(path):
+                    digest.update(chunk)
+                    size += len(chunk)
+            except Unreadable as exc:
+                self._unreadable(path, exc)
+                self.hashes[path] = None
+                return None
+            self.hashes[path], self.sizes[path] = digest.hexdigest(), size
+        return self.hashes[path]
+
+    def _json(self, path: str) -> Any:
+        """The JSON value in `path`; None when the file is absent, and when it cannot be
+        read, parsed or holds null (each named)."""
+        data = self.read(path, READ_LIMIT) if path in self.present else None
+        if data is None:
+            return None
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            self.problem(f"{path}: not readable JSON")
+            return None
+        if value is None:
+            self.problem(f"{path}: its content is null")
+        return value
+
+    def _document(self, path: str) -> dict[str, Any] | None:
+        """The JSON object in `path`, or None (named, unless the file is absent)."""
+        value = self._json(path)
+        if value is None or isinstance(value, dict):
+            return value
+        self.problem(f"{path}: its content is not an object")
+        return None
+
+    def _differs(self, path: str, sha256: Any) -> bool:
+        """Whether the file's bytes do not hash to `sha256`; False when it cannot be
+        read, which is named once already."""
+        return self._hash(path) not in (sha256, None)
+
+    def json_object(self, where: str, what: str, value: Any) -> dict[str, Any]:
+        """`value` if it is a JSON object; {} if absent; {} and a discrepancy if it is
+        something else."""
+        if isinstance(value, dict):
+            return value
+        if value is not None:
+            self.problem(f"{where}: {what} is not an object")
+        return {}
+
+    def json_objects(self, where: str, what: str, value: Any) -> list[dict[str, Any]]:
+        """The objects of a JSON list; each entry that is no object, or a `value` that is
+        no list, is a discrepancy."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(f"{where}: {what} is not a list")
+            return []
+        for number, entry in enumerate(value, 1):
+            if not isinstance(entry, dict):
+                self.problem(f"{where}: {what} entry {number} is not an object")
+        return [entry for entry in value if isinstance(entry, dict)]
+
     # --- the bag --------------------------------------------------------------------
 
     def _key(self) -> None:
-        inside = self.source.read(bag.PUBLIC_KEY) if bag.PUBLIC_KEY in self.present else None
+        inside = self.read(bag.PUBLIC_KEY, KEY_LIMIT) if bag.PUBLIC_KEY in self.present else None
         pem = self.given_key or inside
         self.report.key_source = "the key given" if self.given_key else \
             "the key inside the bundle; pass --public-key to check against a key you trust"
         if pem is None:
+            return
+        if len(pem) > KEY_LIMIT:
+            self.problem(f"public key: {too_large(len(pem), KEY_LIMIT)}")
             return
         self.report.key_sha256 = hashlib.sha256(pem).hexdigest()
         try:
@@ -187,6 +236,8 @@ class _Checker:
         except ValueError:
             self.problem("public key: not a PEM public key")
             return
+        except UnsupportedAlgorithm:  # a key, e.g. on the SM2 curve, but not one this check knows
+            key = None
         if not isinstance(key, Ed25519PublicKey):
             self.problem("public key: not an Ed25519 key")
             return
@@ -197,17 +248,21 @@ class _Checker:
     def _signature(self) -> None:
         if self.key is None or bag.SIGNED not in self.present or bag.SIGNATURE not in self.present:
             return
+        signature, signed = self.read(bag.SIGNATURE, KEY_LIMIT), self.read(bag.SIGNED, READ_LIMIT)
+        if signature is None or signed is None:
+            return
         try:
-            self.key.verify(self.source.read(bag.SIGNATURE), self.source.read(bag.SIGNED))
+            self.key.verify(signature, signed)
         except (InvalidSignature, ValueError):
             self.problem(f"{bag.SIGNATURE}: the signature over {bag.SIGNED} does not verify "
                          "with the public key")
 
-    def _manifest(self, name: str, covers: Any) -> dict[str, str] | None:
-        if name not in self.present:
+    def _manifest(self, name: str, covers: Callable[[str], bool]) -> dict[str, str] | None:
+        text = self.read(name, READ_LIMIT) if name in self.present else None
+        if text is None:
             return None
         listed: dict[str, str] = {}
-        for number, line in enumerate(self.source.read(name).decode("utf-8", "replace").splitlines(), 1):
+        for number, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
             if not line.strip():
                 continue
             digest, _, path = line.strip().partition(" ")
@@ -219,7 +274,7 @@ class _Checker:
         for path, digest in sorted(listed.items()):
             if path not in self.present:
                 self.problem(f"{path}: listed in {name} but missing")
-            elif self._hash(path) != digest:
+            elif self._differs(path, digest):
                 self.problem(f"{path}: its SHA-256 does not match {name} (altered)")
         for path in sorted(self.present):
             if covers(path) and path not in listed:
@@ -227,31 +282,14 @@ class _Checker:
         return listed
 
     def _oxum(self, payload: dict[str, str]) -> None:
-        info = self.source.read("bag-info.txt").decode("utf-8", "replace") \
-            if "bag-info.txt" in self.present else ""
-        for line in info.splitlines():
+        if "bag-info.txt" not in self.present or self.unreadable & payload.keys():
+            return  # an unreadable file is named already; its size is not known
+        info = self.read("bag-info.txt", READ_LIMIT) or b""
+        for line in info.decode("utf-8", "replace").splitlines():
             if line.startswith("Payload-Oxum:"):
                 size = sum(self.sizes.get(p, 0) for p in payload)
                 if line.split(":", 1)[1].strip() != f"{size}.{len(payload)}":
                     self.problem("bag-info.txt: Payload-Oxum does not match the payload")
-
-    def _hash(self, path: str) -> str:
-        if path not in self.hashes:
-            digest, size = hashlib.sha256(), 0
-            for chunk in self.source.chunks(path):
-                digest.update(chunk)
-                size += len(chunk)
-            self.hashes[path], self.sizes[path] = digest.hexdigest(), size
-        return self.hashes[path]
-
-    def _json(self, path: str) -> Any:
-        if path not in self.present:
-            return None
-        try:
-            return json.loads(self.source.read(path))
-        except ValueError:
-            self.problem(f"{path}: not readable JSON")
-            return None
 
     # --- items, recordings, records -------------------------------------------------
 
@@ -260,90 +298,109 @@ class _Checker:
             path, where = str(item.get("path", "")), f"{item.get('kind')} item {item.get('id')}"
             if path not in self.present:
                 self.problem(f"{path}: missing ({where})")
-            elif self._hash(path) != item.get("sha256"):
+            elif self._differs(path, item.get("sha256")):
                 self.problem(f"{path}: its bytes are not those hashed on arrival ({where})")
 
-    def _recordings(self, recordings: list[dict[str, Any]]) -> None:
-        for entry in recordings:
-            manifest = self._json(str(entry.get("manifest", "")))
-            if not isinstance(manifest, dict):
-                continue
-            where = f"recording {entry.get('id')} ({entry.get('participant')}, {entry.get('kind')})"
-            about = manifest.get("recording") or {}
-            segments = manifest.get("segments") or []
-            seal_fields = {k: v for k, v in (manifest.get("seal") or {}).items() if k != "algorithm"}
-            try:
-                seal = chain.Seal(**seal_fields) if seal_fields else None
-            except TypeError:
-                seal = None
-            if about.get("id") != entry.get("id"):
-                self.problem(f"{where}: its manifest is for another recording")
-            problems = chain.check_chain(
-                str(about.get("id")), str(about.get("interview_id")),
-                str((about.get("participant") or {}).get("id")), str(about.get("kind")),
-                segments, seal, self.key)
-            self.report.problems.extend(f"{where}: {p}" for p in problems)
-            for segment in segments:
-                path = f"data/{segment.get('key')}"
-                if path not in self.present:
-                    self.problem(f"{path}: missing ({where}, segment {segment.get('seq')})")
-                elif self._hash(path) != segment.get("sha256") or self.sizes[path] != segment.get("size"):
-                    self.problem(f"{path}: its bytes are not the segment its chain names "
-                                 f"({where}, segment {segment.get('seq')})")
+    def _recording(self, entry: dict[str, Any]) -> None:
+        path = str(entry.get("manifest", ""))
+        manifest = self._document(path)
+        if manifest is None:
+            return
+        where = f"recording {entry.get('id')} ({entry.get('participant')}, {entry.get('kind')})"
+        about = self.json_object(path, '"recording"', manifest.get("recording"))
+        segments = self.json_objects(path, '"segments"', manifest.get("segments"))
+        seal_fields = {k: v for k, v in self.json_object(path, '"seal"', manifest.get("seal")).items()
+                       if k != "algorithm"}
+        try:
+            seal = chain.Seal(**seal_fields) if seal_fields else None
+        except TypeError:
+            seal = None
+        if about.get("id") != entry.get("id"):
+            self.problem(f"{where}: its manifest is for another recording")
+        participant = self.json_object(path, '"participant"', about.get("participant"))
+        problems = chain.check_chain(
+            str(about.get("id")), str(about.get("interview_id")), str(participant.get("id")),
+            str(about.get("kind")), segments, seal, self.key)
+        for problem in problems:
+            self.problem(f"{where}: {problem}")
+        for segment in segments:
+            file = f"data/{segment.get('key')}"
+            if file not in self.present:
+                self.problem(f"{file}: missing ({where}, segment {segment.get('seq')})")
+            elif self._hash(file) is None:
+                continue  # named already
+            elif self.hashes[file] != segment.get("sha256") or self.sizes[file] != segment.get("size"):
+                self.problem(f"{file}: its bytes are not the segment its chain names "
+                             f"({where}, segment {segment.get('seq')})")
 
     def _records(self, items: list[dict[str, Any]]) -> None:
         versions: dict[str, dict[str, Any]] = {}
         for item in items:
             if item.get("kind") == "record":
-                content = self._json(str(item.get("path")))
-                if isinstance(content, dict):
+                content = self._document(str(item.get("path")))
+                if content is not None:
                     versions[content_sha256(content)] = content
-        signatures = {i.get("sha256"): str(i.get("path")) for i in items if i.get("kind") == "signature"}
+        signatures = {i["sha256"]: str(i.get("path")) for i in items
+                      if i.get("kind") == "signature" and isinstance(i.get("sha256"), str)}
         for item in items:
-            if item.get("kind") != "confirmation":
-                continue
-            document = self._json(str(item.get("path")))
-            if not isinstance(document, dict):
-                continue
-            stated = document.get("statement") or {}
-            where = (f"{item.get('path')}: {stated.get('decision')} by {stated.get('name')} "
-                     f"(version {stated.get('version')})")
-            content = versions.get(str(stated.get("record_sha256")))
-            png_path = signatures.get(stated.get("signature_sha256"))
-            png = self.source.read(png_path) if png_path in self.present else None
-            if self.key is None:
-                continue
-            problems = confirmation.check(
-                stated, str(document.get("server_signature", "")), self.key,
-                record_sha256=content_sha256(content) if content else "",
-                text_sha256=text_sha256(content) if content else "", signature_png=png)
-            self.report.problems.extend(f"{where}: {p}" for p in problems)
+            if item.get("kind") == "confirmation":
+                path = str(item.get("path"))
+                self.guarded(path, self._confirmation, path, versions, signatures)
+
+    def _confirmation(self, path: str, versions: dict[str, dict[str, Any]],
+                      signatures: dict[str, str]) -> None:
+        document = self._document(path)
+        if document is None:
+            return
+        stated = self.json_object(path, '"statement"', document.get("statement"))
+        where = f"{path}: {stated.get('decision')} by {stated.get('name')} (version {stated.get('version')})"
+        content = versions.get(str(stated.get("record_sha256")))
+        png_path = signatures.get(str(stated.get("signature_sha256")))
+        png = self.read(png_path, READ_LIMIT) if png_path in self.present else None
+        if self.key is None:
+            return
+        problems = confirmation.check(
+            stated, str(document.get("server_signature", "")), self.key,
+            record_sha256=content_sha256(content) if content else "",
+            text_sha256=text_sha256(content) if content else "", signature_png=png)
+        for problem in problems:
+            self.problem(f"{where}: {problem}")
 
     def _custody(self, case_id: str) -> None:
         if bag.CUSTODY_EVENTS not in self.present:
             self.problem(f"{bag.CUSTODY_EVENTS}: missing")
             return
+        text = self.read(bag.CUSTODY_EVENTS, READ_LIMIT)
+        if text is None:
+            return
         events: list[Any] = []
-        for number, line in enumerate(self.source.read(bag.CUSTODY_EVENTS).decode("utf-8", "replace")
-                                      .splitlines(), 1):
+        for number, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
             try:
                 events.append(json.loads(line))
-            except ValueError:
+            except (ValueError, RecursionError):
                 self.problem(f"{bag.CUSTODY_EVENTS}: line {number} is not JSON")
-        points = self._json(bag.CUSTODY_CHECKPOINTS)
-        points = [p for p in points if isinstance(p, dict)] if isinstance(points, list) else []
+        points = self.json_objects(bag.CUSTODY_CHECKPOINTS, "its content",
+                                   self._json(bag.CUSTODY_CHECKPOINTS))
         self.report.counts["custody events"] = len(events)
-        self.report.problems.extend(
-            f"{bag.CUSTODY_EVENTS}: {p}" for p in custody.check_log(case_id, events, points, self.key))
-        last = max((p.get("seq", 0) for p in points), default=0)
+        for problem in custody.check_log(case_id, events, points, self.key):
+            self.problem(f"{bag.CUSTODY_EVENTS}: {problem}")
+        last = max((p["seq"] for p in points if custody.is_seq(p.get("seq"))), default=0)
         if len(events) > last:
             self.problem(f"{bag.CUSTODY_EVENTS}: events {last + 1}–{len(events)} come after the last "
                          "signed checkpoint (added after export?)")
+
+
+def _is_tag_file(path: str) -> bool:
+    return not path.startswith("data/") and path not in (bag.SIGNED, bag.SIGNATURE)
+
+
+def _is_payload(path: str) -> bool:
+    return path.startswith("data/")
 
 
 def _raw(pem: bytes) -> bytes:
     try:
         key = serialization.load_pem_public_key(pem)
         return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return pem

@@ -1,0 +1,241 @@
+"""Where `zeromeet verify` reads a bag from: a zip or an extracted folder, both taken as
+hostile.
+
+The verifier runs on whatever file a clerk was handed, so reading is where most attacks
+land. A file is read whole only within a size the caller states (a small zip can inflate
+to gigabytes), and a member that cannot be read (damaged, encrypted, an unknown
+compression) is an `Unreadable` the caller names, not a crash. Bytes of a zip that
+belong to no member — another archive prepended, or hidden between members or after
+the end — are named: zipfile skips them silently. In a folder only regular files are
+listed and opened: a FIFO or a link to /dev/zero would hang the hash, and a link can
+point outside the bag.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import IO, BinaryIO, Protocol
+
+CHUNK = 1 << 20
+_HIDDEN = "(another archive may be hidden there)"
+_END_RECORD = b"PK\x05\x06"
+_DESCRIPTOR = b"PK\x07\x08"
+_ZIP64_EXTRA = 0x0001
+
+
+class Unreadable(Exception):
+    """A file of the bag that cannot be read; its text says why, for a discrepancy line."""
+
+
+class Source(Protocol):
+    problems: list[str]  # found while listing the files: bad names, zip layout, links
+
+    def files(self) -> list[str]: ...
+    def read(self, path: str, limit: int) -> bytes: ...
+    def chunks(self, path: str) -> Iterator[bytes]: ...
+
+
+def open_source(path: Path) -> Source:
+    """The bag at `path`, a folder or a zip file. Raises whatever zipfile raises on a
+    file that is no zip; `Unreadable` for a FIFO, a device or the like."""
+    if path.is_dir():
+        return DirSource(path)
+    if not path.is_file():
+        raise Unreadable("neither a file nor a folder")
+    return ZipSource(path)
+
+
+def too_large(size: int, limit: int) -> Unreadable:
+    return Unreadable(f"{size} bytes, more than the {limit} it may have; not read")
+
+
+class ZipSource:
+    """A zipped bag: its files relative to the bag's folder inside the zip."""
+
+    def __init__(self, path: Path) -> None:
+        self.problems: list[str] = []
+        self._zip = zipfile.ZipFile(path)
+        with open(path, "rb") as raw:
+            self.problems += _layout_problems(self._zip, raw)
+        infos = [i for i in self._zip.infolist() if not i.filename.endswith("/")]
+        self._root = _bag_root([i.filename for i in infos])
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            name = info.filename
+            relative = name[len(self._root):]
+            if name.startswith("/") or ".." in PurePosixPath(relative).parts:
+                self.problems.append(f"{name}: a path that leaves the bag")
+            elif relative in self._infos:
+                self.problems.append(f"{relative}: appears twice in the zip")
+            elif not name.startswith(self._root):
+                self.problems.append(f"{name}: outside the bag's folder")
+            else:
+                self._infos[relative] = info
+
+    def files(self) -> list[str]:
+        return sorted(self._infos)
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole file, refused unread when its stated size is over `limit`; the read
+        itself is bounded too, in case the stated size lies."""
+        info = self._infos[path]
+        if info.file_size > limit:
+            raise too_large(info.file_size, limit)
+        with self._open(info) as member:
+            data = member.read(limit + 1)
+        if len(data) > limit:
+            raise too_large(len(data), limit)
+        return data
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        with self._open(self._infos[path]) as member:
+            while chunk := member.read(CHUNK):
+                yield chunk
+
+    @contextmanager
+    def _open(self, info: zipfile.ZipInfo) -> Iterator[IO[bytes]]:
+        try:
+            with self._zip.open(info) as member:
+                yield member
+        # zipfile and its decompressors raise many kinds of error on a damaged member
+        # (BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, ...).
+        except Exception as exc:
+            raise Unreadable(f"cannot be read from the zip ({describe(exc)})") from exc
+
+
+def _layout_problems(archive: zipfile.ZipFile, raw: BinaryIO) -> list[str]:
+    """Every stretch of the zip that no member, the directory or the end record accounts
+    for. zipfile reads a zip with another archive prepended (or appended) as if it were
+    not there, so a second set of files could ride along unseen. An archive comment
+    counts as such bytes too: the bundle writer writes none."""
+    problems, end, before = [], 0, ""
+    try:
+        for info in sorted(archive.infolist(), key=lambda i: i.header_offset):
+            gap = info.header_offset - end
+            if gap < 0:
+                problems.append(f"{info.filename}: overlaps the file before it in the zip")
+            elif gap and not before:
+                problems.append(f"the zip has {gap} bytes before its first file {_HIDDEN}")
+            elif gap:
+                problems.append(f"the zip has {gap} bytes between {before} and {info.filename} {_HIDDEN}")
+            end, before = max(end, _member_end(info, raw)), info.filename
+        gap = archive.start_dir - end
+        if gap:
+            where = f"after its last file, {before}" if before else "before its directory"
+            problems.append(f"the zip has {gap} bytes {where} {_HIDDEN}")
+        raw.seek(0, os.SEEK_END)
+        raw.seek(max(0, raw.tell() - (1 << 16) - 22))
+        tail = raw.read()
+        after = len(tail) - tail.rfind(_END_RECORD) - 22
+        if after:
+            problems.append(f"the zip has {after} bytes after its end {_HIDDEN}")
+    except (OSError, ValueError, struct.error) as exc:
+        problems.append(f"the zip's layout cannot be read ({describe(exc)})")
+    return problems
+
+
+def _member_end(info: zipfile.ZipInfo, raw: BinaryIO) -> int:
+    """Where a member's local header, data and data descriptor end (APPNOTE 4.3.7–4.3.9)."""
+    raw.seek(info.header_offset)
+    header = struct.unpack(zipfile.structFileHeader, raw.read(zipfile.sizeFileHeader))
+    if header[0] != zipfile.stringFileHeader:
+        raise ValueError(f"no local header where {info.filename} should start")
+    flags, name_length, extra_length = header[3], header[10], header[11]
+    raw.seek(name_length, os.SEEK_CUR)
+    extra = raw.read(extra_length)
+    end = info.header_offset + zipfile.sizeFileHeader + name_length + extra_length + info.compress_size
+    if flags & 0x08:
+        raw.seek(end)
+        signed = raw.read(4) == _DESCRIPTOR
+        end += (4 if signed else 0) + 4 + (16 if _has_zip64(extra) else 8)
+    return end
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether a local header carries the Zip64 field: its descriptor's sizes are then
+    8 bytes each."""
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        if kind == _ZIP64_EXTRA:
+            return True
+        extra = extra[4 + size:]
+    return False
+
+
+class DirSource:
+    """An extracted bag: the folder itself, or the one folder inside it that is a bag."""
+
+    def __init__(self, path: Path) -> None:
+        inner = [p for p in path.iterdir()
+                 if p.is_dir() and not p.is_symlink() and (p / "bagit.txt").exists()]
+        self._root = path if (path / "bagit.txt").exists() or len(inner) != 1 else inner[0]
+        self.problems: list[str] = []
+        self._files = self._walk()
+
+    def _walk(self) -> list[str]:
+        found, folders = [], [self._root]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    relative = Path(entry.path).relative_to(self._root).as_posix()
+                    if entry.is_symlink():
+                        self.problems.append(f"{relative}: a symbolic link, not a file; not followed")
+                    elif entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append(relative)
+                    else:
+                        self.problems.append(
+                            f"{relative}: not a regular file (a FIFO, a device or a socket); not opened")
+        return sorted(found)
+
+    def files(self) -> list[str]:
+        return self._files
+
+    def read(self, path: str, limit: int) -> bytes:
+        with self._open(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise too_large(size, limit)
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise too_large(len(data), limit)
+        return data
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        with self._open(path) as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    def _open(self, path: str) -> BinaryIO:
+        """The file, opened only if it is (still) a regular file: never a link, and a FIFO
+        that replaced it since the listing does not block the open."""
+        try:
+            handle = open(os.open(self._root / path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb")
+        except OSError as exc:
+            raise Unreadable(f"cannot be read ({exc.strerror})") from exc
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise Unreadable("not a regular file; not opened")
+        return handle
+
+
+def _bag_root(names: list[str]) -> str:
+    if "bagit.txt" in names:
+        return ""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1:
+        return f"{tops.pop()}/"
+    return ""
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one short line: its type and the start of its message."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -1,0 +1,332 @@
+"""`zeromeet verify` on hostile or corrupt bundles: a court clerk runs it on whatever file
+they were handed, so every kind of damage is a named discrepancy and exit 1, never a
+traceback, a hang or a memory blow-up. Pure Python: a small bundle made with the real
+writer, then damaged the way each attack would."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import struct
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from evidence import bundle as bag
+from evidence import chain, custody
+from evidence.verify import READ_LIMIT, verify
+from tests.support.proc import env_for, run
+
+KEY = Ed25519PrivateKey.generate()
+PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+# An EC key on China's SM2 curve: a real public key that cryptography cannot load.
+SM2_PEM = b"""-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEYSklp5fa3bdb8WsXdCUfF0yex47o
+tVuuZWBnTytBt/NzygcThMz/zWwabvbSxzLNf9ytxBK3NNrPelF1O0PhIg==
+-----END PUBLIC KEY-----
+"""
+CASE = "case-1"
+UPLOAD, UPLOAD_PATH = b"%PDF-1.4 payslip " * 64, "data/objects/up-1.pdf"
+SEGMENT, SEGMENT_PATH = bytes(range(256)) * 8, "data/objects/seg-1.webm"
+MANIFEST_PATH = "data/objects/rec-1.json"
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1).encode()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest(seal: dict[str, Any] | None = None, **segment: Any) -> bytes:
+    """A one-segment recording, chained and sealed; `seal` and `segment` override fields."""
+    facts = chain.SegmentFacts(seq=1, sha256=_sha(SEGMENT), size=len(SEGMENT), first_arrival_us=1_000,
+                               last_arrival_us=2_000, rtp_first=0, rtp_last=960, gap=False)
+    link = chain.link(chain.genesis("rec-1", "int-1", "party-1", "audio"), facts)
+    sealed = chain.Seal(recording_id="rec-1", head=link, segments=1, sealed_at_us=3_000,
+                        status="ended").signed(KEY)
+    return _json({
+        "recording": {"id": "rec-1", "interview_id": "int-1", "kind": "audio",
+                      "participant": {"id": "party-1", "name": "王芳"}},
+        "segments": [{**asdict(facts), "key": "objects/seg-1.webm", "link": link, **segment}],
+        "seal": {**asdict(sealed), "algorithm": "Ed25519", **(seal or {})},
+    })
+
+
+def _index(**fields: Any) -> bytes:
+    return _json({
+        "format": bag.FORMAT, "case": {"id": CASE, "number": "C-1"},
+        "items": [{"id": "up-1", "kind": "upload", "path": UPLOAD_PATH, "sha256": _sha(UPLOAD)},
+                  {"id": "rec-item", "kind": "recording", "path": MANIFEST_PATH,
+                   "sha256": _sha(_manifest())}],
+        "recordings": [{"id": "rec-1", "manifest": MANIFEST_PATH, "participant": "王芳", "kind": "audio",
+                        "segments": [{"seq": 1, "path": SEGMENT_PATH, "sha256": _sha(SEGMENT)}]}],
+        **fields,
+    })
+
+
+def _events() -> list[dict[str, Any]]:
+    events, prev = [], custody.genesis(CASE)
+    for seq, action in enumerate(("stored", "exported"), start=1):
+        events.append(custody.make_event(case_id=CASE, seq=seq, at=f"2025-01-0{seq}T00:00:00Z",
+                                         action=action, actor={"kind": "server"}, item_id=None,
+                                         detail={}, prev=prev))
+        prev = events[-1]["hash"]
+    return events
+
+
+def _checkpoints(**fields: Any) -> bytes:
+    head = _events()[-1]["hash"]
+    point = custody.sign_checkpoint(KEY, case_id=CASE, seq=2, head=head, at="2025-01-03T00:00:00Z")
+    return _json([{**point, **fields}])
+
+
+def _bundle(path: Path, changes: dict[str, bytes] | None = None) -> Path:
+    """A bundle written and signed by the real writer, so its manifests and signature
+    hold; `changes` replace files by path."""
+    changes = changes or {}
+    files = {
+        UPLOAD_PATH: UPLOAD, MANIFEST_PATH: _manifest(),
+        bag.CUSTODY_EVENTS: "".join(json.dumps(e) + "\n" for e in _events()).encode(),
+        bag.CUSTODY_CHECKPOINTS: _checkpoints(), bag.PUBLIC_KEY: PEM, bag.INDEX: _index(),
+    }
+    files.update(changes)
+    writer = bag.BagWriter("C-1")
+    member = writer.open(SEGMENT_PATH, len(SEGMENT))
+    member.write(changes.get(SEGMENT_PATH, SEGMENT))
+    member.close()
+    for name, data in files.items():
+        if name != SEGMENT_PATH:
+            writer.add(name, data)
+    writer.finish(KEY, {"External-Identifier": "C-1"})
+    path.write_bytes(writer.take())
+    return path
+
+
+class _Appender:
+    """A file zipfile can only append to (as the bundle writer's sink): whatever is
+    written into it between members stays there, and the offsets count it."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+    def tell(self) -> int:
+        return len(self.data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _rezip(source: Path, dest: Path, *, compression: int = zipfile.ZIP_STORED,
+           junk_before: str = "", tweak: Callable[[zipfile.ZipInfo], None] | None = None) -> Path:
+    """The same members in a new zip: deflated, with junk before one member, or with
+    `tweak` applied to each member's central directory entry."""
+    out = _Appender()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:  # type: ignore[arg-type]
+        for info in old.infolist():
+            if junk_before and info.filename.endswith(junk_before):
+                out.write(b"hidden " * 100)
+            new.writestr(info.filename, old.read(info), compress_type=compression)
+        if tweak is not None:
+            for info in new.infolist():
+                tweak(info)
+    dest.write_bytes(bytes(out.data))
+    return dest
+
+
+def _flip_data(path: Path, member: str) -> None:
+    """Flip a byte in the middle of one member's (compressed) data, not its headers."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(f"C-1/{member}")
+    lengths = data[info.header_offset + 26:info.header_offset + 30]  # of the name and the extra field
+    start = info.header_offset + 30 + sum(struct.unpack("<HH", lengths))
+    data[start + info.compress_size // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _extract(zipped: Path, folder: Path) -> Path:
+    with zipfile.ZipFile(zipped) as z:
+        z.extractall(folder)
+    return folder / "C-1"
+
+
+def _named(report: Any, text: str) -> bool:
+    return not report.ok and any(text in p for p in report.problems)
+
+
+def test_a_good_bundle_verifies_as_a_zip_a_folder_and_on_the_command_line(tmp_path: Path) -> None:
+    zipped = _bundle(tmp_path / "b.zip")
+    report = verify(zipped, PEM)
+    assert report.ok, report.problems
+    assert report.counts == {"files": 7, "items": 2, "recordings": 1, "segments": 1,
+                             "confirmations": 0, "custody events": 2}
+    assert verify(_extract(zipped, tmp_path / "x")).ok
+    assert verify(_rezip(zipped, tmp_path / "deflated.zip", compression=zipfile.ZIP_DEFLATED)).ok
+    (tmp_path / "key.pem").write_bytes(PEM)
+    done = run(["verify", str(zipped), "--public-key", str(tmp_path / "key.pem")], env_for(tmp_path / "d"))
+    assert done.returncode == 0 and done.stdout.startswith("OK C-1: 7 files"), done
+
+
+@pytest.mark.parametrize(("damage", "named"), [
+    ("crc", f"{UPLOAD_PATH}: cannot be read from the zip (BadZipFile: Bad CRC-32"),
+    ("deflate", f"{MANIFEST_PATH}: cannot be read from the zip ("),
+    ("encrypted", f"{UPLOAD_PATH}: cannot be read from the zip (RuntimeError: "),
+    ("method", f"{SEGMENT_PATH}: cannot be read from the zip (NotImplementedError: "),
+], ids=["crc", "deflate", "encrypted", "method"])
+def test_a_member_that_cannot_be_read_is_named_and_the_others_are_still_checked(
+        tmp_path: Path, damage: str, named: str) -> None:
+    zipped = _bundle(tmp_path / "b.zip", {bag.CUSTODY_CHECKPOINTS: _checkpoints(case_id="other")})
+    if damage == "crc":
+        _flip_data(zipped, UPLOAD_PATH)
+    elif damage == "deflate":
+        zipped = _rezip(zipped, tmp_path / "d.zip", compression=zipfile.ZIP_DEFLATED)
+        _flip_data(zipped, MANIFEST_PATH)
+    else:
+        def tweak(info: zipfile.ZipInfo) -> None:
+            if damage == "encrypted" and info.filename.endswith(UPLOAD_PATH):
+                info.flag_bits |= 0x01
+            if damage == "method" and info.filename.endswith(SEGMENT_PATH):
+                info.compress_type = 99
+        zipped = _rezip(zipped, tmp_path / "t.zip", tweak=tweak)
+    report = verify(zipped, PEM)
+    assert _named(report, named), report.problems
+    assert sum(named.split(":")[0] in p for p in report.problems) == 1, report.problems  # once, not per check
+    assert _named(report, "custody checkpoint at event 2: belongs to another case"), report.problems
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({bag.INDEX: _index(case="C-1")}, f'{bag.INDEX}: "case" is not an object'),
+    ({bag.INDEX: _index(recordings=["x"])}, f'{bag.INDEX}: "recordings" entry 1 is not an object'),
+    ({bag.INDEX: _index(items=[1, "x"])}, f'{bag.INDEX}: "items" entry 2 is not an object'),
+    ({bag.INDEX: _index(export_problems={"path": "x"})}, f'{bag.INDEX}: "export_problems" is not a list'),
+    ({bag.INDEX: b"[" * 100_000 + b"]" * 100_000}, f"{bag.INDEX}: not readable JSON"),
+    ({bag.INDEX: b"[]"}, f"{bag.INDEX}: its content is not an object"),
+    ({MANIFEST_PATH: b"null"}, f"{MANIFEST_PATH}: its content is null"),
+    ({bag.CUSTODY_CHECKPOINTS: _checkpoints(seq="2")},
+     "custody checkpoint 1: its sequence number '2' is not a whole number"),
+    ({bag.CUSTODY_CHECKPOINTS: _checkpoints(seq=[2])},
+     "custody checkpoint 1: its sequence number [2] is not a whole number"),
+    ({bag.CUSTODY_CHECKPOINTS: b'{"seq": 2}'}, f"{bag.CUSTODY_CHECKPOINTS}: its content is not a list"),
+    ({MANIFEST_PATH: _manifest(seal={"head": None})}, "the seal's signature does not verify"),
+    ({MANIFEST_PATH: _manifest(seq=2**70)}, "segment 1: unreadable chain entry"),
+    ({bag.PUBLIC_KEY: SM2_PEM}, "public key: not an Ed25519 key"),
+], ids=["case-text", "recording-text", "item-text", "export-problems-object", "deep-nesting",
+        "index-list", "manifest-null",
+        "checkpoint-seq-text", "checkpoint-seq-list", "checkpoints-object", "seal-head-null",
+        "segment-seq-huge", "sm2-key-inside"])
+def test_malformed_content_is_a_named_discrepancy(tmp_path: Path, changes: dict[str, bytes],
+                                                   named: str) -> None:
+    report = verify(_bundle(tmp_path / "b.zip", changes))
+    assert _named(report, named), report.problems
+
+
+def test_a_public_key_of_another_algorithm_is_named_wherever_it_comes_from(tmp_path: Path) -> None:
+    good = _bundle(tmp_path / "b.zip")
+    assert _named(verify(good, SM2_PEM), "public key: not an Ed25519 key")
+    swapped = _bundle(tmp_path / "s.zip", {bag.PUBLIC_KEY: SM2_PEM})
+    assert _named(verify(swapped, PEM), f"{bag.PUBLIC_KEY}: not the public key given")
+
+
+@pytest.mark.parametrize(("build", "named"), [
+    ("prefix", "the zip has {n} bytes before its first file (another archive may be hidden there)"),
+    ("between", "the zip has 700 bytes between C-1/data/public-key.pem and C-1/data/index.json"),
+    ("after", "the zip has 700 bytes after its end (another archive may be hidden there)"),
+], ids=["prefix", "between", "after"])
+def test_bytes_that_belong_to_no_file_of_the_zip_are_named(tmp_path: Path, build: str, named: str) -> None:
+    good = _bundle(tmp_path / "b.zip")
+    hidden = io.BytesIO()
+    with zipfile.ZipFile(hidden, "w") as z:
+        z.writestr("confession.txt", "the real ledger")
+    evil = tmp_path / "evil.zip"
+    if build == "prefix":
+        evil.write_bytes(hidden.getvalue() + good.read_bytes())
+        named = named.format(n=len(hidden.getvalue()))
+    elif build == "between":
+        _rezip(good, evil, junk_before=bag.INDEX)
+    else:
+        evil.write_bytes(good.read_bytes() + b"hidden " * 100)
+    assert _named(verify(evil, PEM), named)
+    if build == "prefix":
+        done = run(["verify", str(evil)], env_for(tmp_path / "d"))
+        assert done.returncode == 1 and named in done.stdout and "Traceback" not in done.stderr, done
+
+
+def test_a_small_zip_that_inflates_to_gigabytes_is_not_read_whole(tmp_path: Path) -> None:
+    bomb = b"\n" * (32 << 20)
+    zipped = _rezip(_bundle(tmp_path / "b.zip", {bag.PUBLIC_KEY: bomb}), tmp_path / "bomb.zip",
+                    compression=zipfile.ZIP_DEFLATED)
+    assert zipped.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        report = verify(zipped)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert _named(report, f"{bag.PUBLIC_KEY}: {len(bomb)} bytes, more than the 65536 it may have; not read")
+    assert peak < 8 << 20, peak
+    index = b"{}" + b" " * READ_LIMIT
+    zipped = _bundle(tmp_path / "big.zip", {bag.INDEX: index})
+    assert _named(verify(zipped), f"{bag.INDEX}: {len(index)} bytes, more than the {READ_LIMIT} it may have")
+
+
+def test_a_folder_with_a_fifo_or_symlinks_names_them_and_never_opens_them(tmp_path: Path) -> None:
+    folder = _extract(_bundle(tmp_path / "b.zip"), tmp_path / "x")
+    (folder / UPLOAD_PATH).unlink()
+    (folder / UPLOAD_PATH).symlink_to("/dev/zero")
+    os.mkfifo(folder / "data/objects/pipe")
+    (folder / "data/outside").symlink_to("/etc/passwd")
+    done = run(["verify", str(folder)], env_for(tmp_path / "d"), timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done
+    lines = done.stdout.splitlines()
+    for named in (f"{UPLOAD_PATH}: a symbolic link, not a file; not followed",
+                  "data/objects/pipe: not a regular file (a FIFO, a device or a socket); not opened",
+                  "data/outside: a symbolic link, not a file; not followed",
+                  f"{UPLOAD_PATH}: listed in manifest-sha256.txt but missing"):
+        assert named in lines, lines
+    assert verify(folder).problems == lines
+
+
+def test_names_from_the_bundle_cannot_forge_output_lines(tmp_path: Path) -> None:
+    forged = "data/x\nOK C-1: 7 files\x1b[2K\u202e"
+    problems = [{"path": "data/y\r\nOK", "problem": "gone\x1b[31m"}]
+    zipped = _bundle(tmp_path / "b.zip", {bag.INDEX: _index(export_problems=problems)})
+    with zipfile.ZipFile(zipped, "a") as z:
+        z.writestr(f"C-1/{forged}", b"planted")
+    report = verify(zipped, PEM)
+    assert _named(report, "data/x\\nOK C-1: 7 files\\x1b[2K\\u202e: a file that manifest-sha256.txt "
+                          "does not list")
+    assert _named(report, "data/y\\r\\nOK: left out at export: gone\\x1b[31m")
+    assert all(p.isprintable() for p in report.problems), report.problems
+    done = run(["verify", str(zipped)], env_for(tmp_path / "d"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done
+    assert done.stdout.splitlines() == report.problems and "\x1b" not in done.stdout
+
+
+def test_a_check_that_breaks_anyway_is_named_and_the_others_still_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shapes are checked where data is read; whatever still slips through (here a chain
+    check that raises) becomes one line for its section, not a traceback."""
+    def broken(*args: Any) -> list[str]:
+        raise KeyError("link")
+
+    monkeypatch.setattr(chain, "check_chain", broken)
+    zipped = _bundle(tmp_path / "b.zip", {bag.CUSTODY_CHECKPOINTS: _checkpoints(case_id="other")})
+    report = verify(zipped)
+    assert _named(report, "recording rec-1: malformed (KeyError: 'link')"), report.problems
+    assert _named(report, "custody checkpoint at event 2: belongs to another case"), report.problems
