@@ -228,6 +228,9 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+KEY_LIMIT = 64 * 1024
+
+
 def _verify(args: argparse.Namespace, _settings: None) -> int:
     from pathlib import Path
 
@@ -235,10 +238,17 @@ def _verify(args: argparse.Namespace, _settings: None) -> int:
 
     key = None
     if args.public_key:
+        given = Path(args.public_key)
         try:
-            key = Path(args.public_key).read_bytes()
+            if not given.is_file():  # a FIFO or a device would hang or never end
+                raise OSError(0, "not a regular file")
+            with given.open("rb") as handle:
+                key = handle.read(KEY_LIMIT + 1)  # a PEM public key is a few hundred bytes
         except OSError as exc:
             print(f"zeromeet: cannot read the public key: {exc.strerror}", file=sys.stderr)
+            return 2
+        if len(key) > KEY_LIMIT:
+            print("zeromeet: the public key file is far too large to be a PEM key", file=sys.stderr)
             return 2
     path = Path(args.bundle)
     if not path.exists():

@@ -243,6 +243,16 @@ def test_a_public_key_of_another_algorithm_is_named_wherever_it_comes_from(tmp_p
     assert _named(verify(swapped, PEM), f"{bag.PUBLIC_KEY}: not the public key given")
 
 
+def test_a_key_file_that_is_no_key_file_is_a_usage_error_not_a_hang(tmp_path: Path) -> None:
+    good = _bundle(tmp_path / "b.zip")
+    fifo, huge = tmp_path / "key.fifo", tmp_path / "huge.pem"
+    os.mkfifo(fifo)
+    huge.write_bytes(b"A" * (1 << 20))
+    for key, said in ((fifo, "not a regular file"), (huge, "far too large")):
+        done = run(["verify", str(good), "--public-key", str(key)], env_for(tmp_path / "d"), timeout=30)
+        assert done.returncode == 2 and said in done.stderr, done
+
+
 @pytest.mark.parametrize(("build", "named"), [
     ("prefix", "the zip has {n} bytes before its first file (another archive may be hidden there)"),
     ("between", "the zip has 700 bytes between C-1/data/public-key.pem and C-1/data/index.json"),
