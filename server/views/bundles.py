@@ -41,6 +41,8 @@ class Export:
 
     def fail(self, why: str) -> None:
         self.state, self.error = "failed", why
+
+
 routes = web.RouteTableDef()
 
 
