@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -55,16 +56,9 @@ async def upload(request: web.Request) -> web.Response:
             capture = await uploads.check_capture(
                 session, who, case_id, got.fields.get("kind", "upload"),
                 _id_field(got.fields, "interview_id"), None)
-        stored = await uploads.store_capture(
-            request.app[STORE], capture, got, received_at=received_at, connection={
-                "address": request.remote or "",
-                "user_agent": request.headers.get("User-Agent", "")[:300]})
+        return await _keep(request, capture, got, received_at)
     finally:
         await asyncio.to_thread(got.path.unlink, missing_ok=True)
-    async with transaction(request) as session:
-        await uploads.add_capture(session, capture, stored)
-        answer = serialize.evidence_item(stored.original)
-    return web.json_response(answer, status=201)
 
 
 @routes.post("/api/interviews/{interview_id}/snapshots")
@@ -97,15 +91,22 @@ async def snapshot(request: web.Request) -> web.Response:
                        type=PNG, filename=f"snapshot-{received_at:%Y%m%dT%H%M%S}.png",
                        content_type="image/png")
         width, height = taken.size
-        stored = await uploads.store_capture(
-            request.app[STORE], capture, got, received_at=received_at, connection={
-                "frame": {"received_at": datetime.fromtimestamp(taken.received_at, UTC).isoformat(),
-                          "width": width, "height": height,
-                          "source": "decoded by the server from the participant's video"},
-                "address": request.remote or "",
-                "user_agent": request.headers.get("User-Agent", "")[:300]})
+        return await _keep(request, capture, got, received_at, frame={
+            "received_at": datetime.fromtimestamp(taken.received_at, UTC).isoformat(),
+            "width": width, "height": height,
+            "source": "decoded by the server from the participant's video"})
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+async def _keep(request: web.Request, capture: uploads.Capture, got: Received,
+                received_at: datetime, **observed: Any) -> web.Response:
+    """Store what arrived (its spool file stays the caller's to remove), add its rows and
+    custody events, and answer 201 with the item."""
+    stored = await uploads.store_capture(
+        request.app[STORE], capture, got, received_at=received_at, connection={
+            **observed, "address": request.remote or "",
+            "user_agent": request.headers.get("User-Agent", "")[:300]})
     async with transaction(request) as session:
         await uploads.add_capture(session, capture, stored)
         answer = serialize.evidence_item(stored.original)
