@@ -1,0 +1,174 @@
+"""The component schemas of the OpenAPI description (`server.openapi` holds the paths),
+and the small helpers both are written with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.db.models import CaseStatus, InterviewState, PartyRole, Role
+
+JSON = "application/json"
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def string(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+TIME = string(format="date-time")
+OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(["error", "message"], error=string(), message=string()),
+    "User": obj(["username", "role"], username=string(), display_name=string(),
+                 role=string(enum=[r.value for r in Role])),
+    "Login": obj(["username", "password"], username=string(), password=string(format="password")),
+    "LoginResult": obj(["token", "user"], token=string(), csrf=string(), user=ref("User")),
+    "CaseInput": obj(["title"], title=string(maxLength=200), employer=string(maxLength=200),
+                      description=string(maxLength=10000)),
+    "CaseChange": obj([], title=string(), employer=string(), description=string(),
+                       status=string(enum=[s.value for s in CaseStatus])),
+    "Case": obj(
+        ["id", "number", "title", "status"], id=string(format="uuid"),
+        number=string(pattern=r"^ZM-\d{4}-\d{6}$"), title=string(), employer=string(), description=string(),
+        status=string(enum=[s.value for s in CaseStatus]), created_at=TIME, updated_at=TIME,
+        members={"type": "array", "items": ref("User")},
+        interviews={"type": "array", "items": ref("Interview")},
+    ),
+    "Grant": obj(["username"], username=string()),
+    "InterviewInput": obj([], title=string(maxLength=200), language=string(enum=["zh", "en"]),
+                           scheduled_for=TIME),
+    "Interview": obj(
+        ["id", "case_id", "state"], id=string(format="uuid"), case_id=string(format="uuid"),
+        title=string(), language=string(enum=["zh", "en"]),
+        state=string(enum=[s.value for s in InterviewState]), scheduled_for=OPT_TIME,
+        created_at=TIME, started_at=OPT_TIME, ended_at=OPT_TIME,
+    ),
+    "InterviewDetail": {"allOf": [ref("Interview"), obj(
+        ["participants", "recordings"], case_number=string(),
+        participants={"type": "array", "items": obj(
+            ["id", "name", "role", "kind", "connected"], id=string(), name=string(),
+            role=string(enum=[r.value for r in PartyRole] + ["inspector"]),
+            kind=string(enum=["staff", "party"]), connected={"type": "boolean"}, since=OPT_TIME,
+            connections={"type": "array", "items": obj(
+                ["connected_at"], connected_at=TIME, disconnected_at=OPT_TIME,
+                end_reason={"type": ["string", "null"]})})},
+        recordings={"type": "array", "items": ref("Recording")},
+    )]},
+    "RecordingHealth": obj(
+        ["id", "participant", "kind", "state", "stored", "waiting", "alarms"], id=string(),
+        participant=string(), kind=string(enum=["audio", "video"]), state=string(), stored={"type": "integer"},
+        waiting={"type": "integer", "description": "closed segments not yet in the store"},
+        waiting_bytes={"type": "integer"}, last_frame_age={"type": ["number", "null"]},
+        alarms={"type": "array", "items": obj(["code", "message"], code=string(), message=string(),
+                                                since={"type": "number"})}),
+    "Recording": obj(
+        ["id", "participant", "kind", "state", "segments", "duration", "head"], id=string(),
+        participant=obj(["id"], id=string(), name=string(), role=string(), kind=string()),
+        kind=string(enum=["audio", "video"]), codec={"type": ["string", "null"]},
+        state=string(enum=["recording", "sealing", "sealed", "interrupted"]),
+        segments={"type": "integer"}, duration={"type": "number", "description": "seconds"},
+        bytes={"type": "integer"}, head={"type": ["string", "null"],
+                                         "description": "the chain head (SHA-256, hex)"},
+        start={"type": ["number", "null"], "description": "seconds on the interview clock"},
+        end={"type": ["number", "null"]}, started_at=TIME, sealed_at=OPT_TIME,
+        interrupted_at=OPT_TIME, manifest={"type": ["object", "null"]},
+        seal={"type": ["object", "null"]},
+        health={"oneOf": [ref("RecordingHealth"), {"type": "null"}]}),
+    "Segment": obj(
+        ["seq", "sha256", "size", "link", "gap"], seq={"type": "integer"}, key=string(),
+        sha256=string(), size={"type": "integer"}, frames={"type": "integer"},
+        first_arrival_us={"type": "integer"}, last_arrival_us={"type": "integer"},
+        rtp_first={"type": "integer"}, rtp_last={"type": "integer"},
+        start_ms={"type": "integer"}, end_ms={"type": "integer"}, start={"type": "number"},
+        end={"type": "number"}, gap={"type": "boolean"}, recovered={"type": "boolean"},
+        width={"type": "integer"}, height={"type": "integer"}, link=string(), stored_at=TIME),
+    "RecordingDetail": {"allOf": [ref("Recording"), obj(
+        ["segments", "spans"], segments={"type": "array", "items": ref("Segment")},
+        spans={"type": "array", "items": obj(
+            ["from", "to", "start", "end"], **{"from": {"type": "integer"}},
+            to={"type": "integer"}, start={"type": "number"}, end={"type": "number"},
+            start_ms={"type": "integer"})})]},
+    "Verification": obj(["ok", "problems"], ok={"type": "boolean"},
+                         problems={"type": "array", "items": string()},
+                         segments={"type": "integer"}, state=string()),
+    "EvidenceItem": obj(
+        ["id", "kind", "sha256", "size", "created_at"], id=string(), kind=string(), sha256=string(),
+        size={"type": "integer"}, created_at=TIME, case_id=string(), interview_id=string(),
+        recording_id={"type": ["string", "null"]}, object_key=string(), content_type=string(),
+        observed={"type": "object"}, claimed={"type": "object"},
+        derived_from={"type": ["string", "null"]}),
+    "EvidenceUpload": obj(
+        ["file"], file=string(format="binary", description="JPEG, PNG, WebP, HEIC/HEIF, PDF or "
+                                                      "UTF-8 text; at most ZEROMEET_MAX_UPLOAD_MB"),
+        kind=string(enum=["upload"]), interview_id=string(format="uuid"),
+        device_time=string(description="the client's clock, kept as claimed"),
+        note=string(maxLength=2000)),
+    "InvitationInput": obj(["name", "role"], name=string(maxLength=128),
+                            role=string(enum=[r.value for r in PartyRole])),
+    "Invitation": obj(
+        ["id", "name", "role", "expires_at", "state"], id=string(format="uuid"),
+        interview_id=string(format="uuid"), name=string(), role=string(enum=[r.value for r in PartyRole]),
+        created_at=TIME, expires_at=TIME, revoked_at=OPT_TIME, used_at=OPT_TIME,
+        state=string(enum=["active", "expired", "revoked"]),
+    ),
+    "NewInvitation": {"allOf": [ref("Invitation"), obj(
+        ["url", "token"], url=string(format="uri", description="The link to send; carries the token."),
+        token=string(description="Shown once; the server keeps only its hash."))]},
+    "OwnInvitation": obj(
+        ["name", "role", "interview", "case"], name=string(), role=string(), expires_at=TIME,
+        interview=obj(["id", "state"], id=string(), title=string(), state=string(), language=string()),
+        case=obj(["id", "number"], id=string(format="uuid"), number=string(), title=string()),
+    ),
+    "Turn": obj(
+        ["speaker", "role", "start", "end", "text"], speaker=string(),
+        role=string(enum=["inspector", *[r.value for r in PartyRole]]),
+        kind=string(enum=["question", "answer"]), start={"type": "number"}, end={"type": "number"},
+        text=string(), confidence={"type": ["number", "null"]}, low_confidence={"type": "boolean"},
+        participant_id={"type": ["string", "null"]}, audio={"type": ["object", "null"]},
+        audio_url=string()),
+    "Record": obj(
+        ["interview_id", "status", "turns"], interview_id=string(),
+        status=string(enum=["pending", "draft", "confirmed"]),
+        job={"type": ["object", "null"], "properties": {
+            "state": string(enum=["queued", "running", "done", "failed"]),
+            "progress": {"type": "number"}, "stage": string(), "message": string(),
+            "attempts": {"type": "integer"}}},
+        version={"type": "integer"}, latest_version={"type": ["integer", "null"]}, sha256=string(),
+        text_sha256=string(), header={"type": "object"}, notice=string(), closing=string(), text=string(),
+        turns={"type": "array", "items": ref("Turn")},
+        versions={"type": "array", "items": {"type": "object"}},
+        requests={"type": "array", "items": {"type": "object"}},
+        confirmations={"type": "array", "items": ref("Confirmation")}),
+    "RecordEdit": obj(
+        ["based_on", "turns"], based_on={"type": "integer"},
+        turns={"type": "array", "items": ref("Turn"), "maxItems": 2000}, notice=string(),
+        closing=string(), correction_reason=string(description="Required to correct a confirmed version")),
+    "RecordSend": obj(["invitation_id"], invitation_id=string(), version={"type": "integer"}),
+    "Confirmation": obj(
+        ["id", "version", "decision", "at"], id=string(), version={"type": "integer"},
+        decision=string(enum=["confirmed", "refused"]), name=string(), role=string(), reason=string(),
+        text_sha256=string(), record_sha256=string(), at=TIME,
+        signature_sha256={"type": ["string", "null"]}),
+    "PartyRecord": obj(
+        ["version", "text", "text_sha256", "state"], version={"type": "integer"}, sha256=string(),
+        text=string(description="Exactly the text the party reads and confirms"), text_sha256=string(),
+        language=string(), header={"type": "object"}, turns={"type": "array", "items": ref("Turn")},
+        state=string(enum=["awaiting", "confirmed", "refused"]),
+        confirmation={"anyOf": [ref("Confirmation"), {"type": "null"}]}),
+    "PartyConfirm": obj(["version", "text_sha256", "signature"], version={"type": "integer"},
+                         text_sha256=string(), signature=string(description="data:image/png;base64,…")),
+    "PartyRefuse": obj(["version", "text_sha256", "reason"], version={"type": "integer"},
+                        text_sha256=string(), reason=string(maxLength=2000)),
+    "RecordVerification": obj(["ok", "problems"], ok={"type": "boolean"},
+                               problems={"type": "array", "items": string()},
+                               versions={"type": "integer"}, confirmations={"type": "integer"}),
+}
