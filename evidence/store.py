@@ -2,6 +2,11 @@
 
 Every blocking minio call runs in a worker thread; nothing here blocks the event loop.
 The application never deletes evidence, so there is deliberately no delete method.
+
+Reads take one version of a key: the one `put` returned (and its caller recorded), or,
+given none, the key's original (oldest) version. Never simply the latest: with the
+store's credentials anyone can put a newer version or a delete marker over evidence, and
+object lock keeps the original but not the key's latest version. `shadowing` names that.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from evidence.errors import (
     StoreUnavailable,
 )
 from evidence.hashing import CHUNK, HashingReader, is_sha256_hex, sha256_bytes, sha256_file
+from evidence.versions import ObjectVersion, original, shadowing
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +50,14 @@ _NO_LOCK_CODES = {"ObjectLockConfigurationNotFoundError", "NotImplemented", "Met
 
 @dataclass(frozen=True)
 class StoredObject:
-    """An object as the store holds it. `sha256` is "" if the object carries none."""
+    """One version of an object as the store holds it. `sha256` is "" if the object
+    carries none; `version_id` is None in a bucket without versioning."""
 
     key: str
     size: int
     sha256: str
     retain_until: datetime | None
+    version_id: str | None = None
 
 
 class ObjectStore(Protocol):
@@ -69,15 +77,17 @@ class ObjectStore(Protocol):
         content_type: str = "application/octet-stream",
     ) -> StoredObject: ...
 
-    async def get(self, key: str) -> bytes: ...
+    async def get(self, key: str, version_id: str | None = None) -> bytes: ...
 
-    async def download(self, key: str, dest: Path) -> None: ...
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None: ...
 
-    async def stat(self, key: str) -> StoredObject | None: ...
+    async def stat(self, key: str, version_id: str | None = None) -> StoredObject | None: ...
 
     async def exists(self, key: str) -> bool: ...
 
-    async def verify(self, key: str, sha256: str) -> bool: ...
+    async def verify(self, key: str, sha256: str, version_id: str | None = None) -> bool: ...
+
+    async def shadowing(self, key: str, version_id: str | None = None) -> str: ...
 
 
 def minio_client(
@@ -158,10 +168,12 @@ class S3ObjectStore:
         sha256: str,
         content_type: str = "application/octet-stream",
     ) -> StoredObject:
-        """Store `source` under `key` once, after checking it hashes to `sha256`.
+        """Store `source` under `key` once, after checking it hashes to `sha256`; the
+        answer carries the version written, for the caller to record and read back.
 
-        A retry with the same hash returns the stored object; different bytes under an
-        existing key raise `ObjectConflict`. Files are streamed, never read whole.
+        A retry with the same hash returns the stored object (its original version);
+        different bytes under an existing key raise `ObjectConflict`. Files are
+        streamed, never read whole.
         Callers must not race two different writers on one key: S3 offers no portable
         create-only PUT, so the existence check and the write are two requests.
         """
@@ -169,27 +181,34 @@ class S3ObjectStore:
             await self.ensure_bucket()
         return await asyncio.to_thread(self._put, key, source, sha256, content_type)
 
-    async def get(self, key: str) -> bytes:
-        """The whole object; `IntegrityError` if it no longer matches its recorded SHA-256."""
+    async def get(self, key: str, version_id: str | None = None) -> bytes:
+        """The whole object (`version_id`, else its original version); `IntegrityError`
+        if it no longer matches its recorded SHA-256."""
         chunks: list[bytes] = []
-        await asyncio.to_thread(self._read_checked, key, chunks.append)
+        await asyncio.to_thread(self._read_checked, key, version_id, chunks.append)
         return b"".join(chunks)
 
-    async def download(self, key: str, dest: Path) -> None:
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
         """Stream the object to `dest` (atomically replaced), checking its recorded SHA-256."""
-        await asyncio.to_thread(self._download, key, dest)
+        await asyncio.to_thread(self._download, key, version_id, dest)
 
-    async def stat(self, key: str) -> StoredObject | None:
-        """The object's size, recorded SHA-256 and retention; None if there is no such key."""
-        return await asyncio.to_thread(self._stat, key)
+    async def stat(self, key: str, version_id: str | None = None) -> StoredObject | None:
+        """The version's size, recorded SHA-256 and retention; None if there is none."""
+        return await asyncio.to_thread(self._stat, key, version_id)
 
     async def exists(self, key: str) -> bool:
         return await self.stat(key) is not None
 
-    async def verify(self, key: str, sha256: str) -> bool:
-        """Stream the object back and re-hash it: True if its bytes hash to `sha256`."""
-        actual, _ = await asyncio.to_thread(self._read, key, None)
+    async def verify(self, key: str, sha256: str, version_id: str | None = None) -> bool:
+        """Stream the version back and re-hash it: True if its bytes hash to `sha256`."""
+        actual, _ = await asyncio.to_thread(self._read, key, version_id, None)
         return actual == sha256
+
+    async def shadowing(self, key: str, version_id: str | None = None) -> str:
+        """What was put over the version (`version_id`, else the original) so that a
+        plain read of the key no longer gets it — "a newer version was written over
+        it", "a delete marker hides it" — or "" when nothing was."""
+        return shadowing(await asyncio.to_thread(self._versions, key), version_id)
 
     # --- blocking halves, run in worker threads -------------------------------------
 
@@ -235,7 +254,7 @@ class S3ObjectStore:
             raise IntegrityError(
                 f"Refusing to store {key!r}: its bytes hash to {actual}, not {sha256}."
             )
-        existing = self._stat(key)
+        existing = self._stat(key, None)
         if existing is not None:
             return self._same_or_conflict(existing, sha256)
         retain_until = self._retain_until() if self._lock else None
@@ -243,7 +262,7 @@ class S3ObjectStore:
         with _open_source(source) as (stream, length):
             reader = HashingReader(stream)
             with self._mapped(f"store {key!r}", key):
-                self._client.put_object(
+                written = self._client.put_object(
                     self.bucket,
                     key,
                     reader,
@@ -257,7 +276,7 @@ class S3ObjectStore:
                 f"{key!r} changed while it was being uploaded: the store now holds bytes "
                 f"hashing to {reader.hexdigest()}, not {sha256}."
             )
-        return StoredObject(key, length, sha256, retain_until)
+        return StoredObject(key, length, sha256, retain_until, _version(written.version_id))
 
     def _same_or_conflict(self, existing: StoredObject, sha256: str) -> StoredObject:
         if existing.sha256 == sha256:
@@ -272,10 +291,31 @@ class S3ObjectStore:
         now = datetime.now(UTC).replace(microsecond=0)
         return now + timedelta(days=self.retention_days)
 
-    def _stat(self, key: str) -> StoredObject | None:
+    def _versions(self, key: str) -> list[ObjectVersion]:
+        """Every version and delete marker of exactly `key`, in the store's order."""
+        with self._mapped(f"list the versions of {key!r}", key):
+            return [
+                ObjectVersion(_version(o.version_id), _flag(o.is_latest),
+                              _flag(o.is_delete_marker), o.last_modified)
+                for o in self._client.list_objects(self.bucket, prefix=key, include_version=True)
+                if o.object_name == key and not o.is_dir
+            ]
+
+    def _resolve(self, key: str, version_id: str | None) -> str | None:
+        """The version to read: `version_id`, else the key's original (oldest) one.
+        None then means a bucket without versioning, read plainly."""
+        if version_id is not None:
+            return version_id
+        first = original(self._versions(key))
+        if first is None:
+            raise ObjectNotFound(f"No object {key!r} in bucket {self.bucket}.")
+        return first.version_id
+
+    def _stat(self, key: str, version_id: str | None) -> StoredObject | None:
         try:
+            version = self._resolve(key, version_id)
             with self._mapped(f"look up {key!r}", key):
-                found = self._client.stat_object(self.bucket, key)
+                found = self._client.stat_object(self.bucket, key, version_id=version)
         except ObjectNotFound:
             return None
         headers = found.metadata
@@ -285,12 +325,16 @@ class S3ObjectStore:
             size=found.size or 0,
             sha256=headers.get(f"x-amz-meta-{SHA256_META}", ""),
             retain_until=datetime.fromisoformat(until) if until else None,
+            version_id=_version(found.version_id) or version,
         )
 
-    def _read(self, key: str, sink: Callable[[bytes], object] | None) -> tuple[str, str]:
-        """Stream the object into `sink`; return (actual SHA-256, recorded SHA-256)."""
+    def _read(
+        self, key: str, version_id: str | None, sink: Callable[[bytes], object] | None
+    ) -> tuple[str, str]:
+        """Stream the version into `sink`; return (actual SHA-256, recorded SHA-256)."""
+        version = self._resolve(key, version_id)
         with self._mapped(f"read {key!r}", key):
-            response = self._client.get_object(self.bucket, key)
+            response = self._client.get_object(self.bucket, key, version_id=version)
             try:
                 recorded = response.headers.get(f"x-amz-meta-{SHA256_META}", "")
                 reader = HashingReader(response)  # type: ignore[arg-type]
@@ -302,19 +346,21 @@ class S3ObjectStore:
                 response.release_conn()
         return reader.hexdigest(), recorded
 
-    def _read_checked(self, key: str, sink: Callable[[bytes], object]) -> None:
-        actual, recorded = self._read(key, sink)
+    def _read_checked(
+        self, key: str, version_id: str | None, sink: Callable[[bytes], object]
+    ) -> None:
+        actual, recorded = self._read(key, version_id, sink)
         if recorded and actual != recorded:
             raise IntegrityError(
                 f"{key!r} in bucket {self.bucket} hashes to {actual}, "
                 f"but was stored with SHA-256 {recorded}."
             )
 
-    def _download(self, key: str, dest: Path) -> None:
+    def _download(self, key: str, version_id: str | None, dest: Path) -> None:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
-                self._read_checked(key, out.write)
+                self._read_checked(key, version_id, out.write)
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -344,7 +390,7 @@ class S3ObjectStore:
 
     def _s3_error(self, exc: S3Error, action: str, key: str | None) -> StoreError:
         where = f"The object store at {self.endpoint}"
-        if exc.code == "NoSuchKey" and key is not None:
+        if exc.code in {"NoSuchKey", "NoSuchVersion"} and key is not None:
             return ObjectNotFound(f"No object {key!r} in bucket {self.bucket}.")
         if exc.code == "NoSuchBucket":
             return StoreMisconfigured(f"{where} has no bucket {self.bucket!r}.")
@@ -371,6 +417,16 @@ def _open_source(source: bytes | Path) -> Iterator[tuple[BinaryIO, int]]:
         return
     with open(source, "rb") as file:
         yield file, os.fstat(file.fileno()).st_size
+
+
+def _version(version_id: str | None) -> str | None:
+    """A version id as recorded: None for a bucket without versioning ("null")."""
+    return None if version_id in (None, "", "null") else version_id
+
+
+def _flag(value: object) -> bool:
+    """minio gives a listing's IsLatest as the XML text ("true"/"false")."""
+    return value is True or str(value).lower() == "true"
 
 
 def _reason(exc: BaseException) -> str:
