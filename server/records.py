@@ -31,11 +31,11 @@ async def write_version(sessions: async_sessionmaker, store: ObjectStore, interv
     data = canonical_json(content)
     sha256 = content_sha256(content)
     key = record_key(interview.id, f"v{number:04d}-{sha256[:16]}.json")
-    stored_sha, size = await evidence.store_bytes(store, key, data, "application/json")
+    stored_sha, size, version_id = await evidence.store_bytes(store, key, data, "application/json")
     assert stored_sha == sha256, "canonical JSON and content_sha256 disagree"
     item = evidence.item(
         case_id=interview.case_id, interview_id=interview.id, kind="record", key=key,
-        content_type="application/json", sha256=sha256, size=size,
+        content_type="application/json", sha256=sha256, size=size, version_id=version_id,
         observed={"version": number, "based_on": based_on, "author": author_id,
                   "text_sha256": text_sha256(content), **(observed or {})},
         derived_from=derived_from)

@@ -20,6 +20,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+# The S3 version id of a stored object, as `put` returned it: reads take exactly that
+# version. NULL for rows from before it was recorded: reads then take the key's oldest
+# version, the original, which object lock protects. S3 allows up to 1024 bytes.
+VERSION_ID_LENGTH = 1024
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as the value strings, checked by a CHECK constraint on every engine.
     return Enum(cls, name=name, native_enum=False, length=16,
@@ -246,6 +252,7 @@ class Recording(Base):
     manifest_key: Mapped[str] = mapped_column(String(255), default="")
     manifest_sha256: Mapped[str] = mapped_column(String(64), default="")
     manifest_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    manifest_version_id: Mapped[str | None] = mapped_column(String(VERSION_ID_LENGTH), default=None)
 
 
 class Segment(Base):
@@ -258,6 +265,7 @@ class Segment(Base):
     recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     object_key: Mapped[str] = mapped_column(String(255))
+    version_id: Mapped[str | None] = mapped_column(String(VERSION_ID_LENGTH), default=None)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     frames: Mapped[int] = mapped_column(Integer)
@@ -289,6 +297,7 @@ class EvidenceItem(Base):
     recording_id: Mapped[str | None] = mapped_column(ForeignKey("recordings.id"), default=None, unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     object_key: Mapped[str] = mapped_column(String(255))
+    version_id: Mapped[str | None] = mapped_column(String(VERSION_ID_LENGTH), default=None)
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)

@@ -179,14 +179,14 @@ class LiveRecording:
             await self._retry("spool", lambda: asyncio.to_thread(
                 spool.commit_segment, self.directory, job.opened, record))
         key = f"{object_prefix(self.meta)}/{record.seq:06d}.webm"
-        await self._retry("upload", lambda: self._store.put(
+        stored = await self._retry("upload", lambda: self._store.put(
             key, path, sha256=record.sha256, content_type=f"{self.meta.kind}/webm"))
-        await self._retry("database", lambda: self._insert(record, key))
+        await self._retry("database", lambda: self._insert(record, key, stored.version_id))
         await asyncio.to_thread(spool.forget_segment, self.directory, record.seq)
 
-    async def _insert(self, record: SegmentRecord, key: str) -> None:
+    async def _insert(self, record: SegmentRecord, key: str, version_id: str | None) -> None:
         async with self._sessions() as session, session.begin():
-            await recordings.add_segment(session, self.meta, record, key)
+            await recordings.add_segment(session, self.meta, record, key, version_id)
 
     async def _seal(self, status: str) -> None:
         stored = await self._retry("database", self._stored_segments)
@@ -197,13 +197,14 @@ class LiveRecording:
         manifest = chain.canonical_json(self.manifest(stored, seal))
         digest = sha256_bytes(manifest)
         key = f"{object_prefix(self.meta)}/manifest.json"
-        await self._retry("upload", lambda: self._store.put(
+        stored = await self._retry("upload", lambda: self._store.put(
             key, manifest, sha256=digest, content_type="application/json"))
 
         async def record() -> None:
             async with self._sessions() as session, session.begin():
                 await recordings.store_seal(session, self.meta.id, seal, key=key,
-                                            sha256=digest, size=len(manifest))
+                                            sha256=digest, size=len(manifest),
+                                            version_id=stored.version_id)
         await self._retry("database", record)
         await asyncio.to_thread(spool.forget_recording, self.directory)
         log.info("recording sealed", extra=self._log_extra(status=status, segments=len(stored)))

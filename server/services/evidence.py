@@ -8,21 +8,36 @@ import hashlib
 import json
 from typing import Any
 
+from evidence.errors import StoreError
 from evidence.store import ObjectStore
 from server.db.models import EvidenceItem
 
 
-async def store_bytes(store: ObjectStore, key: str, data: bytes, content_type: str) -> tuple[str, int]:
+async def store_bytes(store: ObjectStore, key: str, data: bytes,
+                      content_type: str) -> tuple[str, int, str | None]:
+    """Store `data` under `key`: its SHA-256, size and the version written (for the row)."""
     sha256 = hashlib.sha256(data).hexdigest()
-    await store.put(key, data, sha256=sha256, content_type=content_type)
-    return sha256, len(data)
+    stored = await store.put(key, data, sha256=sha256, content_type=content_type)
+    return sha256, len(data), stored.version_id
 
 
 def item(*, case_id: str, interview_id: str | None, kind: str, key: str, content_type: str,
          sha256: str, size: int, observed: dict[str, Any], claimed: dict[str, Any] | None = None,
-         derived_from: str | None = None) -> EvidenceItem:
+         derived_from: str | None = None, version_id: str | None = None) -> EvidenceItem:
+    """The row of a stored item; `version_id` is the version `put` wrote (read exactly
+    that one back)."""
     return EvidenceItem(
         case_id=case_id, interview_id=interview_id, kind=kind, object_key=key,
-        content_type=content_type, sha256=sha256, size=size,
+        version_id=version_id, content_type=content_type, sha256=sha256, size=size,
         observed=json.dumps(observed, ensure_ascii=False),
         claimed=json.dumps(claimed or {}, ensure_ascii=False), derived_from=derived_from)
+
+
+async def shadowed(store: ObjectStore, key: str, version_id: str | None) -> str:
+    """What someone with the store's credentials put over the recorded version of `key`
+    ("a newer version was written over it", "a delete marker hides it"), or "". A store
+    that will not list versions is named too: the check could not be made."""
+    try:
+        return await store.shadowing(key, version_id)
+    except StoreError as exc:
+        return f"its versions cannot be listed to see what was written over it ({exc})"

@@ -60,16 +60,18 @@ async def ensure_recording(session: AsyncSession, meta: RecordingMeta, codec: st
 
 
 async def add_segment(session: AsyncSession, meta: RecordingMeta, record: SegmentRecord,
-                      key: str) -> None:
-    """Record a stored segment and move the recording's head; a retry is a no-op."""
+                      key: str, version_id: str | None = None) -> None:
+    """Record a stored segment (`version_id`: the version the store wrote) and move the
+    recording's head; a retry is a no-op."""
     recording = await ensure_recording(session, meta, record.codec)
     existing = await session.scalar(
         select(Segment).where(Segment.recording_id == meta.id, Segment.seq == record.seq))
     if existing is not None:
         return
     session.add(Segment(
-        recording_id=meta.id, seq=record.seq, object_key=key, sha256=record.sha256,
-        size=record.size, frames=record.frames, first_arrival_us=record.first_arrival_us,
+        recording_id=meta.id, seq=record.seq, object_key=key, version_id=version_id,
+        sha256=record.sha256, size=record.size, frames=record.frames,
+        first_arrival_us=record.first_arrival_us,
         last_arrival_us=record.last_arrival_us, rtp_first=record.rtp_first,
         rtp_last=record.rtp_last, start_ms=record.start_ms, end_ms=record.end_ms, gap=record.gap,
         recovered=record.recovered, width=record.width, height=record.height, link=record.link,
@@ -102,7 +104,7 @@ async def segments(session: AsyncSession, recording_id: str) -> list[Segment]:
 
 
 async def store_seal(session: AsyncSession, recording_id: str, seal: Seal, *, key: str,
-                     sha256: str, size: int) -> None:
+                     sha256: str, size: int, version_id: str | None = None) -> None:
     """The chain is sealed and its manifest stored: the recording becomes evidence."""
     recording = await session.get(Recording, recording_id)
     if recording is None or recording.manifest_key:
@@ -115,10 +117,12 @@ async def store_seal(session: AsyncSession, recording_id: str, seal: Seal, *, ke
     recording.seal_signature = seal.signature
     recording.seal_sealed_at_us = seal.sealed_at_us
     recording.manifest_key, recording.manifest_sha256, recording.manifest_size = key, sha256, size
+    recording.manifest_version_id = version_id
     item_id = new_id()
     session.add(EvidenceItem(
         id=item_id, case_id=interview.case_id, interview_id=interview.id, recording_id=recording.id,
-        kind="recording", object_key=key, content_type="application/json", sha256=sha256,
+        kind="recording", object_key=key, version_id=version_id,
+        content_type="application/json", sha256=sha256,
         size=size, created_at=from_us(seal.sealed_at_us),
         observed=json.dumps({
             "participant": {"id": recording.participant_id, "name": recording.participant_name,

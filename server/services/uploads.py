@@ -110,19 +110,20 @@ async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
     look = await asyncio.to_thread(images.inspect, got.path, got.type) if got.type.image else None
     item_id = new_id()
     base = f"cases/{capture.case_id}/{capture.kind}s/{item_id}"
-    await store.put(f"{base}/original", got.path, sha256=got.sha256, content_type=got.type.mime)
+    stored = await store.put(f"{base}/original", got.path, sha256=got.sha256,
+                             content_type=got.type.mime)
     thumb = None
     observed = _observed(capture, got, received_at, connection, look)
     if look is not None and look.thumbnail is not None:
         thumb_id = new_id()
-        sha, size = await evidence.store_bytes(store, f"{base}/thumbnail.jpg",
-                                               look.thumbnail.jpeg, "image/jpeg")
+        sha, size, version_id = await evidence.store_bytes(store, f"{base}/thumbnail.jpg",
+                                                           look.thumbnail.jpeg, "image/jpeg")
         observed["thumbnail"] = {"id": thumb_id, "width": look.thumbnail.width,
                                  "height": look.thumbnail.height}
         thumb = evidence.item(
             case_id=capture.case_id, interview_id=capture.interview_id, kind="thumbnail",
             key=f"{base}/thumbnail.jpg", content_type="image/jpeg", sha256=sha, size=size,
-            derived_from=item_id, observed={
+            version_id=version_id, derived_from=item_id, observed={
                 "derived_at": received_at.isoformat(), "from_sha256": got.sha256,
                 "width": look.thumbnail.width, "height": look.thumbnail.height,
                 "method": THUMBNAIL_METHOD})
@@ -130,7 +131,7 @@ async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
     original = evidence.item(
         case_id=capture.case_id, interview_id=capture.interview_id, kind=capture.kind,
         key=f"{base}/original", content_type=got.type.mime, sha256=got.sha256, size=got.size,
-        observed=observed, claimed=_claimed(got, look))
+        version_id=stored.version_id, observed=observed, claimed=_claimed(got, look))
     original.id = item_id
     return Stored(original, thumb)
 

@@ -85,12 +85,12 @@ async def _answer_request(request: web.Request, party: Any, body: dict[str, Any]
     at = utcnow()
     signature_sha, signature_item = "", None
     if png is not None:
-        signature_sha, size = await evidence.store_bytes(
+        signature_sha, size, version_id = await evidence.store_bytes(
             store, record_key(interview.id, f"signature-{answer_id}.png"), png, "image/png")
         signature_item = evidence.item(
             case_id=interview.case_id, interview_id=interview.id, kind="signature",
             key=record_key(interview.id, f"signature-{answer_id}.png"), content_type="image/png",
-            sha256=signature_sha, size=size, derived_from=None,
+            sha256=signature_sha, size=size, version_id=version_id, derived_from=None,
             observed={"confirmation": answer_id, "invitation": party.invitation_id,
                       "received_at": when(at)})
     stated = confirmation.statement(
@@ -101,10 +101,11 @@ async def _answer_request(request: web.Request, party: Any, body: dict[str, Any]
     signed = confirmation.sign(key, stated)
     document = canonical_json({"statement": stated, "server_signature": signed})
     doc_key = record_key(interview.id, f"confirmation-{answer_id}.json")
-    doc_sha, doc_size = await evidence.store_bytes(store, doc_key, document, "application/json")
+    doc_sha, doc_size, doc_version = await evidence.store_bytes(store, doc_key, document,
+                                                                "application/json")
     doc_item = evidence.item(
         case_id=interview.case_id, interview_id=interview.id, kind="confirmation", key=doc_key,
-        content_type="application/json", sha256=doc_sha, size=doc_size,
+        content_type="application/json", sha256=doc_sha, size=doc_size, version_id=doc_version,
         derived_from=version.item_id,
         observed={"decision": decision, "version": version.version, "at": when(at),
                   "invitation": party.invitation_id,
@@ -147,10 +148,12 @@ async def _store_confirmed_pdf(request: web.Request, interview: Interview,
     content = records.content_of(version)
     data = await _pdf_bytes(content, version, [stated], png, draft=False)
     key = record_key(interview.id, f"v{version.version:04d}-confirmed-{stated['id']}.pdf")
-    sha, size = await evidence.store_bytes(request.app[STORE], key, data, "application/pdf")
+    sha, size, version_id = await evidence.store_bytes(request.app[STORE], key, data,
+                                                       "application/pdf")
     return evidence.item(
         case_id=interview.case_id, interview_id=interview.id, kind="record-pdf", key=key,
-        content_type="application/pdf", sha256=sha, size=size, derived_from=version.item_id,
+        content_type="application/pdf", sha256=sha, size=size, version_id=version_id,
+        derived_from=version.item_id,
         observed={"version": version.version, "record_sha256": version.sha256,
                   "confirmation": stated["id"]})
 
