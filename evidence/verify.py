@@ -123,6 +123,9 @@ class _Checker:
         self.report.case = str(case.get("number", ""))
         for item in self.json_objects(bag.INDEX, '"export_problems"', index.get("export_problems")):
             self.problem(f"{item.get('path')}: left out at export: {item.get('problem')}")
+        for item in self.json_objects(bag.INDEX, '"store_problems"', index.get("store_problems")):
+            self.problem(f"{item.get('path')}: in the object store at export, {item.get('problem')} "
+                         "(the bundle holds the version stored on arrival)")
         items = self.json_objects(bag.INDEX, '"items"', index.get("items"))
         recordings = self.json_objects(bag.INDEX, '"recordings"', index.get("recordings"))
         self.guarded("items", self._items, items)

@@ -5,8 +5,10 @@ it, so the bundle carries a log that ends in its own export. Then every item's b
 from the object store through a spool file and the bag writer to the client, a
 megabyte at a time: memory stays flat whatever the size of the case or of an item (disk
 holds one object at a time). Every file
-sits in `data/` under its object key, exactly as stored; `data/index.json` maps each
-item to the case with what the server observed and what the client claimed.
+sits in `data/` under its object key, exactly as stored — the version the server wrote,
+whatever was put over it since; `data/index.json` maps each item to the case with what
+the server observed and what the client claimed, and names anything put over a stored
+version (`store_problems`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from server.auth import Staff
 from server.db.models import Recording, Segment
 from server.keys import public_pem
 from server.services import cases, custody
+from server.services.evidence import shadowed
 from server.services.recordings import case_evidence
 from server.views.serialize import evidence_item, when
 
@@ -44,11 +47,12 @@ RETRY = (0.5, 1, 2, 4, 8, 15, 15, 15, 15)  # about a minute: a store that blinks
 
 @dataclass
 class Plan:
-    """What goes into one bundle: the index, and (path, object key, SHA-256) per file."""
+    """What goes into one bundle: the index, and (path, object key, SHA-256, version id)
+    per file."""
 
     number: str
     index: dict[str, Any]
-    files: list[tuple[str, str, str]] = field(default_factory=list)
+    files: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     custody_events: list[dict[str, Any]] = field(default_factory=list)
     custody_checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
@@ -85,8 +89,9 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
         entry = evidence_item(item)
         entry["path"] = _path(item.object_key)
         entry.pop("object_key")
+        entry["version_id"] = item.version_id
         index["items"].append(entry)
-        out.files.append((entry["path"], item.object_key, item.sha256))
+        out.files.append((entry["path"], item.object_key, item.sha256, item.version_id))
         if item.recording_id:
             index["recordings"].append(await _recording(session, item.recording_id, entry, out))
     out.custody_events = await custody.events(session, case.id)
@@ -103,8 +108,9 @@ async def _recording(session: AsyncSession, recording_id: str, entry: dict[str, 
     segments = []
     for s in rows:
         path = _path(s.object_key)
-        segments.append({"seq": s.seq, "path": path, "sha256": s.sha256, "size": s.size})
-        out.files.append((path, s.object_key, s.sha256))
+        segments.append({"seq": s.seq, "path": path, "sha256": s.sha256, "size": s.size,
+                         "version_id": s.version_id})
+        out.files.append((path, s.object_key, s.sha256, s.version_id))
     return {"id": recording_id, "item": entry["id"], "manifest": entry["path"],
             "interview_id": recording.interview_id, "participant": recording.participant_name,
             "role": recording.participant_role, "kind": recording.kind, "segments": segments}
@@ -120,20 +126,26 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
     `spool` (hash-checked, retried while the store is away), then copied into the zip a
     megabyte at a time, so memory holds a piece, not an object. An object that cannot be
     had (gone, or no longer matching its recorded hash) is left out and named in the
-    index, and so reported by `zeromeet verify`: never a silently incomplete bundle."""
+    index, and so reported by `zeromeet verify`: never a silently incomplete bundle. So
+    is a newer version or a delete marker over an object's recorded version."""
     writer = bag.BagWriter(_root_name(plan.number))
     spool.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=spool, prefix="export-", suffix=".part")
     os.close(fd)
     local = Path(name)
     try:
-        for path, object_key, sha256 in plan.files:
-            problem = await _fetch(store, object_key, local)
+        for path, object_key, sha256, version_id in plan.files:
+            problem = await _fetch(store, object_key, local, version_id)
             if problem:
                 plan.index.setdefault("export_problems", []).append({"path": path, "problem": problem})
                 log.error("an evidence object was left out of a bundle",
                           extra={"key": object_key, "problem": problem})
                 continue
+            shadow = await shadowed(store, object_key, version_id)
+            if shadow:
+                plan.index.setdefault("store_problems", []).append({"path": path, "problem": shadow})
+                log.error("an evidence object's stored version has something put over it",
+                          extra={"key": object_key, "problem": shadow})
             member = writer.open(path, local.stat().st_size)
             with open(local, "rb") as source:
                 while chunk := await asyncio.to_thread(source.read, CHUNK):
@@ -164,11 +176,11 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode()
 
 
-async def _fetch(store: ObjectStore, object_key: str, dest: Path) -> str:
-    """Fetch one object into `dest`; '' when it is there and intact, else why not."""
+async def _fetch(store: ObjectStore, object_key: str, dest: Path, version_id: str | None) -> str:
+    """Fetch one object's version into `dest`; '' when it is there and intact, else why not."""
     for delay in (*RETRY, None):
         try:
-            await store.download(object_key, dest)
+            await store.download(object_key, dest, version_id)
             return ""
         except ObjectNotFound:
             return "the object store does not have it"

@@ -9,11 +9,13 @@ import json
 import av
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from sqlalchemy import update
 
 from evidence import chain
 from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
-from server.appkeys import STORE
+from server.appkeys import SESSIONS, STORE
+from server.db.models import Segment
 from server.settings import Settings
 from tests.support.rooms import Interview
 from tests.support.rtc import RtcClient, ToneAudio
@@ -96,23 +98,27 @@ async def recordings_of(room: Interview) -> list[dict]:
 
 
 @SQLITE
-async def test_an_altered_or_missing_segment_is_named(room: Interview, settings: Settings) -> None:
+async def test_a_segment_written_over_or_hidden_is_named_and_its_original_served(
+        room: Interview, settings: Settings) -> None:
     await talk(room, 5)
     video, audio = sorted((r for r in await recordings_of(room)
                            if r["participant"]["role"] == "worker"), key=lambda r: r["kind"] != "video")
     assert video["kind"] == "video" and audio["kind"] == "audio"
     # Someone with the store's keys writes over one segment and deletes another. Object
-    # lock keeps the originals as old versions; what a reader gets is not the evidence.
+    # lock keeps the originals as old versions, and the server reads the versions it wrote;
+    # what was put over them is tampering all the same, and named.
+    store = room.api.client.app[STORE]
     raw = minio_client(settings.s3.endpoint, settings.s3.access_key, settings.s3.secret_key)
-    altered = video["segments"][1]
-    original = await room.api.client.app[STORE].get(altered["key"])
+    altered, hidden = video["segments"][1], audio["segments"][2]
+    original = await store.get(altered["key"])
+    hidden_original = await store.get(hidden["key"])
     forged = bytearray(original)
     forged[len(forged) // 2] ^= 0xFF
-    raw.put_object(settings.s3.bucket, altered["key"], io.BytesIO(bytes(forged)), len(forged),
-                   metadata={"sha256": altered["sha256"]})
-    raw.remove_object(settings.s3.bucket, audio["segments"][2]["key"])
+    forgery = raw.put_object(settings.s3.bucket, altered["key"], io.BytesIO(bytes(forged)),
+                             len(forged), metadata={"sha256": altered["sha256"]})
+    raw.remove_object(settings.s3.bucket, hidden["key"])
     manifest_key = audio["manifest"]["key"]
-    manifest = json.loads(await room.api.client.app[STORE].get(manifest_key))
+    manifest = json.loads(await store.get(manifest_key))
     manifest["segments"][0]["gap"] = True  # a rewritten manifest, links and all
     forged_manifest = json.dumps(manifest).encode()
     raw.put_object(settings.s3.bucket, manifest_key, io.BytesIO(forged_manifest),
@@ -120,13 +126,32 @@ async def test_an_altered_or_missing_segment_is_named(room: Interview, settings:
 
     checked = await room.api.ok("POST", f"/api/recordings/{video['id']}/verify", headers=room.staff)
     assert checked["ok"] is False
-    assert checked["problems"] == [f"segment 2 ({altered['key']}): its bytes do not match its "
-                                   "SHA-256 (altered)"]
+    assert checked["problems"] == [f"segment 2 ({altered['key']}): a newer version was written over it"]
     checked = await room.api.ok("POST", f"/api/recordings/{audio['id']}/verify", headers=room.staff)
     assert checked["problems"] == [
-        f"manifest {manifest_key}: its bytes do not match its SHA-256 (altered)",
-        f"segment 3 ({audio['segments'][2]['key']}): missing from the object store"]
-    # Playback refuses the forged segment instead of playing it.
+        f"manifest {manifest_key}: a newer version was written over it",
+        f"segment 3 ({hidden['key']}): a delete marker hides it"]
+    # Playback serves the segments as recorded, not what was put over them.
+    for recording, seq, data in ((video, 2, original), (audio, 3, hidden_original)):
+        async with room.api.client.get(f"/api/recordings/{recording['id']}/segments/{seq}",
+                                       headers=room.staff) as resp:
+            assert resp.status == 200 and await resp.read() == data
+    frames = 0
+    for segment in audio["segments"]:
+        with av.open(io.BytesIO(await store.get(segment["key"]))) as container:  # the original
+            frames += len(list(container.decode(container.streams[0])))
+    async with room.api.client.get(f"/api/recordings/{audio['id']}/media", headers=room.staff) as resp:
+        with av.open(io.BytesIO(await resp.read())) as container:
+            assert len(list(container.decode(container.streams[0]))) == frames
+
+    # With the database's keys too, the row is pointed at the forgery: its bytes are named
+    # as altered, and playback refuses them instead of playing them.
+    async with room.api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(Segment).where(
+            Segment.recording_id == video["id"], Segment.seq == 2).values(version_id=forgery.version_id))
+    checked = await room.api.ok("POST", f"/api/recordings/{video['id']}/verify", headers=room.staff)
+    assert checked["problems"] == [f"segment 2 ({altered['key']}): its bytes do not match its "
+                                   "SHA-256 (altered)"]
     status, body = await room.api.call(
         "GET", f"/api/recordings/{video['id']}/segments/2", headers=room.staff)
     assert status == 409 and body["error"] == "integrity_error"

@@ -194,8 +194,8 @@ async def test_playback_plays_each_party_on_the_interview_clock_with_its_gap(
     await expect(result).to_have_attribute("data-state", "ok", timeout=10_000)
     await expect(result).to_contain_text(f"校验通过：{video['segments']} 段完整")
 
-    # Someone with the store's keys alters one of the inspector's segments: its
-    # verification names the segment (in the server's words).
+    # Someone with the store's keys writes over one of the inspector's segments: its
+    # verification names the segment and what was put over it (in the server's words).
     inspector = next(r for r in detail["recordings"]
                      if r["participant"]["kind"] == "staff" and r["kind"] == "video")
     segment = (await room.api.ok("GET", f"/api/recordings/{inspector['id']}", headers=room.staff))["segments"][0]
@@ -208,6 +208,6 @@ async def test_playback_plays_each_party_on_the_interview_clock_with_its_gap(
     result = page.get_by_test_id(f"verify-result-{inspector['id']}")
     await expect(result).to_have_attribute("data-state", "bad", timeout=10_000)
     await expect(result).to_contain_text("校验未通过，发现 1 处问题")
-    await expect(result.locator("li")).to_have_text(re.compile(r"segment 1 .*altered"))
+    await expect(result.locator("li")).to_have_text(re.compile(r"segment 1 .*a newer version was written over it"))
     assert errors == []
     await context.close()

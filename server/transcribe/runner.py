@@ -271,7 +271,7 @@ class TranscriptionRunner:
             segments, seqs = [], []
             for segment in stored:
                 try:
-                    data = await self.store.get(segment.object_key)
+                    data = await self.store.get(segment.object_key, segment.version_id)
                 except ObjectNotFound:
                     excluded.append({"recording_id": row.id, "seq": segment.seq,
                                      "why": "missing from the object store"})

@@ -17,7 +17,7 @@ from server.appkeys import BUNDLE_EXPORTS, SETTINGS, SIGNING_KEY, STORE
 from server.auth import Staff
 from server.errors import Forbidden, Gone, NotFound
 from server.identity import require_staff, session_token
-from server.services import cases, custody, uploads
+from server.services import cases, custody, evidence, uploads
 from server.views.common import transaction
 from server.views.parse import path_id
 
@@ -170,15 +170,25 @@ async def custody_history(request: web.Request) -> web.Response:
 @routes.post("/api/evidence/{item_id}/verify")
 async def verify_item(request: web.Request) -> web.Response:
     """Re-hash one item's bytes in the object store against its hash on arrival (a
-    recording's segments: `POST /api/recordings/{id}/verify`)."""
+    recording's segments: `POST /api/recordings/{id}/verify`). The version stored on
+    arrival is the one checked; anything put over it since is named as well."""
     staff = await require_staff(request)
     async with transaction(request) as session:
         item = await uploads.item_for_staff(session, staff, path_id(request, "item_id"))
     checked_at = datetime.now(UTC).isoformat()
+    store = request.app[STORE]
     try:
-        ok = await request.app[STORE].verify(item.object_key, item.sha256)
+        ok = await store.verify(item.object_key, item.sha256, item.version_id)
         problem = "" if ok else "the stored bytes no longer match the SHA-256 taken on arrival"
     except StoreError as exc:
         ok, problem = False, f"the object store cannot supply it: {exc}"
+    else:
+        shadow = await evidence.shadowed(store, item.object_key, item.version_id)
+        if shadow and ok:
+            problem = (f"in the object store, {shadow}; the version stored on arrival is "
+                       "intact and is the one served")
+        elif shadow:
+            problem = f"{problem}; in the object store, {shadow}"
+        ok = ok and not shadow
     return web.json_response({"id": item.id, "ok": ok, "sha256": item.sha256, "problem": problem,
                               "checked_at": checked_at})

@@ -13,12 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from evidence import chain
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.hashing import sha256_bytes
+from evidence.store import ObjectStore
 from media import webm
 from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
 from server.db.models import Recording, Segment
 from server.errors import InvalidInput, NotFound
 from server.identity import require_staff
-from server.services import cases, custody, recordings
+from server.services import cases, custody, evidence, recordings
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import path_id
@@ -128,7 +129,7 @@ async def case_evidence(request: web.Request) -> web.Response:
 
 async def _fetch(request: web.Request, segment: Segment) -> bytes:
     try:
-        return await request.app[STORE].get(segment.object_key)
+        return await request.app[STORE].get(segment.object_key, segment.version_id)
     except ObjectNotFound:
         raise NotFound(f"Segment {segment.seq} is missing from the object store.") from None
     except IntegrityError:
@@ -146,8 +147,11 @@ async def _verify(request: web.Request, recording: Recording, rows: list[Segment
     entries = [recordings.manifest_entry(s) for s in rows]
     seal = None
     if recording.manifest_key:
+        where = f"manifest {recording.manifest_key}"
         try:
-            raw = await store.get(recording.manifest_key)
+            raw = await store.get(recording.manifest_key, recording.manifest_version_id)
+            problems.extend(await _shadowed(store, where, recording.manifest_key,
+                                            recording.manifest_version_id))
             if sha256_bytes(raw) != recording.manifest_sha256:
                 raise IntegrityError("altered")
             manifest = json.loads(raw)
@@ -156,22 +160,30 @@ async def _verify(request: web.Request, recording: Recording, rows: list[Segment
             seal_fields = {k: v for k, v in manifest.get("seal", {}).items() if k != "algorithm"}
             seal = chain.Seal(**seal_fields)
         except (StoreError, IntegrityError, ValueError, TypeError) as exc:
-            problems.append(f"manifest {recording.manifest_key}: {_describe(exc)}")
+            problems.append(f"{where}: {_describe(exc)}")
     for row in rows:
+        where = f"segment {row.seq} ({row.object_key})"
         try:
-            same = await store.verify(row.object_key, row.sha256)
+            same = await store.verify(row.object_key, row.sha256, row.version_id)
         except StoreError as exc:
-            problems.append(f"segment {row.seq} ({row.object_key}): {_describe(exc)}")
+            problems.append(f"{where}: {_describe(exc)}")
             continue
         if not same:
-            problems.append(f"segment {row.seq} ({row.object_key}): its bytes do not match "
-                            "its SHA-256 (altered)")
+            problems.append(f"{where}: its bytes do not match its SHA-256 (altered)")
+        problems.extend(await _shadowed(store, where, row.object_key, row.version_id))
     chain_problems = chain.check_chain(
         recording.id, recording.interview_id, recording.participant_id, recording.kind,
         entries, seal, public_key)
     if seal is None:  # still recording, or the manifest's problem is reported above
         chain_problems = [p for p in chain_problems if p != "the recording is not sealed"]
     return problems + chain_problems
+
+
+async def _shadowed(store: ObjectStore, where: str, key: str, version_id: str | None) -> list[str]:
+    """The recorded version is what is read and checked; anything put over it in the
+    store is tampering all the same, and named."""
+    found = await evidence.shadowed(store, key, version_id)
+    return [f"{where}: {found}"] if found else []
 
 
 def _describe(exc: BaseException) -> str:

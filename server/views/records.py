@@ -21,7 +21,7 @@ from server.db.models import (
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_staff
 from server.records import write_version
-from server.services import cases, custody, interviews, records
+from server.services import cases, custody, evidence, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id
@@ -167,7 +167,7 @@ async def pdf(request: web.Request) -> web.Response:
         if confirmed is not None and confirmed.pdf_item_id:
             item = await session.get(EvidenceItem, confirmed.pdf_item_id)
     if item is not None:  # the confirmed PDF is evidence: reading it is a custody event
-        data = await _read(request, item.object_key)
+        data = await _read(request, item)
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise Conflict("The stored PDF no longer matches its SHA-256.", code="integrity_error")
         async with transaction(request) as session:
@@ -330,9 +330,9 @@ async def _pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: l
         raise Conflict(str(exc), code="font_missing") from None
 
 
-async def _read(request: web.Request, key: str) -> bytes:
+async def _read(request: web.Request, item: EvidenceItem) -> bytes:
     try:
-        return await request.app[STORE].get(key)
+        return await request.app[STORE].get(item.object_key, item.version_id)
     except StoreError as exc:
         raise Conflict(f"The stored PDF cannot be read: {exc}", code="store") from None
 
@@ -358,13 +358,17 @@ async def _stored(request: web.Request, item: Any, problems: list[str], where: s
     if item is None:
         problems.append(f"{where}: its evidence item is missing")
         return None
+    store = request.app[STORE]
     try:
-        data = await request.app[STORE].get(item.object_key)
+        data = await store.get(item.object_key, item.version_id)
     except StoreError as exc:
         problems.append(f"{where}: {item.object_key} cannot be read from the object store ({exc})")
         return None
     if hashlib.sha256(data).hexdigest() != item.sha256:
         problems.append(f"{where}: {item.object_key} does not match its SHA-256 (altered)")
+    shadow = await evidence.shadowed(store, item.object_key, item.version_id)
+    if shadow:  # what was read is the recorded version; the key's latest is not
+        problems.append(f"{where}: {item.object_key} in the object store: {shadow}")
     return data
 
 

@@ -136,7 +136,7 @@ async def content(request: web.Request) -> web.StreamResponse:
 
 async def _fetch(request: web.Request, item: EvidenceItem, path: Path) -> None:
     try:
-        await request.app[STORE].download(item.object_key, path)
+        await request.app[STORE].download(item.object_key, path, item.version_id)
     except ObjectNotFound:
         raise NotFound("The item's bytes are missing from the object store.",
                        code="missing") from None

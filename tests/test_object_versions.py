@@ -1,0 +1,279 @@
+"""A stored version cannot be shadowed: with the store's credentials anyone can PUT new
+bytes over an evidence key or put a delete marker on it, and object lock keeps only the
+original. The server records the version it wrote and reads exactly that one; what was
+put over it is named wherever the server verifies. Real SeaweedFS, SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import bindparam, inspect, select, text, update
+
+from evidence.hashing import sha256_bytes
+from evidence.store import S3ObjectStore, minio_client
+from evidence.verify import verify as verify_bundle
+from evidence.versions import ObjectVersion, original, shadowing
+from server.appkeys import SESSIONS, STORE
+from server.db.engine import alembic_config, make_engine
+from server.db.models import EvidenceItem, Interview
+from server.db.types import UTCDateTime
+from server.records import write_version
+from server.settings import S3Settings, Settings
+from tests.support.api import Api, bearer
+from transcription.record import build_draft
+
+OVER = "a newer version was written over it"
+HIDDEN = "a delete marker hides it"
+DATA = b"the original evidence"
+SHA = sha256_bytes(DATA)
+
+
+def raw_client(s3: S3Settings):  # noqa: ANN201 - minio.Minio
+    return minio_client(s3.endpoint, s3.access_key, s3.secret_key, secure=s3.secure, region=s3.region)
+
+
+def write_over(s3: S3Settings, key: str, data: bytes, sha256: str) -> None:
+    """What an intruder with the store's keys does: new bytes under the key, claiming
+    the original's SHA-256."""
+    raw_client(s3).put_object(s3.bucket, key, io.BytesIO(data), len(data), metadata={"sha256": sha256})
+
+
+def hide(s3: S3Settings, key: str) -> None:
+    """A plain DELETE: on a versioned bucket, a delete marker over the locked original."""
+    raw_client(s3).remove_object(s3.bucket, key)
+
+
+def jpeg(shade: int) -> bytes:
+    image = np.full((240, 320, 3), shade, np.uint8)
+    cv2.putText(image, "ZM", (40, 140), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 6)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return data.tobytes()
+
+
+def signature_png() -> str:
+    image = np.zeros((200, 600, 4), np.uint8)
+    cv2.polylines(image, [np.array([[30, 150], [200, 40], [450, 160]], np.int32)], False, (0, 0, 0, 255), 6)
+    ok, data = cv2.imencode(".png", image)
+    assert ok
+    return "data:image/png;base64," + base64.b64encode(data.tobytes()).decode()
+
+
+async def content(api: Api, item_id: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    async with api.client.get(f"/api/evidence/{item_id}/content", headers=headers) as resp:
+        return resp.status, await resp.read()
+
+
+# --- the adapter ---------------------------------------------------------------------
+
+
+async def test_the_recorded_version_is_read_whatever_is_put_over_it(
+    object_store: S3ObjectStore, s3_settings: S3Settings, tmp_path: Path
+) -> None:
+    s3 = dataclasses.replace(s3_settings, bucket=object_store.bucket)
+    over = await object_store.put("cases/1/over", DATA, sha256=SHA)
+    hidden = await object_store.put("cases/1/hidden", DATA, sha256=SHA)
+    assert over.version_id and hidden.version_id and over.version_id != hidden.version_id
+    assert await object_store.stat("cases/1/over", over.version_id) == over
+    assert await object_store.shadowing("cases/1/over", over.version_id) == ""
+
+    write_over(s3, "cases/1/over", b"forged", SHA)
+    hide(s3, "cases/1/hidden")
+    for stored, found in ((over, OVER), (hidden, HIDDEN)):
+        for version in (stored.version_id, None):  # None: a row from before versions were kept
+            assert await object_store.get(stored.key, version) == DATA
+            assert await object_store.verify(stored.key, SHA, version)
+            assert (await object_store.stat(stored.key, version)).version_id == stored.version_id
+            assert await object_store.shadowing(stored.key, version) == found
+        await object_store.download(stored.key, tmp_path / "back", stored.version_id)
+        assert (tmp_path / "back").read_bytes() == DATA
+        # A retried put finds the original, and writes nothing over what was put there.
+        assert await object_store.put(stored.key, DATA, sha256=SHA) == stored
+    write_over(s3, "cases/1/over", b"forged again", SHA)
+    assert await object_store.shadowing("cases/1/over", over.version_id) == (
+        "2 newer versions were written over it")
+    write_over(s3, "cases/1/hidden", b"forged", SHA)
+    hide(s3, "cases/1/hidden")
+    assert await object_store.shadowing("cases/1/hidden", hidden.version_id) == f"{OVER}, and {HIDDEN}"
+    assert await object_store.get("cases/1/hidden", hidden.version_id) == DATA
+
+
+def test_the_original_is_the_oldest_version_and_listing_order_breaks_ties() -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    later = at + timedelta(seconds=1)
+    listed = [ObjectVersion("m", True, True, later), ObjectVersion("c", False, False, later),
+              ObjectVersion("b", False, False, at), ObjectVersion("a", False, False, at)]
+    assert original(listed).version_id == "a"
+    assert shadowing(listed, "a") == f"2 newer versions were written over it, and {HIDDEN}"
+    assert shadowing(listed, None) == shadowing(listed, "a")
+    assert shadowing(listed, "gone") == ""  # a read of it says that it is missing
+    assert original([ObjectVersion("m", True, True, at)]) is None
+    assert shadowing([ObjectVersion(None, True, False, at)], None) == ""  # no versioning
+
+
+# --- uploads, their re-verification, and the bundle ----------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_uploads_are_served_verified_and_exported_as_stored(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    wang, case, _ = await api.setup_case()
+    photos = {name: jpeg(shade) for name, shade in (("over", 40), ("hidden", 90), ("legacy", 140))}
+    items = {name: await api.ok("POST", f"/api/cases/{case['id']}/evidence", 201, headers=wang,
+                                data={"file": io.BytesIO(data)}) for name, data in photos.items()}
+    async with api.app[SESSIONS]() as session, session.begin():
+        # A row from before version ids were recorded (the migration leaves them NULL).
+        await session.execute(update(EvidenceItem).where(EvidenceItem.id == items["legacy"]["id"])
+                              .values(version_id=None))
+        rows = {i.id: i for i in await session.scalars(select(EvidenceItem))}
+    assert rows[items["over"]["id"]].version_id and rows[items["hidden"]["id"]].version_id
+    write_over(settings.s3, items["over"]["object_key"], jpeg(200), items["over"]["sha256"])
+    write_over(settings.s3, items["legacy"]["object_key"], jpeg(250), items["legacy"]["sha256"])
+    hide(settings.s3, items["hidden"]["object_key"])
+    found = {"over": OVER, "hidden": HIDDEN, "legacy": OVER}
+
+    for name, item in items.items():
+        assert await content(api, item["id"], wang) == (200, photos[name]), name
+        checked = await api.ok("POST", f"/api/evidence/{item['id']}/verify", headers=wang)
+        assert checked["ok"] is False, name
+        assert checked["problem"] == (f"in the object store, {found[name]}; the version stored "
+                                      "on arrival is intact and is the one served"), name
+
+    async with api.client.post(f"/api/cases/{case['id']}/bundle", headers=wang) as resp:
+        assert resp.status == 200, await resp.text()
+        zipped = tmp_path / "bundle.zip"
+        zipped.write_bytes(await resp.read())
+    with zipfile.ZipFile(zipped) as z:
+        root = z.namelist()[0].split("/")[0]
+        index = json.loads(z.read(f"{root}/data/index.json"))
+        for name, item in items.items():
+            assert z.read(f"{root}/data/{item['object_key']}") == photos[name], name
+    assert "export_problems" not in index
+    assert sorted((p["path"], p["problem"]) for p in index["store_problems"]) == sorted(
+        (f"data/{item['object_key']}", found[name]) for name, item in items.items())
+    by_id = {i["id"]: i for i in index["items"]}
+    assert by_id[items["over"]["id"]]["version_id"] == rows[items["over"]["id"]].version_id
+    assert by_id[items["legacy"]["id"]]["version_id"] is None
+    report = verify_bundle(zipped)
+    assert sorted(report.problems) == sorted(
+        f"data/{item['object_key']}: in the object store at export, {found[name]} "
+        "(the bundle holds the version stored on arrival)" for name, item in items.items())
+
+
+# --- records: versions, statements, signatures, PDFs ---------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
+    api: Api, settings: Settings
+) -> None:
+    wang, case, interview = await api.setup_case()
+    invitation = await api.invite(wang, interview["id"], name="Zhang San")
+    sessions = api.app[SESSIONS]
+    async with sessions() as session:
+        row = await session.get(Interview, interview["id"])
+    now = datetime.now(UTC)
+    draft = build_draft(
+        interview_id=row.id, case_id=row.case_id, language="en", case_number=case["number"],
+        case_title=case["title"], employer=case["employer"], started_at=now - timedelta(minutes=5),
+        ended_at=now, inspectors=["Wang"], interviewees=[("Zhang San", "worker")], turns=[
+            {"speaker": "Wang", "role": "inspector", "start": 0, "end": 2,
+             "text": "How long have you worked here?"},
+            {"speaker": "Zhang San", "role": "worker", "start": 2, "end": 4,
+             "text": "Two years."}])
+    # The machine draft, written as the transcription job writes it (no call needed here).
+    await write_version(sessions, api.app[STORE], row, draft, number=1, based_on=None, author_id=None)
+    path = f"/api/interviews/{interview['id']}/record"
+    await api.ok("POST", f"{path}/send", 201, headers=wang, json={"invitation_id": invitation["id"]})
+    worker = bearer(invitation["token"])
+    shown = await api.ok("GET", "/api/invitation/record", headers=worker)
+    await api.ok("POST", "/api/invitation/record/confirm", 201, headers=worker, json={
+        "version": 1, "text_sha256": shown["text_sha256"], "signature": signature_png()})
+    assert (await api.ok("POST", f"{path}/verify", headers=wang))["ok"] is True
+    async with api.client.get(f"{path}.pdf?version=1", headers=wang) as resp:
+        assert resp.status == 200
+        pdf = await resp.read()
+    listed = {i["kind"]: i for i in await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)}
+    async with sessions() as session:
+        assert all(r.version_id for r in await session.scalars(select(EvidenceItem)))
+
+    record, statement = listed["record"], listed["confirmation"]
+    signature, stored_pdf = listed["signature"], listed["record-pdf"]
+    forged = json.loads(json.dumps(draft))
+    forged["turns"][1]["text"] = "I never worked here."
+    write_over(settings.s3, record["object_key"], json.dumps(forged).encode(), record["sha256"])
+    write_over(settings.s3, statement["object_key"], b"{}", statement["sha256"])
+    hide(settings.s3, signature["object_key"])
+    hide(settings.s3, stored_pdf["object_key"])
+
+    async with api.client.get(f"{path}.pdf?version=1", headers=wang) as resp:
+        assert resp.status == 200 and await resp.read() == pdf
+    verdict = await api.ok("POST", f"{path}/verify", headers=wang)
+    where = "confirmed by Zhang San (version 1)"
+    assert verdict["ok"] is False
+    assert sorted(verdict["problems"]) == sorted([
+        f"version 1: {record['object_key']} in the object store: {OVER}",
+        f"{where}: statement: {statement['object_key']} in the object store: {OVER}",
+        f"{where}: {signature['object_key']} in the object store: {HIDDEN}",
+    ])
+    checked = await api.ok("POST", f"/api/evidence/{stored_pdf['id']}/verify", headers=wang)
+    assert checked["ok"] is False and HIDDEN in checked["problem"]
+
+
+# --- the migration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_the_migration_adds_version_ids_and_leaves_old_rows_null(database_url: str) -> None:
+    engine = make_engine(database_url)
+
+    def to(revision: str, down: bool = False):  # noqa: ANN202
+        def run(connection) -> None:  # noqa: ANN001
+            from alembic import command
+
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+        return run
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(to("0005"))
+            for sql in (
+                "INSERT INTO users (id, username, display_name, role, password_hash, created_at) "
+                "VALUES ('u1', 'wang', 'Wang', 'inspector', 'x', :now)",
+                "INSERT INTO cases (id, number, title, employer, description, status, created_by, "
+                "created_at, updated_at) VALUES ('c1', 'N-1', 't', '', '', 'intake', 'u1', :now, :now)",
+                "INSERT INTO evidence_items (id, case_id, kind, object_key, content_type, sha256, "
+                "size, created_at, observed, claimed) VALUES ('i1', 'c1', 'upload', 'k', "
+                f"'image/jpeg', '{SHA}', 1, :now, '{{}}', '{{}}')",
+            ):
+                await conn.execute(text(sql).bindparams(bindparam("now", type_=UTCDateTime())),
+                                   {"now": datetime.now(UTC)})
+        async with engine.begin() as conn:
+            await conn.run_sync(to("head"))
+            assert await conn.scalar(text("SELECT version_id FROM evidence_items")) is None
+            columns = await conn.run_sync(lambda c: {
+                t: {col["name"]: col for col in inspect(c).get_columns(t)}
+                for t in ("segments", "evidence_items", "recordings")})
+        for table, column in (("segments", "version_id"), ("evidence_items", "version_id"),
+                              ("recordings", "manifest_version_id")):
+            assert columns[table][column]["nullable"], (table, column)
+        async with engine.begin() as conn:  # and back, and up again
+            await conn.run_sync(to("0005", down=True))
+            assert await conn.scalar(text("SELECT count(*) FROM evidence_items")) == 1
+            await conn.run_sync(to("head"))
+            assert await conn.scalar(text("SELECT sha256 FROM evidence_items")) == SHA
+    finally:
+        await engine.dispose()
