@@ -6,9 +6,14 @@ land. A file is read whole only within a size the caller states (a small zip can
 to gigabytes), and a member that cannot be read (damaged, encrypted, an unknown
 compression) is an `Unreadable` the caller names, not a crash. Bytes of a zip that
 belong to no member — another archive prepended, or hidden between members or after
-the end — are named: zipfile skips them silently. In a folder only regular files are
-listed and opened: a FIFO or a link to /dev/zero would hang the hash, and a link can
-point outside the bag.
+the end — are named: zipfile skips them silently. Members that share bytes (the
+"overlapping files" zip bomb: many directory entries, one huge deflate stream) are named
+and never inflated, so the work of reading a zip grows with its size, not with members ×
+stream; nor are bzip2 or LZMA members, which zipfile inflates without bound in one call.
+How far a member is inflated is for the caller to bound: `chunks` yields a megabyte at a
+time, and the caller stops once it has had what the bundle claims. In a folder only
+regular files are listed and opened: a FIFO or a link to /dev/zero would hang the hash,
+and a link can point outside the bag.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import os
 import stat
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO, Protocol
@@ -27,6 +32,9 @@ _HIDDEN = "(another archive may be hidden there)"
 _END_RECORD = b"PK\x05\x06"
 _DESCRIPTOR = b"PK\x07\x08"
 _ZIP64_EXTRA = 0x0001
+# zipfile hands bzip2 and LZMA data to the decompressor without a bound on what comes
+# out: a few hundred bytes of bzip2 are a gigabyte in one call. The bundle writer stores.
+_UNBOUNDED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 
 
 class Unreadable(Exception):
@@ -38,7 +46,7 @@ class Source(Protocol):
 
     def files(self) -> list[str]: ...
     def read(self, path: str, limit: int) -> bytes: ...
-    def chunks(self, path: str) -> Iterator[bytes]: ...
+    def chunks(self, path: str) -> Generator[bytes, None, None]: ...
 
 
 def open_source(path: Path) -> Source:
@@ -62,7 +70,8 @@ class ZipSource:
         self.problems: list[str] = []
         self._zip = zipfile.ZipFile(path)
         with open(path, "rb") as raw:
-            self.problems += _layout_problems(self._zip, raw)
+            layout, self._shared = _layout(self._zip, raw)
+        self.problems += layout
         infos = [i for i in self._zip.infolist() if not i.filename.endswith("/")]
         self._root = _bag_root([i.filename for i in infos])
         self._infos: dict[str, zipfile.ZipInfo] = {}
@@ -93,13 +102,18 @@ class ZipSource:
             raise too_large(len(data), limit)
         return data
 
-    def chunks(self, path: str) -> Iterator[bytes]:
+    def chunks(self, path: str) -> Generator[bytes, None, None]:
         with self._open(self._infos[path]) as member:
             while chunk := member.read(CHUNK):
                 yield chunk
 
     @contextmanager
     def _open(self, info: zipfile.ZipInfo) -> Iterator[IO[bytes]]:
+        if info in self._shared:
+            raise Unreadable("shares its bytes with another part of the zip; not read")
+        if info.compress_type in _UNBOUNDED:
+            raise Unreadable(f"compressed with {_UNBOUNDED[info.compress_type]}, which zipfile "
+                             "inflates without a bound; not read")
         try:
             with self._zip.open(info) as member:
                 yield member
@@ -109,35 +123,61 @@ class ZipSource:
             raise Unreadable(f"cannot be read from the zip ({describe(exc)})") from exc
 
 
-def _layout_problems(archive: zipfile.ZipFile, raw: BinaryIO) -> list[str]:
+def _layout(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], set[zipfile.ZipInfo]]:
     """Every stretch of the zip that no member, the directory or the end record accounts
-    for. zipfile reads a zip with another archive prepended (or appended) as if it were
-    not there, so a second set of files could ride along unseen. An archive comment
-    counts as such bytes too: the bundle writer writes none."""
-    problems, end, before = [], 0, ""
+    for, and the members that share bytes with another member or with the directory.
+    zipfile reads a zip with another archive prepended (or appended) as if it were not
+    there, so a second set of files could ride along unseen; and it inflates members that
+    overlap as often as the directory names them. An archive comment counts as hidden
+    bytes too: the bundle writer writes none."""
+    problems, spans = _spans(archive, raw)
+    shared: set[zipfile.ZipInfo] = set()
+    end, before, furthest = 0, "", None
+    for info, stop in spans:
+        gap = info.header_offset - end
+        if gap < 0 and furthest is not None:
+            problems.append(f"{info.filename}: overlaps {furthest.filename} in the zip (the layout "
+                            "of a zip bomb); neither is read")
+            shared |= {info, furthest}
+        elif gap and not before:
+            problems.append(f"the zip has {gap} bytes before its first file {_HIDDEN}")
+        elif gap:
+            problems.append(f"the zip has {gap} bytes between {before} and {info.filename} {_HIDDEN}")
+        if stop > end:
+            end, furthest = stop, info
+        before = info.filename
+    for info, stop in spans:
+        if stop > archive.start_dir:
+            problems.append(f"{info.filename}: runs into or past the zip's directory; not read")
+            shared.add(info)
+    gap = archive.start_dir - end
+    if gap > 0:
+        where = f"after its last file, {before}" if before else "before its directory"
+        problems.append(f"the zip has {gap} bytes {where} {_HIDDEN}")
+    return problems + _after_end(raw), shared
+
+
+def _spans(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], list[tuple[zipfile.ZipInfo, int]]]:
+    """Each member with where it ends, in the order they lie in the zip; a member whose
+    local header is not where the directory says is named (zipfile will not open it)."""
+    problems, spans = [], []
+    for info in sorted(archive.infolist(), key=lambda i: i.header_offset):
+        try:
+            spans.append((info, _member_end(info, raw)))
+        except (OSError, ValueError, struct.error) as exc:
+            problems.append(f"{info.filename}: its place in the zip cannot be read ({describe(exc)})")
+    return problems, spans
+
+
+def _after_end(raw: BinaryIO) -> list[str]:
     try:
-        for info in sorted(archive.infolist(), key=lambda i: i.header_offset):
-            gap = info.header_offset - end
-            if gap < 0:
-                problems.append(f"{info.filename}: overlaps the file before it in the zip")
-            elif gap and not before:
-                problems.append(f"the zip has {gap} bytes before its first file {_HIDDEN}")
-            elif gap:
-                problems.append(f"the zip has {gap} bytes between {before} and {info.filename} {_HIDDEN}")
-            end, before = max(end, _member_end(info, raw)), info.filename
-        gap = archive.start_dir - end
-        if gap:
-            where = f"after its last file, {before}" if before else "before its directory"
-            problems.append(f"the zip has {gap} bytes {where} {_HIDDEN}")
         raw.seek(0, os.SEEK_END)
         raw.seek(max(0, raw.tell() - (1 << 16) - 22))
         tail = raw.read()
-        after = len(tail) - tail.rfind(_END_RECORD) - 22
-        if after:
-            problems.append(f"the zip has {after} bytes after its end {_HIDDEN}")
-    except (OSError, ValueError, struct.error) as exc:
-        problems.append(f"the zip's layout cannot be read ({describe(exc)})")
-    return problems
+    except OSError as exc:
+        return [f"the zip's layout cannot be read ({describe(exc)})"]
+    after = len(tail) - tail.rfind(_END_RECORD) - 22
+    return [f"the zip has {after} bytes after its end {_HIDDEN}"] if after else []
 
 
 def _member_end(info: zipfile.ZipInfo, raw: BinaryIO) -> int:
@@ -208,7 +248,7 @@ class DirSource:
             raise too_large(len(data), limit)
         return data
 
-    def chunks(self, path: str) -> Iterator[bytes]:
+    def chunks(self, path: str) -> Generator[bytes, None, None]:
         with self._open(path) as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ from transcription.record import content_sha256, text_sha256
 # few megabytes.
 KEY_LIMIT = 64 << 10
 READ_LIMIT = 64 << 20
+# How far a file is inflated to hash it is bounded by what the bundle claims (`_bound`):
+# the index gives every item and segment its size, and every file it gives none is one
+# that is also read whole, within READ_LIMIT.
+_OXUM = re.compile(r"Payload-Oxum:\s*([0-9]{1,20})\.[0-9]{1,20}\s*")
 
 
 @dataclass
@@ -91,6 +96,9 @@ class _Checker:
         self.sizes: dict[str, int] = {}
         self.unreadable: set[str] = set()
         self.key: Ed25519PublicKey | None = None
+        self.claimed: dict[str, int] = {}  # path: the size the index gives it
+        self.payload_claim: int | None = None  # bytes, from Payload-Oxum
+        self.payload_left: int | None = None
 
     def problem(self, text: str) -> None:
         self.report.add(text)
@@ -112,11 +120,12 @@ class _Checker:
                 self.problem(f"{name}: missing")
         self.guarded("public key", self._key)
         self.guarded(bag.SIGNATURE, self._signature)
+        index = self._document(bag.INDEX)
+        self.guarded(bag.INDEX, self._claims, index)
         tags = self.guarded(bag.SIGNED, self._manifest, bag.SIGNED, _is_tag_file)
         payload = self.guarded("manifest-sha256.txt", self._manifest, "manifest-sha256.txt", _is_payload)
         if tags is not None and payload is not None:
             self.guarded("bag-info.txt", self._oxum, payload)
-        index = self._document(bag.INDEX)
         if index is None:
             return
         case = self.json_object(bag.INDEX, '"case"', index.get("case"))
@@ -157,19 +166,54 @@ class _Checker:
             self.problem(f"{path}: {exc}")
 
     def _hash(self, path: str) -> str | None:
-        """The file's SHA-256, streamed; None when it cannot be read (named once)."""
+        """The file's SHA-256, streamed, and inflated at most a chunk past the bound the
+        bundle claims for it; None when it cannot be read or runs past (named once)."""
         if path not in self.hashes:
             digest, size = hashlib.sha256(), 0
+            limit, whose = self._bound(path)
+            chunks = self.source.chunks(path)
             try:
-                for chunk in self.source.chunks(path):
-                    digest.update(chunk)
+                for chunk in chunks:
                     size += len(chunk)
+                    if size > limit:
+                        raise Unreadable(f"more than the {limit} bytes {whose}; not read further")
+                    digest.update(chunk)
             except Unreadable as exc:
                 self._unreadable(path, exc)
                 self.hashes[path] = None
                 return None
+            finally:
+                chunks.close()
+                if path.startswith("data/") and self.payload_left is not None:
+                    self.payload_left = max(0, self.payload_left - size)
             self.hashes[path], self.sizes[path] = digest.hexdigest(), size
         return self.hashes[path]
+
+    def _claims(self, index: dict[str, Any] | None) -> None:
+        """The sizes the bundle claims, taken before any file is hashed: a megabyte of zip
+        can inflate to a terabyte, and is then read only as far as the bundle says it goes."""
+        entries = _dicts((index or {}).get("items"))
+        for recording in _dicts((index or {}).get("recordings")):
+            entries += _dicts(recording.get("segments"))
+        for entry in entries:
+            path, size = entry.get("path"), entry.get("size")
+            if isinstance(path, str) and type(size) is int and size >= 0:
+                self.claimed[path] = max(size, self.claimed.get(path, 0))
+        info = self.read("bag-info.txt", READ_LIMIT) if "bag-info.txt" in self.present else None
+        for line in (info or b"").decode("utf-8", "replace").splitlines():
+            if oxum := _OXUM.fullmatch(line):
+                self.payload_claim = self.payload_left = int(oxum[1])
+
+    def _bound(self, path: str) -> tuple[int, str]:
+        """How many bytes `path` may inflate to, and who says so: the size the index gives
+        it, else READ_LIMIT; a payload file no more than is left of Payload-Oxum."""
+        limit, whose = self.claimed.get(path, READ_LIMIT), "the index says it has"
+        if path not in self.claimed:
+            whose = "a file the index gives no size may have"
+        left = self.payload_left if path.startswith("data/") else None
+        if left is not None and left < limit:
+            return left, f"left of the {self.payload_claim} that Payload-Oxum gives the payload"
+        return limit, whose
 
     def _json(self, path: str) -> Any:
         """The JSON value in `path`; None when the file is absent, and when it cannot be
@@ -391,6 +435,11 @@ class _Checker:
         if len(events) > last:
             self.problem(f"{bag.CUSTODY_EVENTS}: events {last + 1}–{len(events)} come after the last "
                          "signed checkpoint (added after export?)")
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list, quietly: their shape is named where they are checked."""
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
 
 
 def _is_tag_file(path: str) -> bool:

@@ -12,6 +12,7 @@ import os
 import struct
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -133,20 +134,92 @@ class _Appender:
 
 
 def _rezip(source: Path, dest: Path, *, compression: int = zipfile.ZIP_STORED,
-           junk_before: str = "", tweak: Callable[[zipfile.ZipInfo], None] | None = None) -> Path:
-    """The same members in a new zip: deflated, with junk before one member, or with
-    `tweak` applied to each member's central directory entry."""
-    out = _Appender()
+           junk_before: str = "", bzip2: str = "", swap: dict[str, bytes] | None = None,
+           tweak: Callable[[zipfile.ZipInfo], None] | None = None) -> Path:
+    """The same members in a new zip: deflated, with junk before one member, one member
+    in bzip2, members swapped for other bytes (by path in the bag), or with `tweak`
+    applied to each member's central directory entry."""
+    out, swap = _Appender(), swap or {}
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:  # type: ignore[arg-type]
         for info in old.infolist():
             if junk_before and info.filename.endswith(junk_before):
                 out.write(b"hidden " * 100)
-            new.writestr(info.filename, old.read(info), compress_type=compression)
+            method = zipfile.ZIP_BZIP2 if bzip2 and info.filename.endswith(bzip2) else compression
+            data = swap.get(info.filename.removeprefix("C-1/")) or old.read(info)
+            new.writestr(info.filename, data, compress_type=method)
         if tweak is not None:
             for info in new.infolist():
                 tweak(info)
     dest.write_bytes(bytes(out.data))
     return dest
+
+
+def _overlapping(source: Path, dest: Path, names: list[str], zeros: int) -> Path:
+    """`source` with David Fifield's "overlapping files" zip bomb added: each of `names` a
+    deflated member whose data runs on, through stored blocks that quote the local headers
+    of the members after it, into one kernel that inflates to `zeros` zero bytes. Each
+    member inflates to the whole kernel: work members × kernel from one kernel's bytes.
+    (The CRCs are left 0; zipfile checks them only once a member is inflated whole.)"""
+    squeeze, megabyte = zlib.compressobj(9, zlib.DEFLATED, -15), bytes(1 << 20)
+    kernel = b"".join(squeeze.compress(megabyte) for _ in range(zeros >> 20)) + squeeze.flush()
+    infos = [zipfile.ZipInfo(f"C-1/{name}", date_time=(2025, 1, 1, 0, 0, 0)) for name in names]
+    for info in infos:
+        info.compress_type, info.CRC = zipfile.ZIP_DEFLATED, 0
+    headers = [info.FileHeader() for info in infos]
+    out = _Appender()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:  # type: ignore[arg-type]
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info))
+        for number, (info, header) in enumerate(zip(infos, headers, strict=True)):
+            info.header_offset = out.tell()
+            out.write(header)
+            if number + 1 < len(headers):  # a stored block (not the last) quoting the next header
+                quoted = len(headers[number + 1])
+                out.write(b"\x00" + struct.pack("<HH", quoted, quoted ^ 0xFFFF))
+        out.write(kernel)
+        for number, (info, header) in enumerate(zip(infos, headers, strict=True)):
+            info.compress_size = out.tell() - info.header_offset - len(header)
+            info.file_size = sum(len(h) for h in headers[number + 1:]) + zeros
+            new.filelist.append(info)
+            new.NameToInfo[info.filename] = info
+        new.start_dir = out.tell()
+    dest.write_bytes(bytes(out.data))
+    return dest
+
+
+class _Runaway(BaseException):
+    """Inflation past what a test allows: a BaseException, so that the verifier's
+    catch-alls (which name any error as a discrepancy) let it through and fail the test."""
+
+
+class _Meter:
+    """Counts the bytes zipfile's decompressors give out, and stops a runaway verifier."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stop: int) -> None:
+        self.inflated, self.stop = 0, stop
+        # zipfile's private factory is the one place every member's inflating goes through
+        make = zipfile._get_decompressor  # type: ignore[attr-defined]
+        monkeypatch.setattr(zipfile, "_get_decompressor", lambda method: _Counted(make(method), self))
+
+    def add(self, data: bytes) -> bytes:
+        self.inflated += len(data)
+        if self.inflated > self.stop:
+            raise _Runaway(f"inflated {self.inflated} bytes, more than the {self.stop} allowed")
+        return data
+
+
+class _Counted:
+    def __init__(self, inner: Any, meter: _Meter) -> None:
+        self._inner, self._meter = inner, meter
+
+    def decompress(self, data: bytes, *limit: int) -> bytes:
+        return self._meter.add(self._inner.decompress(data, *limit))
+
+    def flush(self, *length: int) -> bytes:
+        return self._meter.add(self._inner.flush(*length))
+
+    def __getattr__(self, name: str) -> Any:  # eof, unconsumed_tail
+        return getattr(self._inner, name)
 
 
 def _flip_data(path: Path, member: str) -> None:
@@ -188,7 +261,8 @@ def test_a_good_bundle_verifies_as_a_zip_a_folder_and_on_the_command_line(tmp_pa
     ("deflate", f"{MANIFEST_PATH}: cannot be read from the zip ("),
     ("encrypted", f"{UPLOAD_PATH}: cannot be read from the zip (RuntimeError: "),
     ("method", f"{SEGMENT_PATH}: cannot be read from the zip (NotImplementedError: "),
-], ids=["crc", "deflate", "encrypted", "method"])
+    ("bzip2", f"{SEGMENT_PATH}: compressed with bzip2, which zipfile inflates without a bound"),
+], ids=["crc", "deflate", "encrypted", "method", "bzip2"])
 def test_a_member_that_cannot_be_read_is_named_and_the_others_are_still_checked(
         tmp_path: Path, damage: str, named: str) -> None:
     zipped = _bundle(tmp_path / "b.zip", {bag.CUSTODY_CHECKPOINTS: _checkpoints(case_id="other")})
@@ -197,6 +271,8 @@ def test_a_member_that_cannot_be_read_is_named_and_the_others_are_still_checked(
     elif damage == "deflate":
         zipped = _rezip(zipped, tmp_path / "d.zip", compression=zipfile.ZIP_DEFLATED)
         _flip_data(zipped, MANIFEST_PATH)
+    elif damage == "bzip2":  # zipfile inflates bzip2 without bound: 200 bytes can be a gigabyte
+        zipped = _rezip(zipped, tmp_path / "z.zip", bzip2=SEGMENT_PATH)
     else:
         def tweak(info: zipfile.ZipInfo) -> None:
             if damage == "encrypted" and info.filename.endswith(UPLOAD_PATH):
@@ -293,6 +369,68 @@ def test_a_small_zip_that_inflates_to_gigabytes_is_not_read_whole(tmp_path: Path
     index = b"{}" + b" " * READ_LIMIT
     zipped = _bundle(tmp_path / "big.zip", {bag.INDEX: index})
     assert _named(verify(zipped), f"{bag.INDEX}: {len(index)} bytes, more than the {READ_LIMIT} it may have")
+
+
+@pytest.mark.timeout(120)
+def test_members_that_overlap_one_deflate_stream_are_named_and_never_inflated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 directory entries over one 256 MiB stream of zeros (~250 KB deflated): read as
+    zipfile reads them, 7.5 GiB of inflating; none of it may happen."""
+    names, zeros = [f"data/objects/bomb-{n}" for n in range(30)], 256 << 20
+    items = [{"id": name, "kind": "upload", "path": name, "sha256": "0" * 64} for name in names]
+    good = _bundle(tmp_path / "b.zip", {bag.INDEX: _index(items=items)})
+    bomb = _overlapping(good, tmp_path / "bomb.zip", names, zeros)
+    assert bomb.stat().st_size < 600_000
+    meter = _Meter(monkeypatch, stop=2 * zeros)
+    report = verify(bomb, PEM)
+    assert meter.inflated < 1 << 20, meter.inflated  # not one member × stream, let alone 30
+    for name in names[1:]:
+        assert _named(report, f"C-1/{name}: overlaps C-1/{names[0]} in the zip (the layout of a zip bomb)")
+    for name in names:
+        assert f"{name}: shares its bytes with another part of the zip; not read" in report.problems
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("claim", "named"), [
+    ("index", f"{UPLOAD_PATH}: more than the {len(UPLOAD)} bytes the index says it has; not read further"),
+    ("oxum", f"{UPLOAD_PATH}: more than the {len(UPLOAD) + len(PEM)} bytes left of the "
+             "{oxum} that Payload-Oxum gives the payload; not read further"),
+], ids=["index-size", "payload-oxum"])
+def test_a_member_that_inflates_past_its_claimed_size_is_stopped_there_and_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claim: str, named: str) -> None:
+    """The zip's own entry gives the true 32 MiB (so zipfile would inflate it all); the
+    index, or bag-info's Payload-Oxum, says the upload is its usual kilobyte."""
+    bomb, honest = bytes(32 << 20), _bundle(tmp_path / "honest.zip")
+    with zipfile.ZipFile(honest) as z:
+        bag_info = z.read("C-1/bag-info.txt")
+    oxum = int(bag_info.split(b"Payload-Oxum: ")[1].split(b".")[0])
+    sized = json.loads(_index())
+    sized["items"][0]["size"] = len(UPLOAD)
+    changes = {UPLOAD_PATH: bomb, **({bag.INDEX: _json(sized)} if claim == "index" else {})}
+    swap = {"bag-info.txt": bag_info} if claim == "oxum" else {}
+    zipped = _rezip(_bundle(tmp_path / "b.zip", changes), tmp_path / "d.zip",
+                    compression=zipfile.ZIP_DEFLATED, swap=swap)
+    meter = _Meter(monkeypatch, stop=8 << 20)
+    report = verify(zipped, PEM)
+    assert meter.inflated < oxum + (2 << 20), meter.inflated  # the claim, a chunk, the other files
+    assert named.format(oxum=oxum) in report.problems, report.problems
+
+
+def test_a_member_that_inflates_past_its_zip_entry_is_cut_there_and_fails_its_crc(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """zipfile's own bound, which the claims above add to: it inflates no further than the
+    size the directory entry gives, and the CRC of what it got then fails."""
+    def shrink(info: zipfile.ZipInfo) -> None:
+        if info.filename.endswith(UPLOAD_PATH):
+            info.file_size = 4096
+
+    zipped = _rezip(_bundle(tmp_path / "b.zip", {UPLOAD_PATH: bytes(32 << 20)}), tmp_path / "d.zip",
+                    compression=zipfile.ZIP_DEFLATED, tweak=shrink)
+    meter = _Meter(monkeypatch, stop=8 << 20)
+    report = verify(zipped, PEM)
+    assert meter.inflated < 2 << 20, meter.inflated  # the entry's size, and one read's worth
+    named = f"{UPLOAD_PATH}: cannot be read from the zip (BadZipFile: Bad CRC-32"
+    assert _named(report, named), report.problems
 
 
 def test_a_folder_with_a_fifo_or_symlinks_names_them_and_never_opens_them(tmp_path: Path) -> None:
