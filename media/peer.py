@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
+from media.candidates import MAX_CANDIDATES, screen
 from media.errors import NegotiationError
 from media.fanout import FanoutTrack, TrackFanout
 
@@ -73,6 +74,7 @@ class Peer:
         self._awaiting_answer = False
         self._needs_offer = False
         self._connected = asyncio.Event()
+        self._candidates: frozenset[str] = frozenset()  # every UDP one the participant named
         self.closed = False
         self.end_reason = ""
         self.done = asyncio.Event()
@@ -149,11 +151,19 @@ class Peer:
             raise NegotiationError(f"The {kind} carries no audio or video.")
         if self.closed:
             raise NegotiationError("This connection has been closed.")
+        screened = screen(sdp)
+        candidates = self._candidates | screened.signalled
+        if len(candidates) > MAX_CANDIDATES:
+            raise NegotiationError(f"A connection may name at most {MAX_CANDIDATES} ICE candidates; "
+                                   f"this {kind} brings it to {len(candidates)}.")
+        if screened.dropped:
+            log.info("%s's %s: ICE candidates dropped: %s", self.id, kind, "; ".join(screened.dropped))
         try:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=screened.sdp, type=kind))
         except Exception as exc:  # aiortc raises ValueError, KeyError, InvalidStateError…
             log.info("refused %s: %s", kind, exc)
             raise NegotiationError(f"The {kind} could not be applied: {exc}") from None
+        self._candidates = candidates
 
     def attach(self, source: str, fanout: TrackFanout, *, muted: bool = False) -> None:
         """Send `source`'s track of `fanout.kind` to this participant."""

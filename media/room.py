@@ -59,11 +59,12 @@ class Room:
         self._lock = asyncio.Lock()
         self.joining = 0
         self.closed = False
+        self._seats: set[str] = set()  # participants whose current connection holds a seat
 
-    async def join(self, peer: Peer, *, max_peers: int | None = None) -> None:
+    async def join(self, peer: Peer) -> None:
         """Add a connection; an older connection of the same participant is replaced.
 
-        Raises `RoomClosed` once the room has ended, `RoomFull` past `max_peers`.
+        Joining takes no seat (see `take_seat`). Raises `RoomClosed` once the room has ended.
         """
         self.joining += 1  # before the first await: the room is in use from here on
         try:
@@ -71,8 +72,6 @@ class Room:
                 if self.closed:
                     raise RoomClosed("This interview has ended.")
                 old = self.peers.get(peer.id)
-                if old is None and max_peers is not None and len(self.peers) >= max_peers:
-                    raise RoomFull(f"This interview already has {max_peers} participants.")
                 peer.connected_at = datetime.now(UTC)
                 peer.on_incoming = self._incoming
                 peer.on_media = self._media
@@ -86,6 +85,35 @@ class Room:
                 await self._announce(kind, peer)
         finally:
             self.joining -= 1
+
+    def take_seat(self, peer: Peer, *, seats: int, staff_seats: int) -> None:
+        """Seat a connection about to send its media, or raise `RoomFull`.
+
+        A seat costs the server a decode and encodes, so only connections that send media
+        hold one: parties that join and never offer keep nobody out. Parties take at most
+        `seats - staff_seats` seats, so that inspectors always find one. A connection keeps
+        its seat until it leaves or `free_seat`.
+        """
+        if self.closed:
+            raise RoomClosed("This interview has ended.")
+        if self.peers.get(peer.id) is not peer or peer.id in self._seats:
+            return
+        if not self.seat_free(peer.id, peer.participant.kind, seats=seats, staff_seats=staff_seats):
+            raise RoomFull(f"This interview already has as many participants as it may "
+                           f"({seats}, {staff_seats} of the seats kept for inspectors).")
+        self._seats.add(peer.id)
+
+    def free_seat(self, peer: Peer) -> None:
+        if self.peers.get(peer.id) is peer:
+            self._seats.discard(peer.id)
+
+    def seat_free(self, participant_id: str, kind: str, *, seats: int, staff_seats: int) -> bool:
+        """Whether `take_seat` would seat this participant (`kind` staff or party) now.
+        A seat its older connection holds counts as free: joining replaces that one."""
+        kinds = [self.peers[i].participant.kind for i in self._seats if i != participant_id]
+        if len(kinds) >= seats:
+            return False
+        return kind == "staff" or kinds.count("party") < seats - staff_seats
 
     async def ready(self, peer: Peer) -> None:
         """After the participant's own offer is answered: send it everyone else's tracks."""
@@ -133,6 +161,7 @@ class Room:
             await peer.close()
             return
         del self.peers[peer.id]
+        self._seats.discard(peer.id)
         peer.end_reason = reason
         for other in self.peers.values():
             other.detach(peer.id)

@@ -35,7 +35,11 @@ routes = web.RouteTableDef()
 
 HELLO_TIMEOUT = 10.0
 OFFER_TIMEOUT = 30.0
-MAX_PEERS = 8  # inspectors and parties together; each costs the server a decode and encodes
+# Seats: connections that send media, inspectors and parties together; each costs the
+# server a decode and encodes. Parties never take the last STAFF_SEATS: an inquiry needs
+# its inspectors (two, as a rule), however many parties are on the line.
+MAX_PEERS = 8
+STAFF_SEATS = 2
 MAX_MESSAGE = 64 * 1024
 RATE_WINDOW, RATE_MAX = 10.0, 50
 FATAL = {"unauthenticated", "invitation_invalid", "invitation_expired", "invitation_revoked",
@@ -67,8 +71,10 @@ async def interview_socket(request: web.Request) -> web.WebSocketResponse:
         admission = await _hello(request, ws, interview_id)
         rooms = request.app[ROOMS]
         room = rooms.find(interview_id)
-        if room is not None and len(room.peers) >= MAX_PEERS and admission.participant.id not in room.peers:
-            raise Refused("room_full", f"This interview already has {MAX_PEERS} participants.")
+        participant = admission.participant
+        if room is not None and not room.seat_free(participant.id, participant.kind,
+                                                   seats=MAX_PEERS, staff_seats=STAFF_SEATS):
+            raise Refused("room_full", "This interview already has as many participants as it may.")
     except Refused as refused:
         await _refuse(ws, refused)
         return ws
@@ -97,16 +103,13 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
             "interview": {"id": interview_id, "state": "live", "title": admission.title},
         })
         room = rooms.get(interview_id)
-        await room.join(peer, max_peers=MAX_PEERS)  # no await between get() and join()
+        await room.join(peer)  # no await between get() and join()
         watcher = asyncio.create_task(_close_when_done(peer, ws))
         deadline = asyncio.get_running_loop().call_later(OFFER_TIMEOUT, _offer_overdue, peer, ws, rooms)
         reason = await _loop(ws, room, peer)
     except RoomClosed:
         await _refuse(ws, Refused("interview_ended", "This interview has ended."))
         reason = "ended"
-    except RoomFull as full:
-        await _refuse(ws, Refused("room_full", str(full)))
-        reason = "room_full"
     except (ConnectionError, RuntimeError):
         reason = "network"  # the socket went away while we were talking
     finally:
@@ -190,7 +193,7 @@ def _parse(data: str) -> dict[str, Any]:
 async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[str, Any]) -> None:
     kind = body["type"]
     if kind == "offer":
-        answer = await peer.accept_offer(body.get("sdp"))
+        answer = await _accept_offer(room, peer, body.get("sdp"))
         await ws.send_json({"type": "answer", "sdp": answer})
         await room.ready(peer)
     elif kind == "answer":
@@ -212,6 +215,23 @@ async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[
         await ws.send_json({"type": "pong"})
     else:
         raise Refused("unknown_type", f"Unknown message type {kind[:40]!r}.")
+
+
+async def _accept_offer(room: Room, peer: Peer, sdp: object) -> str:
+    """The participant's offer → our answer; it takes a seat first (a second offer is
+    refused by the peer and leaves the seat alone)."""
+    first = not peer.ready
+    if first:
+        try:
+            room.take_seat(peer, seats=MAX_PEERS, staff_seats=STAFF_SEATS)
+        except RoomFull as full:
+            raise Refused("room_full", str(full), fatal=True) from None
+    try:
+        return await peer.accept_offer(sdp)
+    except NegotiationError:
+        if first:
+            room.free_seat(peer)
+        raise
 
 
 async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: str) -> Admission:
