@@ -53,7 +53,8 @@ def bundle_ticket(session_token: str, case_id: str, expires: int) -> str:
 def bundle_ticket_matches(session_token: str, case_id: str, ticket: str) -> int | None:
     """The ticket's expiry if this session made it for this case; None if not."""
     expires, _, _ = ticket.partition(".")
-    if not expires.isdigit() or len(expires) > 12:
+    # ASCII only: "¹".isdigit() is true, and compare_digest refuses non-ASCII strings.
+    if not ticket.isascii() or not expires.isdigit() or len(expires) > 12:
         return None
     good = bundle_ticket(session_token, case_id, int(expires))
     return int(expires) if hmac.compare_digest(good, ticket) else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from server.errors import InvalidInput, NotFound
+from server.appkeys import SETTINGS
+from server.errors import InvalidInput, NotFound, RequestTimeout
+
+_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 async def json_object(request: web.Request, *, allow_empty: bool = True,
@@ -18,9 +23,7 @@ async def json_object(request: web.Request, *, allow_empty: bool = True,
     """The body as a JSON object. An empty body reads as `{}` where that is allowed.
     `max_size` raises the application's small JSON limit for the few bodies that need it
     (a whole record, a drawn signature)."""
-    if max_size is not None:
-        request = request.clone(client_max_size=max_size)
-    raw = await request.read()
+    raw = await body_bytes(request, max_size or request.client_max_size)
     if not raw.strip():
         if allow_empty:
             return {}
@@ -34,6 +37,27 @@ async def json_object(request: web.Request, *, allow_empty: bool = True,
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
     return body
+
+
+async def body_bytes(request: web.Request, limit: int) -> bytes:
+    """The whole body, at most `limit` bytes (413 beyond), given up with a 408 when the
+    client sends nothing for a while (ZEROMEET_CLIENT_TIMEOUT_SECONDS × 3): a phone on
+    a slow network is slow but never silent that long."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    idle = request.app[SETTINGS].body_idle_timeout
+    data = bytearray()
+    while True:
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await request.content.readany()
+        except TimeoutError:
+            raise RequestTimeout(f"The request body stopped: nothing arrived for {idle:.0f} s.") from None
+        if not chunk:
+            return bytes(data)
+        data += chunk
+        if len(data) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data))
 
 
 def text(
@@ -88,6 +112,14 @@ def timestamp(body: dict[str, Any], name: str) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"'{name}' is out of range.") from None
+
+
+def whole_number(raw: str, name: str, what: str = "a whole number") -> int:
+    """A count, sequence or version number from a URL: ASCII digits only, at most nine.
+    `int()` and `str.isdigit()` also take "١٢", "¹", " 7" or "1_0"; a URL never should."""
+    if not _DIGITS.fullmatch(raw):
+        raise InvalidInput(f"'{name}' must be {what}.")
+    return int(raw)
 
 
 def only(body: dict[str, Any], allowed: set[str]) -> None:

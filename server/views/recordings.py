@@ -22,7 +22,7 @@ from server.identity import require_staff
 from server.services import cases, custody, evidence, recordings
 from server.views import serialize
 from server.views.common import transaction
-from server.views.parse import path_id
+from server.views.parse import path_id, whole_number
 
 log = logging.getLogger("zeromeet.recording")
 routes = web.RouteTableDef()
@@ -46,7 +46,7 @@ async def get_recording(request: web.Request) -> web.Response:
 async def get_segment(request: web.Request) -> web.Response:
     """One segment's bytes exactly as stored (checked against its SHA-256 on the way)."""
     staff = await require_staff(request)
-    seq = _int(request.match_info["seq"], "seq")
+    seq = whole_number(request.match_info["seq"], "seq")
     async with transaction(request) as session:
         recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
@@ -73,8 +73,8 @@ async def play(request: web.Request) -> web.StreamResponse:
         recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
         rows = await recordings.segments(session, recording.id)
-        first = _int(request.query.get("from", "1"), "from")
-        last = _int(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
+        first = whole_number(request.query.get("from", "1"), "from")
+        last = whole_number(request.query.get("to", str(rows[-1].seq if rows else 0)), "to")
         chosen = [s for s in rows if first <= s.seq <= last]
         if not chosen:
             raise NotFound("No stored segments in that range.")
@@ -193,12 +193,3 @@ def _describe(exc: BaseException) -> str:
         return "its bytes do not match its SHA-256 (altered)"
     return str(exc) or type(exc).__name__
 
-
-def _int(value: str, name: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(f"'{name}' must be a whole number.") from None
-    if not 0 <= number < 10**9:
-        raise InvalidInput(f"'{name}' is out of range.")
-    return number

@@ -24,7 +24,7 @@ from server.records import write_version
 from server.services import cases, custody, evidence, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
-from server.views.parse import json_object, only, path_id
+from server.views.parse import json_object, only, path_id, whole_number
 from server.views.serialize import when
 from transcription import record as text_of
 from transcription.pdf import FontMissing, render_pdf
@@ -97,8 +97,8 @@ async def diff(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
         state = await records.load(session, interview)
-    before = _version(state, _int_query(request, "from"))
-    after = _version(state, _int_query(request, "to"))
+    numbers = _int_query(request, "from"), _int_query(request, "to")  # both checked first
+    before, after = (_version(state, n) for n in numbers)
     changes = text_of.diff_versions(records.content_of(before), records.content_of(after))
     return web.json_response({"from": before.version, "to": after.version, "changes": changes})
 
@@ -297,10 +297,7 @@ def _version_query(request: web.Request) -> int | None:
 
 
 def _int_query(request: web.Request, name: str) -> int:
-    raw = request.query.get(name, "")
-    if not raw.isdigit() or len(raw) > 9:
-        raise InvalidInput(f"'{name}' must be a version number.")
-    return int(raw)
+    return whole_number(request.query.get(name, ""), name, "a version number")
 
 
 def _text(body: dict[str, Any], name: str, limit: int) -> str:
