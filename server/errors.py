@@ -30,6 +30,12 @@ class NotFound(ServerError):
     code, status = "not_found", 404
 
 
+class RequestTimeout(ServerError):
+    """The body stopped arriving: the connection is closed after the answer."""
+
+    code, status = "request_timeout", 408
+
+
 class Conflict(ServerError):
     code, status = "conflict", 409
 

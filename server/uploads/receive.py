@@ -14,14 +14,19 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Awaitable
+from typing import BinaryIO, TypeVar
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from evidence.sniff import HEAD, FileType, TextCheck, sniff
-from server.errors import InvalidInput, ServerError
+from server.appkeys import SETTINGS
+from server.errors import InvalidInput, RequestTimeout, ServerError
 
+T = TypeVar("T")
 FLUSH = 1 << 20  # bytes gathered before one write-and-hash in a worker thread
+READ = 64 * 1024  # one read from the socket: a phone on 2G sends it in a few seconds
 FIELD_BYTES = 4096  # a form field beside the file (a note, a device time)
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
@@ -60,17 +65,18 @@ async def receive(request: web.Request, spool_dir: Path, *, limit: int,
                            code="unsupported_media_type")
     got: Received | None = None
     values: dict[str, str] = {}
+    idle = request.app[SETTINGS].body_idle_timeout
     try:
         reader = await request.multipart()
-        while (part := await reader.next()) is not None:
+        while (part := await _stalled_after(idle, reader.next())) is not None:
             if not isinstance(part, BodyPartReader):
                 raise InvalidInput("Nested multipart bodies are not accepted.")
             if part.name == "file":
                 if got is not None:
                     raise InvalidInput("Send one file per request.", code="one_file")
-                got = await _spool(part, spool_dir, limit)
+                got = await _spool(part, spool_dir, limit, idle)
             elif part.name in fields and part.name not in values:
-                values[part.name] = await _field(part)
+                values[part.name] = await _field(part, idle)
             else:
                 raise InvalidInput(f"Unknown or repeated field '{part.name}'.",
                                    code="unknown_field")
@@ -80,6 +86,9 @@ async def receive(request: web.Request, spool_dir: Path, *, limit: int,
         if isinstance(exc, ValueError):  # aiohttp's word for a body that is not multipart
             raise InvalidInput(f"The multipart body is malformed: {exc}.",
                                code="bad_multipart") from None
+        if isinstance(exc, HttpProcessingError):  # a part's headers: no colon, too long, ...
+            raise InvalidInput("The multipart body is malformed: a part's headers cannot be "
+                               "read.", code="bad_multipart") from None
         raise
     if got is None:
         raise InvalidInput("The upload has no file: put it in a field named 'file'.",
@@ -88,13 +97,20 @@ async def receive(request: web.Request, spool_dir: Path, *, limit: int,
     return got
 
 
-async def _spool(part: BodyPartReader, spool_dir: Path, limit: int) -> Received:
+def spool_file(spool_dir: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file of this process's own in `spool_dir`, closed: the caller opens it
+    by name and deletes it. Files left by a crash are cleared at start (see `clear_spool`)."""
     spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=spool_dir, prefix="upload-", suffix=".part")
-    path = Path(name)
+    fd, name = tempfile.mkstemp(dir=spool_dir, prefix=prefix, suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+async def _spool(part: BodyPartReader, spool_dir: Path, limit: int, idle: float) -> Received:
+    path = spool_file(spool_dir, "upload-", ".part")
     try:
-        with os.fdopen(fd, "wb") as out:
-            sha256, size, kind = await _copy(part, out, limit)
+        with open(path, "wb") as out:
+            sha256, size, kind = await _copy(part, out, limit, idle)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -103,11 +119,12 @@ async def _spool(part: BodyPartReader, spool_dir: Path, limit: int) -> Received:
                     content_type=part.headers.get("Content-Type", "")[:100])
 
 
-async def _copy(part: BodyPartReader, out: BinaryIO, limit: int) -> tuple[str, int, FileType]:
+async def _copy(part: BodyPartReader, out: BinaryIO, limit: int,
+                idle: float) -> tuple[str, int, FileType]:
     digest = hashlib.sha256()
     size, kind, text = 0, None, None
     pending = bytearray()
-    while chunk := await part.read_chunk(FLUSH):
+    while chunk := await _stalled_after(idle, part.read_chunk(READ)):
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
@@ -141,6 +158,16 @@ def _hash_and_write(digest: hashlib._Hash, out: BinaryIO, data: bytes) -> None:
     out.write(data)
 
 
+async def _stalled_after(idle: float, read: Awaitable[T]) -> T:
+    """One read of the body; a 408 when nothing arrives for `idle` seconds."""
+    try:
+        async with asyncio.timeout(idle):
+            return await read
+    except TimeoutError:
+        raise RequestTimeout(f"The upload stopped: nothing arrived for {idle:.0f} s. "
+                             "Please try again.") from None
+
+
 def _sniffed(head: bytearray) -> FileType:
     kind = sniff(bytes(head[:HEAD]))
     if kind is None:
@@ -148,9 +175,9 @@ def _sniffed(head: bytearray) -> FileType:
     return kind
 
 
-async def _field(part: BodyPartReader) -> str:
+async def _field(part: BodyPartReader, idle: float) -> str:
     data = bytearray()
-    while chunk := await part.read_chunk(FIELD_BYTES):
+    while chunk := await _stalled_after(idle, part.read_chunk(FIELD_BYTES)):
         data += chunk
         if len(data) > FIELD_BYTES:
             raise InvalidInput(f"The field '{part.name}' is too long.")

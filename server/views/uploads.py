@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import mimetypes
-import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from aiohttp import web
 
 from evidence.errors import IntegrityError, ObjectNotFound
 from evidence.hashing import CHUNK, sha256_file
-from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, WEBP
+from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, TEXT, WEBP
 from media import snapshot as media_snapshot
 from server.appkeys import ROOMS, SETTINGS, STORE
 from server.db.models import EvidenceItem
@@ -26,15 +25,17 @@ from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_someone, require_staff
 from server.services import cases, custody, uploads
-from server.uploads.receive import Received, receive
+from server.uploads.receive import Received, receive, spool_file
 from server.views import serialize
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id, text
 
 routes = web.RouteTableDef()
 FIELDS = {"kind", "interview_id", "device_time", "note"}
-# Shown in the browser; everything else is offered as a file to save.
-INLINE = {t.mime for t in (JPEG, PNG, WEBP, HEIC, HEIF, PDF)}
+# Shown in the browser; everything else (PDFs too: a PDF viewer runs scripts) is offered
+# as a file to save.
+INLINE = {t.mime for t in (JPEG, PNG, WEBP, HEIC, HEIF)}
+EXTENSIONS = {t.mime.split(";")[0]: t.extension for t in (JPEG, PNG, WEBP, HEIC, HEIF, PDF, TEXT)}
 
 
 @routes.post("/api/cases/{case_id}/evidence")
@@ -82,9 +83,7 @@ async def snapshot(request: web.Request) -> web.Response:
                        code="no_video") from None
     data = await asyncio.to_thread(media_snapshot.png, taken.frame)
     received_at = utcnow()
-    spool = request.app[SETTINGS].data_dir / "spool" / "uploads"
-    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = Path(tempfile.mkstemp(dir=spool, prefix="snapshot-", suffix=".png")[1])
+    path = spool_file(request.app[SETTINGS].data_dir / "spool" / "uploads", "snapshot-", ".png")
     try:
         await asyncio.to_thread(path.write_bytes, data)
         got = Received(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
@@ -119,9 +118,7 @@ async def content(request: web.Request) -> web.StreamResponse:
     staff = await require_staff(request)
     async with transaction(request) as session:
         item = await uploads.item_for_staff(session, staff, path_id(request, "item_id"))
-    spool = request.app[SETTINGS].data_dir / "spool" / "downloads"
-    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = Path(tempfile.mkstemp(dir=spool, prefix="download-", suffix=".part")[1])
+    path = spool_file(request.app[SETTINGS].data_dir / "spool" / "downloads", "download-", ".part")
     try:
         await _fetch(request, item, path)
         if item.kind != "thumbnail":  # a preview the pages show is not a use of the evidence
@@ -174,13 +171,20 @@ def _disposition(item: EvidenceItem, *, inline: bool) -> str:
 
 
 def _download_name(item: EvidenceItem) -> str:
-    """The name the uploader gave (sanitised on arrival), else one made from the kind."""
+    """The name the uploader gave (sanitised again, for items stored before that was done
+    on arrival), else one made from the kind, with the extension of the type the server
+    found in the bytes: `evil.html` that holds a JPEG downloads as `evil.html.jpg`."""
+    mime = item.content_type.split(";")[0].strip()
+    extension = EXTENSIONS.get(mime) or (mimetypes.guess_extension(mime) or ".bin")[1:]
     claimed = json.loads(item.claimed or "{}")
     name = claimed.get("filename") if isinstance(claimed, dict) else None
-    if isinstance(name, str) and name:
+    name = uploads.display_name(name) if isinstance(name, str) else ""
+    if not name:
+        return f"{item.kind}-{item.id}.{extension}"
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and ext.lower() in (extension, "jpeg" if extension == "jpg" else extension):
         return name
-    extension = mimetypes.guess_extension(item.content_type.split(";")[0].strip()) or ""
-    return f"{item.kind}-{item.id}{extension}"
+    return f"{name}.{extension}"
 
 
 def _id_field(fields: dict[str, str], name: str) -> str | None:
