@@ -41,7 +41,7 @@ MAX_JSON_BODY = 64 * 1024
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[middlewares.request_log, middlewares.errors],
+        middlewares=[middlewares.forwarded, middlewares.request_log, middlewares.errors],
         client_max_size=MAX_JSON_BODY,
     )
     app[SETTINGS] = settings

@@ -131,12 +131,13 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _run_server(settings: Settings, sock: socket.socket, host: str, port: int,
                       tls: ssl.SSLContext | None = None) -> None:
     from server.app import create_app  # imported late: `user add` should not load aiortc
+    from server.http import ZeromeetRunner
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(create_app(settings), handle_signals=False, access_log=None)
+    runner = ZeromeetRunner(create_app(settings), handle_signals=False, access_log=None)
     try:
         await runner.setup()
         await web.SockSite(runner, sock, ssl_context=tls).start()

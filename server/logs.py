@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -35,3 +37,14 @@ def setup_logging(level: str = "INFO") -> None:
     # Routine chatter of libraries; what matters from them reaches us as exceptions.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # aiohttp's parser errors quote the raw line, which may be a Cookie or Authorization.
+    logging.getLogger("aiohttp.server").addFilter(_no_raw_request_lines)
+
+
+def _no_raw_request_lines(record: logging.LogRecord) -> bool:
+    """Keep the record, without the exception text of an HTTP parser error."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, HttpProcessingError):
+        record.exc_info, record.exc_text = None, None
+        record.fault = type(exc).__name__
+    return True

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import logging
+import posixpath
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -11,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from evidence.errors import EvidenceError, StoreUnavailable
+from server.appkeys import SETTINGS
 from server.auth import Party, Staff
 from server.errors import ServerError, TooManyRequests
 from server.identity import IDENTITY
@@ -18,7 +22,12 @@ from server.identity import IDENTITY
 log = logging.getLogger("zeromeet.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_SECRET_PATH = re.compile(r"^/j/[^/]+")
+# An invitation link's token follows /j/; any token's prefix is zms_ or zmi_.
+_JOIN_PATH = re.compile(r"^/j/[^/]*", re.IGNORECASE)
+_TOKEN = re.compile(r"zm[si]_[A-Za-z0-9_\-]*", re.IGNORECASE)
+
+_SECURE_BY_PROXY = web.RequestKey("secure_by_proxy", bool)
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -39,20 +48,89 @@ def error_response(status: int, code: str, message: str, **headers: str) -> web.
 
 
 def redact_path(path: str) -> str:
-    """Invitation links carry their token in the path: never log it."""
-    return _SECRET_PATH.sub("/j/<redacted>", path)
+    """Invitation links carry their token in the path: never log it. The path is first
+    normalised as a router or a proxy might (`//j/x`, `/J/x`, `/static/../j/x`), and
+    anything shaped like a token is redacted wherever it stands."""
+    normal = posixpath.normpath("/" + path.replace("\\", "/").lstrip("/"))
+    return _TOKEN.sub("<redacted>", _JOIN_PATH.sub("/j/<redacted>", normal))
+
+
+@web.middleware
+async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a reverse proxy named in ZEROMEET_TRUSTED_PROXIES: the client's address,
+    the scheme and the host as that proxy saw them (`Forwarded`, else `X-Forwarded-For`,
+    `-Proto`, `-Host`). From anyone else those headers mean nothing."""
+    proxies = request.app[SETTINGS].trusted_proxies
+    if not proxies or not _trusted(request.remote, proxies):
+        return await handler(request)
+    hops = _hops(request)
+    changes: dict[str, str] = {}
+    client = next((h["for"] for h in reversed(hops) if h.get("for") and not _trusted(h["for"], proxies)),
+                  next((h["for"] for h in hops if h.get("for")), None))
+    if client:
+        changes["remote"] = client
+    proto = next((h["proto"] for h in reversed(hops) if h.get("proto")), None)
+    if proto in ("http", "https"):
+        changes["scheme"] = proto
+        # aiohttp prepares a returned response with the request it made, not this clone.
+        request[_SECURE_BY_PROXY] = proto == "https"
+    host = next((h["host"] for h in reversed(hops) if h.get("host")), None)
+    if host and _HOST.fullmatch(host):
+        changes["host"] = host
+    return await handler(request.clone(**changes) if changes else request)
+
+
+def _hops(request: web.Request) -> list[dict[str, str]]:
+    """One dict per proxy hop, nearest last, from `Forwarded` or the X-Forwarded-* set."""
+    if "Forwarded" in request.headers:
+        return [{k: _bare(v) if k == "for" else v for k, v in hop.items()}
+                for hop in request.forwarded]
+    hops = [{"for": _bare(a.strip())} for a in
+            ",".join(request.headers.getall("X-Forwarded-For", [])).split(",") if a.strip()]
+    last = hops[-1] if hops else {}
+    if not hops:
+        hops.append(last)
+    for header, key in (("X-Forwarded-Proto", "proto"), ("X-Forwarded-Host", "host")):
+        values = [v.strip() for v in request.headers.get(header, "").split(",") if v.strip()]
+        if values:
+            last[key] = values[-1].lower() if key == "proto" else values[-1]
+    return hops
+
+
+def _bare(address: str) -> str:
+    """`[2001:db8::1]:443`, `"[::1]"` or `10.0.0.1:5000` without port, brackets, quotes."""
+    address = address.strip('"')
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
+def _trusted(address: str | None, proxies: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
 
 
 @web.middleware
 async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
-    status = 500
+    status: int | None = 500
     try:
         response = await handler(request)
         status = response.status
         return response
     except web.HTTPException as exc:
         status = exc.status
+        raise
+    except ConnectionResetError:
+        if not _client_gone(request):
+            raise
+        status = None  # logged as an abort; the answer has nowhere to go
+        return web.Response(status=499)
+    except asyncio.CancelledError:
+        status = None
         raise
     finally:
         identity = request.get(IDENTITY)
@@ -62,6 +140,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
                 "method": request.method,
                 "path": redact_path(request.path),
                 "status": status,
+                **({"aborted": "the client closed the connection"} if status is None else {}),
                 "ms": round((time.perf_counter() - started) * 1000, 1),
                 "user": identity.username if isinstance(identity, Staff) else None,
                 "invitation": identity.invitation_id if isinstance(identity, Party) else None,
@@ -91,9 +170,19 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(exc.status, _http_code(exc), _http_message(exc), **_kept_headers(exc))
     except json.JSONDecodeError:
         return error_response(400, "invalid_json", "The request body is not valid JSON.")
+    except ConnectionResetError:
+        if _client_gone(request):
+            raise  # an abort, not a bug: `request_log` notes it
+        log.exception("unhandled error", extra={"path": redact_path(request.path)})
+        return error_response(500, "internal", "Something went wrong on the server; it has been logged.")
     except Exception:
         log.exception("unhandled error", extra={"path": redact_path(request.path)})
         return error_response(500, "internal", "Something went wrong on the server; it has been logged.")
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _http_code(exc: web.HTTPException) -> str:
@@ -120,7 +209,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     """`on_response_prepare` hook: covers handlers, errors and static files alike."""
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.secure:
+    if request.secure or request.get(_SECURE_BY_PROXY):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")

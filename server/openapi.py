@@ -44,8 +44,10 @@ PATHS: dict[str, Any] = {
     "/api/login": {"post": _op("Log in as staff; sets the session cookie too",
                                (200, "Logged in", _ref("LoginResult")), body=_ref("Login"),
                                errors=(400, 401, 429), auth=False)},
-    "/api/logout": {"post": _op("End this session", (200, "Logged out", None), errors=(401,))},
-    "/api/me": {"get": _op("The logged-in staff member", (200, "The user", None), errors=(401,))},
+    "/api/logout": {"post": _op("End this session (403 for an invitation token)",
+                                (200, "Logged out", None), errors=(401, 403))},
+    "/api/me": {"get": _op("The logged-in staff member (403 for an invitation token)",
+                           (200, "The user", None), errors=(401, 403))},
     "/api/cases": {
         "get": _op("Cases the caller has access to", (200, "Cases", _array(_ref("Case")))),
         "post": _op("Open a case (inspectors)", (201, "Created", _ref("Case")), body=_ref("CaseInput")),
@@ -89,7 +91,9 @@ PATHS: dict[str, Any] = {
         "parameters": [_param("interview_id")],
         "get": {**_op("Join the interview's room: WebSocket signalling (docs/signalling.md); "
                       "the first message is hello with a staff or invitation token",
-                      (101, "Switching protocols to WebSocket", None), errors=(404,), auth=False)},
+                      (101, "Switching protocols to WebSocket", None), errors=(400, 404),
+                      auth=False),
+                "description": "A plain GET without `Upgrade: websocket` is a 400."},
     },
     "/api/invites/{invitation_id}/revoke": {
         "parameters": [_param("invitation_id")],
@@ -97,7 +101,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/invitation": {
         "get": _op("For an invited party: its own invitation (bearer = invitation token)",
-                   (200, "The invitation", _ref("OwnInvitation")), errors=(401, 410)),
+                   (200, "The invitation", _ref("OwnInvitation")), errors=(401, 403, 410)),
     },
     "/api/interviews/{interview_id}/record": {
         "parameters": [_param("interview_id"),
@@ -143,17 +147,17 @@ PATHS: dict[str, Any] = {
     },
     "/api/invitation/record": {
         "get": _op("For an invited party: the record version sent to it to read",
-                   (200, "The record", _ref("PartyRecord")), errors=(401, 404, 410)),
+                   (200, "The record", _ref("PartyRecord")), errors=(401, 403, 404, 410)),
     },
     "/api/invitation/record/confirm": {
         "post": _op("For an invited party: confirm the record with a drawn signature",
                     (201, "The confirmation", _ref("Confirmation")), body=_ref("PartyConfirm"),
-                    errors=(400, 401, 404, 409, 410, 413)),
+                    errors=(400, 401, 403, 404, 409, 410, 413)),
     },
     "/api/invitation/record/refuse": {
         "post": _op("For an invited party: refuse to confirm, with a reason",
                     (201, "The refusal", _ref("Confirmation")), body=_ref("PartyRefuse"),
-                    errors=(400, 401, 404, 409, 410)),
+                    errors=(400, 401, 403, 404, 409, 410)),
     },
     "/api/recordings/{recording_id}": {
         "parameters": [_param("recording_id")],

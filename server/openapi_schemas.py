@@ -26,6 +26,19 @@ def string(**extra: Any) -> Schema:
 TIME = string(format="date-time")
 OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
 
+_RECORDING_REQUIRED = ["id", "participant", "kind", "state", "segments", "duration", "head"]
+_RECORDING: dict[str, Schema] = dict(
+    id=string(), participant=obj(["id"], id=string(), name=string(), role=string(), kind=string()),
+    kind=string(enum=["audio", "video"]), codec={"type": ["string", "null"]},
+    state=string(enum=["recording", "sealing", "sealed", "interrupted"]),
+    duration={"type": "number", "description": "seconds"}, bytes={"type": "integer"},
+    head={"type": ["string", "null"], "description": "the chain head (SHA-256, hex)"},
+    start={"type": ["number", "null"], "description": "seconds on the interview clock"},
+    end={"type": ["number", "null"]}, started_at=TIME, sealed_at=OPT_TIME,
+    interrupted_at=OPT_TIME, manifest={"type": ["object", "null"]},
+    seal={"type": ["object", "null"]},
+    health={"oneOf": [ref("RecordingHealth"), {"type": "null"}]})
+
 SCHEMAS: dict[str, Schema] = {
     "Error": obj(["error", "message"], error=string(), message=string()),
     "User": obj(["username", "role"], username=string(), display_name=string(),
@@ -70,19 +83,8 @@ SCHEMAS: dict[str, Schema] = {
         waiting_bytes={"type": "integer"}, last_frame_age={"type": ["number", "null"]},
         alarms={"type": "array", "items": obj(["code", "message"], code=string(), message=string(),
                                                 since={"type": "number"})}),
-    "Recording": obj(
-        ["id", "participant", "kind", "state", "segments", "duration", "head"], id=string(),
-        participant=obj(["id"], id=string(), name=string(), role=string(), kind=string()),
-        kind=string(enum=["audio", "video"]), codec={"type": ["string", "null"]},
-        state=string(enum=["recording", "sealing", "sealed", "interrupted"]),
-        segments={"type": "integer"}, duration={"type": "number", "description": "seconds"},
-        bytes={"type": "integer"}, head={"type": ["string", "null"],
-                                         "description": "the chain head (SHA-256, hex)"},
-        start={"type": ["number", "null"], "description": "seconds on the interview clock"},
-        end={"type": ["number", "null"]}, started_at=TIME, sealed_at=OPT_TIME,
-        interrupted_at=OPT_TIME, manifest={"type": ["object", "null"]},
-        seal={"type": ["object", "null"]},
-        health={"oneOf": [ref("RecordingHealth"), {"type": "null"}]}),
+    # In a list `segments` counts them; one recording's detail lists them.
+    "Recording": obj(_RECORDING_REQUIRED, **_RECORDING, segments={"type": "integer"}),
     "Segment": obj(
         ["seq", "sha256", "size", "link", "gap"], seq={"type": "integer"}, key=string(),
         sha256=string(), size={"type": "integer"}, frames={"type": "integer"},
@@ -91,19 +93,20 @@ SCHEMAS: dict[str, Schema] = {
         start_ms={"type": "integer"}, end_ms={"type": "integer"}, start={"type": "number"},
         end={"type": "number"}, gap={"type": "boolean"}, recovered={"type": "boolean"},
         width={"type": "integer"}, height={"type": "integer"}, link=string(), stored_at=TIME),
-    "RecordingDetail": {"allOf": [ref("Recording"), obj(
-        ["segments", "spans"], segments={"type": "array", "items": ref("Segment")},
+    "RecordingDetail": obj(
+        [*_RECORDING_REQUIRED, "spans"], **_RECORDING,
+        segments={"type": "array", "items": ref("Segment")},
         spans={"type": "array", "items": obj(
             ["from", "to", "start", "end"], **{"from": {"type": "integer"}},
             to={"type": "integer"}, start={"type": "number"}, end={"type": "number"},
-            start_ms={"type": "integer"})})]},
+            start_ms={"type": "integer"})}),
     "Verification": obj(["ok", "problems"], ok={"type": "boolean"},
                          problems={"type": "array", "items": string()},
                          segments={"type": "integer"}, state=string()),
     "EvidenceItem": obj(
         ["id", "kind", "sha256", "size", "created_at"], id=string(), kind=string(), sha256=string(),
-        size={"type": "integer"}, created_at=TIME, case_id=string(), interview_id=string(),
-        recording_id={"type": ["string", "null"]}, object_key=string(), content_type=string(),
+        size={"type": "integer"}, created_at=TIME, case_id=string(),
+        interview_id={"type": ["string", "null"]}, recording_id={"type": ["string", "null"]}, object_key=string(), content_type=string(),
         observed={"type": "object"}, claimed={"type": "object"},
         derived_from={"type": ["string", "null"]}),
     "EvidenceUpload": obj(

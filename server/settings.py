@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from server.errors import ConfigError
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -68,6 +70,16 @@ class Settings:
     login_max_failures: int = 10
     login_window: timedelta = timedelta(minutes=15)
     log_level: str = "INFO"
+    # Reverse proxies whose Forwarded / X-Forwarded-* headers are believed (addresses or
+    # networks); from anyone else those headers are ignored.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # A client must send a whole request head within this long of connecting or of its
+    # last answer; a body that sends nothing for three times this long is given up.
+    client_timeout: timedelta = timedelta(seconds=20)
+
+    @property
+    def body_idle_timeout(self) -> float:
+        return 3 * self.client_timeout.total_seconds()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +122,8 @@ class Settings:
             max_upload_mb=_int(env, "ZEROMEET_MAX_UPLOAD_MB", 50),
             checkpoint_every=timedelta(minutes=_int(env, "ZEROMEET_CHECKPOINT_MINUTES", 60)),
             log_level=(env.get("ZEROMEET_LOG_LEVEL") or "INFO").upper(),
+            trusted_proxies=_networks(env, "ZEROMEET_TRUSTED_PROXIES"),
+            client_timeout=timedelta(seconds=_int(env, "ZEROMEET_CLIENT_TIMEOUT_SECONDS", 20)),
         )
         settings.validate()
         return settings
@@ -209,6 +223,18 @@ def _urls(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> tuple[
         if not url.startswith(schemes):
             raise ConfigError(f"{name} holds {url!r}, which does not start with {' or '.join(schemes)}.")
     return urls
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    out = []
+    for raw in (env.get(name) or "").split(","):
+        if raw.strip():
+            try:
+                out.append(ipaddress.ip_network(raw.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(f"{name} holds {raw.strip()!r}, which is not an IP address "
+                                  "or network such as 10.0.0.5 or 10.0.0.0/24.") from None
+    return tuple(out)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
