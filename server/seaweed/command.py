@@ -50,7 +50,7 @@ def weed_command(weed: str, root: Path, ports: WeedPorts) -> list[str]:
     return [
         weed,
         "-logtostderr",  # otherwise glog scatters weed.* files into /tmp
-        f"-config_dir={root}",  # never pick up a stray filer.toml from ~ or /etc
+        f"-config_dir={root}",  # our security.toml; never a stray filer.toml from ~ or /etc
         "mini",
         f"-dir={root / 'data'}",
         f"-ip={HOST}",
@@ -59,6 +59,10 @@ def weed_command(weed: str, root: Path, ports: WeedPorts) -> list[str]:
         "-master.telemetry=false",
         "-admin.ui=false",
         "-webdav=false",
+        # Master and filer speak gRPC only (with mutual TLS, see security.py): their HTTP
+        # APIs would delete a bucket's volumes or a file's versions for anyone who asks.
+        "-disableHttp",
+        "-volume.preStopSeconds=0",  # one node: no peer to drain to before a stop
         "-s3.iam=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",

@@ -47,15 +47,19 @@ def write_identities(path: Path, access_key: str, secret_key: str) -> None:
     _write_private(path, {"identities": [identity]})
 
 
-def _write_private(path: Path, data: dict[str, object]) -> None:
-    """Write JSON atomically, created 0600 so the secret is never readable by others."""
+def write_private(path: Path, data: bytes) -> None:
+    """Write atomically, created 0600 so a secret is never readable by others, not even briefly."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=2)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
+
+
+def _write_private(path: Path, data: dict[str, object]) -> None:
+    write_private(path, json.dumps(data, indent=2).encode())
 
 
 def rotate_log(log_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Supervision of the embedded object store: one `weed mini` on loopback with our own keys.
 
 Used when no S3 endpoint is configured. Everything lives in `DATA_DIR/seaweedfs/`:
-credentials.json (0600), s3.json (weed's identities, 0600), weed.pid, weed.log, a lock
+credentials.json (0600), s3.json (weed's identities, 0600), security.toml and tls/ (weed's
+JWT keys and gRPC certificates, 0600, new at each start), weed.pid, weed.log, a lock
 file, and data/ (weed's own files).
 """
 
@@ -19,7 +20,9 @@ from pathlib import Path
 from evidence.store import minio_client
 from server.seaweed.command import HOST, EmbeddedStoreError, WeedPorts, find_weed, weed_command
 from server.seaweed.files import load_or_create_credentials, rotate_log, write_identities
+from server.seaweed.lockdown import assert_locked
 from server.seaweed.processes import die_with_parent, kill_stale
+from server.seaweed.security import write_security
 from server.settings import S3Settings
 
 log = logging.getLogger("server.seaweed")
@@ -67,6 +70,7 @@ class EmbeddedSeaweed:
             await asyncio.to_thread(kill_stale, self.root, self.pid_path)
             access_key, secret_key = load_or_create_credentials(self.credentials_path)
             write_identities(self.root / "s3.json", access_key, secret_key)
+            write_security(self.root)
             self._ports = WeedPorts.pick()
             settings = S3Settings(
                 endpoint=f"{HOST}:{self._ports.s3}",
@@ -77,8 +81,7 @@ class EmbeddedSeaweed:
                 region=REGION,
             )
             started = time.monotonic()
-            await self._spawn()
-            await self._wait_ready(settings, ready_timeout)
+            await self._spawn_ready(settings, ready_timeout)
         except BaseException:
             await self.stop()
             raise
@@ -123,6 +126,13 @@ class EmbeddedSeaweed:
             ) from None
         self._lock_fd = fd
 
+    async def _spawn_ready(self, settings: S3Settings, timeout: float) -> None:
+        """Start weed; return once its S3 API answers and its other doors are shut."""
+        assert self._ports is not None
+        await self._spawn()
+        await self._wait_ready(settings, timeout)
+        await asyncio.to_thread(assert_locked, self._ports)
+
     async def _spawn(self) -> None:
         assert self._ports is not None
         rotate_log(self.log_path)
@@ -131,12 +141,15 @@ class EmbeddedSeaweed:
             self._proc = await asyncio.create_subprocess_exec(
                 *weed_command(self.weed, self.root, self._ports),
                 cwd=self.root,
+                # WEED_* variables would override security.toml's keys.
+                env={k: v for k, v in os.environ.items() if not k.startswith("WEED_")},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
                 # Own session: a Ctrl+C meant for zeromeet must not kill weed behind
                 # the supervisor's back; stop() shuts it down in order instead.
                 start_new_session=True,
+                umask=0o077,  # its files and its sockets in /tmp are ours alone
                 preexec_fn=lambda: die_with_parent(parent),
             )
         self.pid_path.write_text(f"{self._proc.pid}\n")
@@ -187,8 +200,7 @@ class EmbeddedSeaweed:
             await asyncio.sleep(delay)
             failures += 1
             try:
-                await self._spawn()
-                await self._wait_ready(self._settings, 60.0)
+                await self._spawn_ready(self._settings, 60.0)
             except Exception as exc:  # keep supervising whatever went wrong
                 log.error("Restarting embedded SeaweedFS failed: %s", exc)
                 if self._proc is not None and self._proc.returncode is None:
