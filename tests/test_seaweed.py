@@ -6,8 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
 from server.settings import S3Settings
+from tests.support.proc import env_for, free_port, start_server
 from tests.support.s3 import store_for
 
 # 127.0.0.1 and ::1 as /proc/net shows them
@@ -28,7 +27,10 @@ def listening_sockets(pid: int) -> list[tuple[str, str, int]]:
     """(protocol, hex address, port) of every listening TCP / bound UDP socket of `pid`."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed since the listing: weed opens and closes many
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []
@@ -206,33 +208,33 @@ async def test_a_second_owner_of_the_data_dir_is_refused(
     assert embedded_seaweed.pid_path.read_text().strip() == str(embedded_seaweed.pid)
 
 
-async def test_weed_dies_with_a_killed_zeromeet(tmp_path: Path) -> None:
-    script = textwrap.dedent(f"""
-        import asyncio, sys
-        from pathlib import Path
-        from server.seaweed import EmbeddedSeaweed
-
-        async def main():
-            seaweed = EmbeddedSeaweed(Path({str(tmp_path)!r}), bucket="orphan")
-            await seaweed.start()
-            print(seaweed.pid, flush=True)
-            await asyncio.sleep(600)
-
-        asyncio.run(main())
-    """)
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+async def test_weed_dies_within_2_s_of_a_sigkilled_zeromeet_serve(tmp_path: Path) -> None:
+    """And a zeromeet started again on the data dir meets no weed of the last run."""
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    env = env_for(data)
+    server = start_server(env, free_port(), log=log)
     try:
-        weed_pid = int(await asyncio.to_thread(parent.stdout.readline))  # type: ignore[union-attr]
-        assert running(weed_pid)
+        weed_pid = int((data / "seaweedfs" / "weed.pid").read_text())
+        assert weeds_on(data) == [weed_pid]
     finally:
-        parent.kill()  # SIGKILL: zeromeet gets no chance to stop weed itself
-        parent.wait()
+        server.kill()  # SIGKILL: zeromeet gets no chance to stop weed itself
+        server.wait(10)
+    killed = time.monotonic()
+    while running(weed_pid) and time.monotonic() - killed < 20:
+        await asyncio.sleep(0.05)
+    outlived_s = time.monotonic() - killed
+    if running(weed_pid):
+        os.kill(weed_pid, signal.SIGKILL)
+    assert outlived_s < 2, f"weed outlived a SIGKILLed zeromeet by {outlived_s:.1f} s"
 
+    server = start_server(env, free_port(), log=log)
     try:
-        await wait_for(lambda: not running(weed_pid), 15)
+        (again,) = weeds_on(data)
+        assert again != weed_pid
     finally:
-        if running(weed_pid):
-            os.kill(weed_pid, signal.SIGKILL)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0, log.read_text()[-3000:]
+    assert weeds_on(data) == []
 
 
 async def test_a_weed_that_exits_at_once_fails_start_clearly(tmp_path: Path) -> None:

@@ -21,12 +21,15 @@ _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: dlopen after fork is n
 
 
 def die_with_parent(parent: int) -> None:
-    """In the child, before exec: have the kernel SIGTERM weed if zeromeet dies.
+    """In the child, before exec: have the kernel SIGKILL weed if zeromeet dies.
 
+    SIGKILL, not SIGTERM: weed's graceful stop takes seconds (longer under load) with
+    its ports open, and a zeromeet started again meanwhile would meet it. Nothing is
+    lost: what weed acknowledged is already in its files, and its client is gone.
     The signal follows the *thread* that forked, so weed must be spawned from the
     event loop's thread (asyncio does), never from a short-lived worker thread.
     """
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # zeromeet died before prctl took effect
         os.kill(os.getpid(), signal.SIGKILL)
 
