@@ -4,8 +4,10 @@ statement binding the answer to the exact text shown (see `evidence.confirmation
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import struct
 from typing import Any
 
 import cv2
@@ -31,6 +33,9 @@ from transcription import record as text_of
 
 routes = web.RouteTableDef()
 _PNG = b"\x89PNG\r\n\x1a\n"
+# A phone's signature pad is a few million pixels; 512 KiB of PNG can declare billions.
+SIGNATURE_SIDES = (16, 4096)
+SIGNATURE_PIXELS = 8 * 1024 * 1024
 
 
 @routes.get("/api/invitation/record")
@@ -54,7 +59,7 @@ async def party_confirm(request: web.Request) -> web.Response:
     party = await require_party(request)
     body = await json_object(request, allow_empty=False, max_size=SIGNATURE_BODY)
     only(body, {"version", "text_sha256", "signature"})
-    png = _signature_png(body.get("signature"))
+    png = await _signature_png(body.get("signature"))
     return await _answer_request(request, party, body, "confirmed", "", png)
 
 
@@ -173,8 +178,15 @@ def _public_turn(turn: dict[str, Any]) -> dict[str, Any]:
     return {k: turn[k] for k in ("speaker", "role", "kind", "start", "end", "text") if k in turn}
 
 
-def _signature_png(value: object) -> bytes:
-    """A drawn signature from the phone: a PNG data URL, checked to be a real image."""
+async def _signature_png(value: object) -> bytes:
+    """A drawn signature from the phone: a PNG data URL, checked to be a real image. Its
+    header is checked before any pixel is decoded, and decoding runs off the loop."""
+    png = _signature_bytes(value)
+    await asyncio.to_thread(_check_strokes, png)
+    return png
+
+
+def _signature_bytes(value: object) -> bytes:
     prefix = "data:image/png;base64,"
     if not isinstance(value, str) or not value.startswith(prefix):
         raise InvalidInput("'signature' must be a PNG image as a data: URL.",
@@ -186,15 +198,38 @@ def _signature_png(value: object) -> bytes:
                            code="invalid_signature") from None
     if len(png) > SIGNATURE_BYTES:
         raise InvalidInput("The signature image is larger than 512 KiB.", code="invalid_signature")
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED) \
-        if png.startswith(_PNG) else None
-    if image is None or not (16 <= image.shape[0] <= 4096 and 16 <= image.shape[1] <= 4096):
+    size = _png_size(png)
+    if size is None:
+        raise InvalidInput("The signature is not a readable PNG image of a sensible size.",
+                           code="invalid_signature")
+    width, height = size
+    low, high = SIGNATURE_SIDES
+    if not (low <= width <= high and low <= height <= high) or width * height > SIGNATURE_PIXELS:
+        raise InvalidInput(
+            f"The signature image is {width} x {height} pixels: each side must be {low} to "
+            f"{high} pixels and the whole at most {SIGNATURE_PIXELS:,}.",
+            code="invalid_signature")
+    return png
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, which must come first."""
+    if not png.startswith(_PNG) or png[12:16] != b"IHDR" or len(png) < 24:
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def _check_strokes(png: bytes) -> None:
+    """Blocking: decode the PNG (its header already checked) and look for ink."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    low, high = SIGNATURE_SIDES
+    if image is None or not (low <= image.shape[0] <= high and low <= image.shape[1] <= high):
         raise InvalidInput("The signature is not a readable PNG image of a sensible size.",
                            code="invalid_signature")
     if _blank(image):
         raise InvalidInput("The signature is empty: please sign in the box.",
                            code="empty_signature")
-    return png
 
 
 def _blank(image: np.ndarray) -> bool:
