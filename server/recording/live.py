@@ -197,14 +197,14 @@ class LiveRecording:
         manifest = chain.canonical_json(self.manifest(stored, seal))
         digest = sha256_bytes(manifest)
         key = f"{object_prefix(self.meta)}/manifest.json"
-        stored = await self._retry("upload", lambda: self._store.put(
+        written = await self._retry("upload", lambda: self._store.put(
             key, manifest, sha256=digest, content_type="application/json"))
 
         async def record() -> None:
             async with self._sessions() as session, session.begin():
                 await recordings.store_seal(session, self.meta.id, seal, key=key,
                                             sha256=digest, size=len(manifest),
-                                            version_id=stored.version_id)
+                                            version_id=written.version_id)
         await self._retry("database", record)
         await asyncio.to_thread(spool.forget_recording, self.directory)
         log.info("recording sealed", extra=self._log_extra(status=status, segments=len(stored)))
