@@ -16,7 +16,7 @@ from aiohttp import web
 from evidence.errors import EvidenceError, StoreUnavailable
 from server.appkeys import SETTINGS
 from server.auth import Party, Staff
-from server.errors import ServerError, TooManyRequests
+from server.errors import RequestTimeout, ServerError, TooManyRequests
 from server.identity import IDENTITY
 
 log = logging.getLogger("zeromeet.http")
@@ -157,7 +157,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except TooManyRequests as exc:
         return error_response(exc.status, exc.code, exc.message, **{"Retry-After": str(exc.retry_after)})
     except ServerError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if isinstance(exc, RequestTimeout):  # the rest of the body may still come: hang up
+            response.force_close()
+        return response
     except StoreUnavailable as exc:
         log.warning("object store unavailable", extra={"reason": str(exc)})
         return error_response(503, "store_unavailable", "Evidence storage is unreachable; try again shortly.")
