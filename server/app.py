@@ -23,9 +23,11 @@ from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
 from server.recording.service import RecordingService
 from server.services import custody
+from server.services import uploads as uploads_service
 from server.services.presence import close_node_connections
 from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
+from server.uploads.pending import Journal, clear_leftovers
 from server.transcribe.runner import TranscriptionRunner
 from server.views import (
     auth, bundles, cases, interviews, meta, party_record, recordings, records, signalling, uploads,
@@ -47,8 +49,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
-    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _custody_checkpoints, _rooms,
-                            _transcription])
+    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _leftovers,
+                            _custody_checkpoints, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (auth.routes, bundles.routes, cases.routes, interviews.routes, meta.routes,
@@ -109,6 +111,20 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
     finally:
         if embedded is not None:
             await embedded.stop()
+
+
+async def _leftovers(app: web.Application) -> AsyncIterator[None]:
+    """What a crash left in the spool: per-request temporary files are removed, and
+    uploads that reached the store but not the database are recorded now."""
+    spool = app[SETTINGS].data_dir / "spool"
+    cleared = await asyncio.to_thread(clear_leftovers, spool)
+    if cleared:
+        log.info("temporary files left by the last run removed", extra={"count": cleared})
+    try:
+        await uploads_service.recover_captures(app[SESSIONS], app[STORE], Journal(spool))
+    except StoreUnavailable as exc:  # the entries stay for the next start
+        log.warning("uploads left in flight could not be checked: %s", exc)
+    yield
 
 
 async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:

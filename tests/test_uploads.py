@@ -227,8 +227,9 @@ async def test_names_are_sanitised_and_never_reach_keys(api: Api) -> None:
     assert status == 201 and item["claimed"]["filename"] == "agpj.exe"
     got = await download(api, item["id"], wang)
     assert got.headers["Content-Type"] == "image/png"
+    # Its name is kept as claimed; the download ends in the type found in the bytes.
     assert got.headers["Content-Disposition"] == (
-        "inline; filename=\"agpj.exe\"; filename*=UTF-8''agpj.exe")
+        "inline; filename=\"agpj.exe.png\"; filename*=UTF-8''agpj.exe.png")
 
 
 def test_display_names() -> None:

@@ -9,6 +9,9 @@ are kept apart: `observed` holds only facts the server established itself.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from evidence.store import ObjectStore
 from server.auth import Party, Staff
@@ -24,7 +27,11 @@ from server.db.models import CaseMember, Connection, EvidenceItem, Interview, In
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.services import cases, custody, evidence
 from server.uploads import images
+from server.db.types import utcnow
+from server.uploads.pending import Journal
 from server.uploads.receive import Received
+
+log = logging.getLogger(__name__)
 
 KINDS = ("upload", "snapshot")
 NAME_LENGTH = 120
@@ -102,54 +109,122 @@ async def _participant(session: AsyncSession, interview_id: str,
 class Stored:
     original: EvidenceItem
     thumbnail: EvidenceItem | None
+    actor: dict[str, Any]  # the custody actor of the capture (who sent it)
+    recovered: str = ""  # why these rows are written at a later start, not at arrival
+
+
+_ROW_FIELDS = ("id", "case_id", "interview_id", "kind", "object_key", "content_type", "sha256",
+               "size", "observed", "claimed", "derived_from")
+
+
+def _entry(stored: Stored) -> dict[str, Any]:
+    """The journal entry of a capture: its rows, as the database would get them."""
+    def row(item: EvidenceItem | None) -> dict[str, Any] | None:
+        return None if item is None else {f: getattr(item, f) for f in _ROW_FIELDS}
+    return {"original": row(stored.original), "thumbnail": row(stored.thumbnail),
+            "actor": stored.actor}
+
+
+async def recover_captures(sessions: async_sessionmaker, store: ObjectStore,
+                           journal: Journal) -> list[str]:
+    """Record the captures a crash left between the store and the database: an object
+    that reached the store gets its rows and custody events now (`observed.recovered`
+    says when and why); one that did not is forgotten, as its sender got no answer.
+    The ids recovered. A store that is away leaves the entries for the next start."""
+    recovered = []
+    for item_id, entry in await asyncio.to_thread(journal.entries):
+        async with sessions() as session:
+            known = await session.get(EvidenceItem, item_id)
+        if known is None:
+            stored = await _stored_after_crash(store, entry)
+            if stored is not None:
+                async with sessions() as session, session.begin():
+                    await add_capture(session, stored)
+                recovered.append(item_id)
+                log.warning("an upload stored before a crash was recorded at start",
+                            extra={"item": item_id, "case": stored.original.case_id})
+        await asyncio.to_thread(journal.done, item_id)
+    return recovered
+
+
+async def _stored_after_crash(store: ObjectStore, entry: dict[str, Any]) -> Stored | None:
+    def row(fields: dict[str, Any] | None, version: str | None) -> EvidenceItem | None:
+        return None if fields is None else EvidenceItem(**fields, version_id=version)
+
+    now = utcnow().isoformat()
+    why = f"stored before the server stopped; recorded at its next start, {now}"
+    original, thumbnail = entry.get("original"), entry.get("thumbnail")
+    found = await store.stat(original["object_key"])
+    if found is None or found.sha256 != original["sha256"]:
+        return None
+    observed = json.loads(original["observed"])
+    observed["recovered"] = why
+    original = {**original, "observed": json.dumps(observed, ensure_ascii=False)}
+    if thumbnail is not None:
+        thumb = await store.stat(thumbnail["object_key"])
+        if thumb is None or thumb.sha256 != thumbnail["sha256"]:
+            thumbnail, observed["thumbnail"] = None, None
+            original["observed"] = json.dumps(observed, ensure_ascii=False)
+    return Stored(row(original, found.version_id),
+                  row(thumbnail, thumb.version_id) if thumbnail is not None else None,
+                  entry["actor"], why)
 
 
 async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
-                        received_at: datetime, connection: dict[str, str]) -> Stored:
-    """Put the original (and its thumbnail) in the store; return the rows to add."""
+                        received_at: datetime, connection: dict[str, str],
+                        journal: Journal) -> Stored:
+    """Put the original (and its thumbnail) in the store; return the rows to add. The
+    rows are first noted in `journal`: the caller calls `journal.done(item id)` once they
+    are committed, and `recover_captures` records what a crash left between the two."""
     look = await asyncio.to_thread(images.inspect, got.path, got.type) if got.type.image else None
     item_id = new_id()
     base = f"cases/{capture.case_id}/{capture.kind}s/{item_id}"
-    stored = await store.put(f"{base}/original", got.path, sha256=got.sha256,
-                             content_type=got.type.mime)
-    thumb = None
     observed = _observed(capture, got, received_at, connection, look)
+    thumb = None
     if look is not None and look.thumbnail is not None:
-        thumb_id = new_id()
-        sha, size, version_id = await evidence.store_bytes(store, f"{base}/thumbnail.jpg",
-                                                           look.thumbnail.jpeg, "image/jpeg")
-        observed["thumbnail"] = {"id": thumb_id, "width": look.thumbnail.width,
-                                 "height": look.thumbnail.height}
         thumb = evidence.item(
             case_id=capture.case_id, interview_id=capture.interview_id, kind="thumbnail",
-            key=f"{base}/thumbnail.jpg", content_type="image/jpeg", sha256=sha, size=size,
-            version_id=version_id, derived_from=item_id, observed={
+            key=f"{base}/thumbnail.jpg", content_type="image/jpeg",
+            sha256=hashlib.sha256(look.thumbnail.jpeg).hexdigest(),
+            size=len(look.thumbnail.jpeg), derived_from=item_id, observed={
                 "derived_at": received_at.isoformat(), "from_sha256": got.sha256,
                 "width": look.thumbnail.width, "height": look.thumbnail.height,
                 "method": THUMBNAIL_METHOD})
-        thumb.id = thumb_id
+        thumb.id = new_id()
+        observed["thumbnail"] = {"id": thumb.id, "width": look.thumbnail.width,
+                                 "height": look.thumbnail.height}
     original = evidence.item(
         case_id=capture.case_id, interview_id=capture.interview_id, kind=capture.kind,
         key=f"{base}/original", content_type=got.type.mime, sha256=got.sha256, size=got.size,
-        version_id=stored.version_id, observed=observed, claimed=_claimed(got, look))
+        observed=observed, claimed=_claimed(got, look))
     original.id = item_id
-    return Stored(original, thumb)
+    stored = Stored(original, thumb, custody.actor_of(capture.uploader))
+    await asyncio.to_thread(journal.begin, item_id, _entry(stored))
+    original.version_id = (await store.put(original.object_key, got.path, sha256=got.sha256,
+                                           content_type=got.type.mime)).version_id
+    if thumb is not None and look is not None and look.thumbnail is not None:
+        thumb.version_id = (await store.put(thumb.object_key, look.thumbnail.jpeg,
+                                            sha256=thumb.sha256,
+                                            content_type="image/jpeg")).version_id
+    return stored
 
 
-async def add_capture(session: AsyncSession, capture: Capture, stored: Stored) -> None:
+async def add_capture(session: AsyncSession, stored: Stored) -> None:
     """The rows and their custody events, in the caller's transaction."""
-    actor = custody.actor_of(capture.uploader)
+    actor = stored.actor
     original = stored.original
     session.add(original)
     await session.flush()
-    await custody.record(session, case_id=capture.case_id, action="captured", actor=actor,
-                         item_id=original.id, detail={
-                             "kind": capture.kind, "sha256": original.sha256,
-                             "size": original.size, "content_type": original.content_type})
+    detail = {"kind": original.kind, "sha256": original.sha256, "size": original.size,
+              "content_type": original.content_type}
+    if stored.recovered:
+        detail["recovered"] = stored.recovered
+    await custody.record(session, case_id=original.case_id, action="captured", actor=actor,
+                         item_id=original.id, detail=detail)
     if stored.thumbnail is not None:
         session.add(stored.thumbnail)
         await session.flush()
-        await custody.record(session, case_id=capture.case_id, action="derived",
+        await custody.record(session, case_id=original.case_id, action="derived",
                              actor=custody.SERVER, item_id=stored.thumbnail.id, detail={
                                  "kind": "thumbnail", "from": original.id,
                                  "sha256": stored.thumbnail.sha256})

@@ -25,6 +25,7 @@ from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_someone, require_staff
 from server.services import cases, custody, uploads
+from server.uploads.pending import Journal
 from server.uploads.receive import Received, receive, spool_file
 from server.views import serialize
 from server.views.common import transaction
@@ -101,14 +102,17 @@ async def snapshot(request: web.Request) -> web.Response:
 async def _keep(request: web.Request, capture: uploads.Capture, got: Received,
                 received_at: datetime, **observed: Any) -> web.Response:
     """Store what arrived (its spool file stays the caller's to remove), add its rows and
-    custody events, and answer 201 with the item."""
+    custody events, and answer 201 with the item. Until the rows are committed the
+    capture is in the journal, so that a crash in between cannot hide stored evidence."""
+    journal = Journal(request.app[SETTINGS].data_dir / "spool")
     stored = await uploads.store_capture(
-        request.app[STORE], capture, got, received_at=received_at, connection={
-            **observed, "address": request.remote or "",
-            "user_agent": request.headers.get("User-Agent", "")[:300]})
+        request.app[STORE], capture, got, received_at=received_at, journal=journal,
+        connection={**observed, "address": request.remote or "",
+                    "user_agent": request.headers.get("User-Agent", "")[:300]})
     async with transaction(request) as session:
-        await uploads.add_capture(session, capture, stored)
+        await uploads.add_capture(session, stored)
         answer = serialize.evidence_item(stored.original)
+    await asyncio.to_thread(journal.done, stored.original.id)
     return web.json_response(answer, status=201)
 
 

@@ -1,0 +1,78 @@
+"""Captures in flight, kept on disk so that a crash never leaves evidence unaccounted for.
+
+An upload's bytes go to the write-once store before its rows go to the database (see
+`server.services.uploads`). A kill between the two used to leave a stored, locked object
+that no row and no custody event named: invisible evidence. So each capture first writes
+its would-be rows here; the entry is removed once the rows are committed. At the next
+start `server.services.uploads.recover_captures` reads what is left: an object that made
+it to the store is recorded after all (marked as recovered), one that did not is
+forgotten (its sender never got a 201).
+
+Also here: clearing the temporary files of uploads, downloads, snapshots and exports
+that a crash left in the spool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Temporary files that belong to one request each: none survives the process.
+_LEFTOVERS = {"uploads": ("upload-*.part", "snapshot-*.png"), "downloads": ("download-*.part",),
+              "exports": ("export-*.part",)}
+
+
+class Journal:
+    """One JSON file per capture in flight, named by its item id."""
+
+    def __init__(self, spool: Path) -> None:
+        self.root = spool / "uploads" / "pending"
+
+    def begin(self, item_id: str, entry: dict[str, Any]) -> None:
+        """Durably note `entry` before the first byte of `item_id` goes to the store."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.root / f"{item_id}.json.tmp"
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump(entry, out, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(self.root / f"{item_id}.json")
+
+    def done(self, item_id: str) -> None:
+        (self.root / f"{item_id}.json").unlink(missing_ok=True)
+
+    def entries(self) -> list[tuple[str, dict[str, Any]]]:
+        """What was left in flight, oldest first; an unreadable entry is logged and left
+        where it is for an admin (it may name stored evidence)."""
+        if not self.root.is_dir():
+            return []
+        for tmp in self.root.glob("*.json.tmp"):  # torn before the rename: nothing stored yet
+            tmp.unlink(missing_ok=True)
+        out = []
+        for path in sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime):
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(entry, dict):
+                    raise ValueError("not an object")
+            except (OSError, ValueError) as exc:
+                log.error("unreadable capture journal entry kept for an admin",
+                          extra={"path": str(path), "reason": str(exc)})
+                continue
+            out.append((path.stem, entry))
+        return out
+
+
+def clear_leftovers(spool: Path) -> int:
+    """Remove the per-request temporary files a crash left behind; how many there were."""
+    count = 0
+    for folder, patterns in _LEFTOVERS.items():
+        for pattern in patterns:
+            for path in (spool / folder).glob(pattern):
+                path.unlink(missing_ok=True)
+                count += 1
+    return count
