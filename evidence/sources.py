@@ -11,9 +11,12 @@ the end — are named: zipfile skips them silently. Members that share bytes (th
 and never inflated, so the work of reading a zip grows with its size, not with members ×
 stream; nor are bzip2 or LZMA members, which zipfile inflates without bound in one call.
 How far a member is inflated is for the caller to bound: `chunks` yields a megabyte at a
-time, and the caller stops once it has had what the bundle claims. In a folder only
-regular files are listed and opened: a FIFO or a link to /dev/zero would hang the hash,
-and a link can point outside the bag.
+time, and the caller stops once it has had what the bundle claims. A caller that reads
+through `Kept` reads each file once, however often the bundle's index names it; and
+whatever the caller does, a zip gives out no more than `INFLATE_RATIO` times its own size
+in all, which no zip whose members are each read once reaches. In a folder only regular
+files are listed and opened: a FIFO or a link to /dev/zero would hang the hash, and a
+link can point outside the bag.
 """
 
 from __future__ import annotations
@@ -35,10 +38,22 @@ _ZIP64_EXTRA = 0x0001
 # zipfile hands bzip2 and LZMA data to the decompressor without a bound on what comes
 # out: a few hundred bytes of bzip2 are a gigabyte in one call. The bundle writer stores.
 _UNBOUNDED = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
+# Deflate gives out at most 1032 bytes a byte (a 258-byte match in a 2-bit code), stored
+# data one, and members that share bytes are never read: so a zip whose members are each
+# read once gives out less than this many times its size, and one that would give out
+# more is being read over and over. Everything read from one zip counts against it.
+INFLATE_RATIO = 1100
+# What `Kept` holds for a second read: far more than a real bundle's JSON and signature
+# images, far less than the inflate budget of a hostile zip of a few megabytes.
+KEEP_LIMIT = 256 << 20
 
 
 class Unreadable(Exception):
     """A file of the bag that cannot be read; its text says why, for a discrepancy line."""
+
+
+class TooLarge(Unreadable):
+    """A file refused whole for its size: it may still be streamed (hashed)."""
 
 
 class Source(Protocol):
@@ -59,8 +74,61 @@ def open_source(path: Path) -> Source:
     return ZipSource(path)
 
 
-def too_large(size: int, limit: int) -> Unreadable:
-    return Unreadable(f"{size} bytes, more than the {limit} it may have; not read")
+def too_large(size: int, limit: int) -> TooLarge:
+    return TooLarge(f"{size} bytes, more than the {limit} it may have; not read")
+
+
+class Kept:
+    """`source`, each of whose files is read from it once where it can be: what is read
+    whole is kept, and so is what is streamed of a file that is `want`ed whole later, up
+    to KEEP_LIMIT bytes in all. Past that a file is read again, which the zip's inflate
+    budget still bounds."""
+
+    def __init__(self, source: Source) -> None:
+        self.source, self.problems = source, source.problems
+        self._wanted: dict[str, int] = {}  # path: the most of it kept while streaming
+        self._kept: dict[str, bytes] = {}
+        self._held = 0
+
+    def want(self, path: str, limit: int) -> None:
+        """`path` will be read whole, within `limit` bytes: keep it if it is streamed first."""
+        self._wanted[path] = max(limit, self._wanted.get(path, 0))
+
+    def files(self) -> list[str]:
+        return self.source.files()
+
+    def read(self, path: str, limit: int) -> bytes:
+        data = self._kept.get(path)
+        if data is None:
+            data = self.source.read(path, limit)
+            self._keep(path, data)
+        if len(data) > limit:
+            raise too_large(len(data), limit)
+        return data
+
+    def chunks(self, path: str) -> Generator[bytes, None, None]:
+        if path in self._kept:
+            yield self._kept[path]
+            return
+        parts: list[bytes] | None = [] if path in self._wanted else None
+        size, inner = 0, self.source.chunks(path)
+        try:
+            for chunk in inner:
+                size += len(chunk)
+                if parts is not None and size > self._wanted[path]:
+                    parts = None
+                if parts is not None:
+                    parts.append(chunk)
+                yield chunk
+        finally:
+            inner.close()
+        if parts is not None:  # streamed to its end, not stopped by the caller
+            self._keep(path, b"".join(parts))
+
+    def _keep(self, path: str, data: bytes) -> None:
+        if self._held + len(data) <= KEEP_LIMIT:
+            self._kept[path] = data
+            self._held += len(data)
 
 
 class ZipSource:
@@ -69,6 +137,8 @@ class ZipSource:
     def __init__(self, path: Path) -> None:
         self.problems: list[str] = []
         self._zip = zipfile.ZipFile(path)
+        self._budget = INFLATE_RATIO * path.stat().st_size
+        self._left = self._budget  # bytes the zip may still give out, all reads together
         with open(path, "rb") as raw:
             layout, self._shared = _layout(self._zip, raw)
         self.problems += layout
@@ -97,15 +167,24 @@ class ZipSource:
         if info.file_size > limit:
             raise too_large(info.file_size, limit)
         with self._open(info) as member:
-            data = member.read(limit + 1)
+            data = self._take(member, limit + 1)
         if len(data) > limit:
             raise too_large(len(data), limit)
         return data
 
     def chunks(self, path: str) -> Generator[bytes, None, None]:
         with self._open(self._infos[path]) as member:
-            while chunk := member.read(CHUNK):
+            while chunk := self._take(member, CHUNK):
                 yield chunk
+
+    def _take(self, member: IO[bytes], size: int) -> bytes:
+        """Up to `size` bytes of `member`, counted against what the whole zip may give out."""
+        data = member.read(min(size, self._left + 1))
+        self._left -= len(data)
+        if self._left < 0:
+            raise Unreadable(f"the zip has given out {self._budget} bytes, {INFLATE_RATIO} times its "
+                             "size, more than reading each of its files once can; not read further")
+        return data
 
     @contextmanager
     def _open(self, info: zipfile.ZipInfo) -> Iterator[IO[bytes]]:
@@ -117,6 +196,8 @@ class ZipSource:
         try:
             with self._zip.open(info) as member:
                 yield member
+        except Unreadable:
+            raise
         # zipfile and its decompressors raise many kinds of error on a damaged member
         # (BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, ...).
         except Exception as exc:

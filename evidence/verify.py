@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import bundle as bag
 from evidence import chain, confirmation, custody
-from evidence.sources import Source, Unreadable, describe, open_source, too_large
+from evidence.sources import (
+    Kept,
+    Source,
+    TooLarge,
+    Unreadable,
+    describe,
+    open_source,
+    too_large,
+)
 from transcription.record import content_sha256, text_sha256
 
 # What is read whole is read only up to a size, so that a small zip that inflates to
@@ -38,6 +47,9 @@ from transcription.record import content_sha256, text_sha256
 # few megabytes.
 KEY_LIMIT = 64 << 10
 READ_LIMIT = 64 << 20
+# The server takes a drawn signature of at most 512 KiB; every confirmation that names
+# one hashes it again (`confirmation.check`), so it is read only up to this.
+SIGNATURE_LIMIT = 1 << 20
 # How far a file is inflated to hash it is bounded by what the bundle claims (`_bound`):
 # the index gives every item and segment its size, and every file it gives none is one
 # that is also read whole, within READ_LIMIT.
@@ -90,8 +102,12 @@ def verify(path: Path, public_key_pem: bytes | None = None) -> Report:
 
 class _Checker:
     def __init__(self, source: Source, report: Report, given_key: bytes | None) -> None:
-        self.source, self.report, self.given_key = source, report, given_key
+        # Each file is read once however often the index names it (`Kept`), and each
+        # recording, record and confirmation checked once however often it is listed.
+        self.source, self.report, self.given_key = Kept(source), report, given_key
         self.present = set(source.files())
+        self.manifests: dict[str, str] = {}  # manifest path: the recording checked with it
+        self.texts: dict[str, str | Exception] = {}  # record version: its text's hash
         self.hashes: dict[str, str | None] = {}
         self.sizes: dict[str, int] = {}
         self.unreadable: set[str] = set()
@@ -153,11 +169,16 @@ class _Checker:
     # --- reading --------------------------------------------------------------------
 
     def read(self, path: str, limit: int) -> bytes | None:
-        """The whole file, or None when it cannot be read (named once)."""
+        """The whole file, or None when it cannot be read (named once). A file that could
+        not be read or hashed is not tried again: it would fail again, after as much work."""
+        if self.hashes.get(path, "") is None:
+            return None
         try:
             return self.source.read(path, limit)
         except Unreadable as exc:
             self._unreadable(path, exc)
+            if not isinstance(exc, TooLarge):  # refused for its size: it may still be hashed
+                self.hashes[path] = None
             return None
 
     def _unreadable(self, path: str, exc: Unreadable) -> None:
@@ -191,10 +212,19 @@ class _Checker:
 
     def _claims(self, index: dict[str, Any] | None) -> None:
         """The sizes the bundle claims, taken before any file is hashed: a megabyte of zip
-        can inflate to a terabyte, and is then read only as far as the bundle says it goes."""
+        can inflate to a terabyte, and is then read only as far as the bundle says it goes.
+        And the files that are read whole after they are hashed, so that they are kept."""
+        for path in ("manifest-sha256.txt", bag.CUSTODY_EVENTS, bag.CUSTODY_CHECKPOINTS):
+            self.source.want(path, READ_LIMIT)
         entries = _dicts((index or {}).get("items"))
+        for entry in entries:
+            path, kind = entry.get("path"), entry.get("kind")
+            if isinstance(path, str) and kind in ("record", "confirmation", "signature"):
+                self.source.want(path, SIGNATURE_LIMIT if kind == "signature" else READ_LIMIT)
         for recording in _dicts((index or {}).get("recordings")):
             entries += _dicts(recording.get("segments"))
+            if isinstance(recording.get("manifest"), str):
+                self.source.want(recording["manifest"], READ_LIMIT)
         for entry in entries:
             path, size = entry.get("path"), entry.get("size")
             if isinstance(path, str) and type(size) is int and size >= 0:
@@ -347,9 +377,18 @@ class _Checker:
                 self.problem(f"{path}: missing ({where})")
             elif self._differs(path, item.get("sha256")):
                 self.problem(f"{path}: its bytes are not those hashed on arrival ({where})")
+        for path, count in Counter(i["path"] for i in items if isinstance(i.get("path"), str)).items():
+            if count > 1:
+                self.problem(f"{path}: named by {count} items of the index (each file is one item); "
+                             "checked once")
 
     def _recording(self, entry: dict[str, Any]) -> None:
         path = str(entry.get("manifest", ""))
+        if path in self.manifests:
+            self.problem(f"recording {entry.get('id')}: its manifest {path} is also recording "
+                         f"{self.manifests[path]}'s; not checked again")
+            return
+        self.manifests[path] = str(entry.get("id"))
         manifest = self._document(path)
         if manifest is None:
             return
@@ -382,17 +421,14 @@ class _Checker:
 
     def _records(self, items: list[dict[str, Any]]) -> None:
         versions: dict[str, dict[str, Any]] = {}
-        for item in items:
-            if item.get("kind") == "record":
-                content = self._document(str(item.get("path")))
-                if content is not None:
-                    versions[content_sha256(content)] = content
+        for path in _paths(items, "record"):
+            content = self._document(path)
+            if content:
+                versions[content_sha256(content)] = content
         signatures = {i["sha256"]: str(i.get("path")) for i in items
                       if i.get("kind") == "signature" and isinstance(i.get("sha256"), str)}
-        for item in items:
-            if item.get("kind") == "confirmation":
-                path = str(item.get("path"))
-                self.guarded(path, self._confirmation, path, versions, signatures)
+        for path in _paths(items, "confirmation"):
+            self.guarded(path, self._confirmation, path, versions, signatures)
 
     def _confirmation(self, path: str, versions: dict[str, dict[str, Any]],
                       signatures: dict[str, str]) -> None:
@@ -401,17 +437,31 @@ class _Checker:
             return
         stated = self.json_object(path, '"statement"', document.get("statement"))
         where = f"{path}: {stated.get('decision')} by {stated.get('name')} (version {stated.get('version')})"
-        content = versions.get(str(stated.get("record_sha256")))
+        record = str(stated.get("record_sha256"))
         png_path = signatures.get(str(stated.get("signature_sha256")))
-        png = self.read(png_path, READ_LIMIT) if png_path in self.present else None
+        png = self.read(png_path, SIGNATURE_LIMIT) if png_path in self.present else None
         if self.key is None:
             return
         problems = confirmation.check(
             stated, str(document.get("server_signature", "")), self.key,
-            record_sha256=content_sha256(content) if content else "",
-            text_sha256=text_sha256(content) if content else "", signature_png=png)
+            record_sha256=record if record in versions else "",
+            text_sha256=self._text_sha256(record, versions[record]) if record in versions else "",
+            signature_png=png)
         for problem in problems:
             self.problem(f"{where}: {problem}")
+
+    def _text_sha256(self, record: str, content: dict[str, Any]) -> str:
+        """The hash of a stored version's text, rendered once however many confirmations
+        name it (and if it cannot be, named by each of them, still rendered once)."""
+        if record not in self.texts:
+            try:
+                self.texts[record] = text_sha256(content)
+            except Exception as exc:  # hostile content; raised again for each confirmation
+                self.texts[record] = exc
+        text = self.texts[record]
+        if isinstance(text, Exception):
+            raise text
+        return text
 
     def _custody(self, case_id: str) -> None:
         if bag.CUSTODY_EVENTS not in self.present:
@@ -440,6 +490,11 @@ class _Checker:
 def _dicts(value: Any) -> list[dict[str, Any]]:
     """The objects of a JSON list, quietly: their shape is named where they are checked."""
     return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+
+
+def _paths(items: list[dict[str, Any]], kind: str) -> list[str]:
+    """The files of the items of `kind`, each once (a repeat is named in `_items`)."""
+    return list(dict.fromkeys(str(i.get("path")) for i in items if i.get("kind") == kind))
 
 
 def _is_tag_file(path: str) -> bool:

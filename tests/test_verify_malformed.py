@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import bundle as bag
 from evidence import chain, custody
-from evidence.verify import READ_LIMIT, verify
+from evidence.sources import INFLATE_RATIO, Unreadable, open_source
+from evidence.verify import READ_LIMIT, SIGNATURE_LIMIT, verify
 from tests.support.proc import env_for, run
 
 KEY = Ed25519PrivateKey.generate()
@@ -414,6 +415,72 @@ def test_a_member_that_inflates_past_its_claimed_size_is_stopped_there_and_named
     report = verify(zipped, PEM)
     assert meter.inflated < oxum + (2 << 20), meter.inflated  # the claim, a chunk, the other files
     assert named.format(oxum=oxum) in report.problems, report.problems
+
+
+def _named_over_and_over(kind: str) -> tuple[dict[str, bytes], str, str]:
+    """A bundle's changes that name one 32 MiB file (JSON, then spaces, which deflate to
+    ~32 KB) 200 times, as `kind`; the file's path, and what the check must say of it."""
+    spaces, times = b" " * (32 << 20), 200
+    index = json.loads(_index())
+    if kind == "recording":
+        big = _manifest() + spaces
+        index["items"][1]["sha256"] = _sha(big)
+        index["recordings"] += [{**index["recordings"][0], "id": f"rec-{n}"} for n in range(2, times + 1)]
+        named = f"recording rec-{times}: its manifest {MANIFEST_PATH} is also recording rec-1's; not checked again"
+        return {MANIFEST_PATH: big, bag.INDEX: _json(index)}, MANIFEST_PATH, named
+    path = f"data/objects/{kind}.json"
+    if kind == "signature":  # 200 confirmations, each its own file, naming one signature image
+        big = bytes(32 << 20)
+        index["items"].append({"id": "sig", "kind": "signature", "path": path, "sha256": _sha(big)})
+        changes = {path: big}
+        for n in range(times):
+            doc = _json({"statement": {"decision": "confirmed", "signature_sha256": _sha(big), "n": n}})
+            changes[f"data/objects/c-{n}.json"] = doc
+            index["items"].append({"id": f"c-{n}", "kind": "confirmation", "path": f"data/objects/c-{n}.json",
+                                   "sha256": _sha(doc)})
+        return ({**changes, bag.INDEX: _json(index)}, path,
+                f"{path}: {len(big)} bytes, more than the {SIGNATURE_LIMIT} it may have; not read")
+    big = _json({"statement": {}, "server_signature": ""} if kind == "confirmation" else {"turns": []}) + spaces
+    index["items"] += [{"id": f"{kind}-{n}", "kind": kind, "path": path, "sha256": _sha(big)}
+                       for n in range(times)]
+    return ({path: big, bag.INDEX: _json(index)}, path,
+            f"{path}: named by {times} items of the index (each file is one item); checked once")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["recording", "record", "confirmation", "signature"])
+def test_a_file_the_index_names_over_and_over_is_inflated_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """A zip of 40 KB (110 with 200 confirmations) whose index names one 32 MiB deflated
+    file 200 times, as the manifest of 200 recordings, 200 record versions or confirmations,
+    or the signature image of 200 confirmations: read per entry, 6 GiB of inflating and a
+    minute of work; read once, 32 MiB."""
+    changes, path, named = _named_over_and_over(kind)
+    zipped = _rezip(_bundle(tmp_path / "b.zip", changes), tmp_path / "d.zip", compression=zipfile.ZIP_DEFLATED)
+    assert zipped.stat().st_size < 150_000
+    meter = _Meter(monkeypatch, stop=3 * (32 << 20))
+    report = verify(zipped, PEM)
+    assert meter.inflated < (32 << 20) + (2 << 20), meter.inflated  # the file once, and the others
+    assert named in report.problems, report.problems
+    assert len(set(report.problems)) == len(report.problems), report.problems  # each checked once
+    if kind == "recording":  # each later recording is named, not checked
+        assert sum(path in p for p in report.problems) == 199, report.problems
+
+
+def test_no_reading_of_a_zip_gives_out_more_than_its_inflate_budget(tmp_path: Path) -> None:
+    """However its reader is led to read, a zip gives out at most INFLATE_RATIO times its
+    size: more than deflate gives when each member is read once, and no more."""
+    zipped = tmp_path / "z.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("bagit.txt", b"")
+        z.writestr("data/zeros", bytes(32 << 20))  # deflate's best: ~1030 to 1
+    source = open_source(zipped)
+    assert 32 << 20 < INFLATE_RATIO * zipped.stat().st_size < 64 << 20
+    assert len(source.read("data/zeros", READ_LIMIT)) == 32 << 20
+    with pytest.raises(Unreadable, match=f"given out {INFLATE_RATIO * zipped.stat().st_size} bytes, "
+                                         f"{INFLATE_RATIO} times its size"):
+        for _ in source.chunks("data/zeros"):
+            pass
 
 
 def test_a_member_that_inflates_past_its_zip_entry_is_cut_there_and_fails_its_crc(
