@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 ZEROMEET, ST = str(BIN / "zeromeet"), str(BIN / "st")
@@ -109,7 +110,7 @@ def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
 
 
 def _call(base: str, method: str, path: str, token: str | None = None,
-          body: object = None) -> dict:
+          body: object = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, method=method)
     if data is not None:
@@ -129,9 +130,25 @@ def _identities(base: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     interview = _call(base, "POST", f"/api/cases/{case['id']}/interviews", token, {})
     invite = _call(base, "POST", f"/api/interviews/{interview['id']}/invites", token,
                    {"name": "张三", "role": "worker"})
+    invitation = _call(base, "GET", f"/api/interviews/{interview['id']}/invites", token)[0]
+    item = _upload(base, f"/api/cases/{case['id']}/evidence", invite["token"])
     return {"staff": {"Authorization": f"Bearer {token}"},
             "party": {"Authorization": f"Bearer {invite['token']}"},
-            "anonymous": {}}, {"case_id": case["id"], "interview_id": interview["id"]}
+            "anonymous": {}}, {"case_id": case["id"], "interview_id": interview["id"],
+                               "invitation_id": invitation["id"], "item_id": item["id"]}
+
+
+def _upload(base: str, path: str, token: str) -> dict:
+    """One small text file as evidence, so that item ids name something real."""
+    boundary = "zeromeet-fuzz"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"note.txt\"\r\nContent-Type: text/plain\r\n\r\n欠薪三个月\r\n"
+            f"--{boundary}--\r\n").encode()
+    request = urllib.request.Request(base + path, data=body, method="POST", headers={
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
 
 
 def _run(base: str, name: str, headers: dict[str, str], args: argparse.Namespace,
