@@ -15,7 +15,7 @@ from evidence.store import S3ObjectStore
 from media.rooms import Rooms
 from server import middlewares
 from server.appkeys import (
-    BUNDLE_EXPORTS, ENGINE, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
+    BUNDLE_EXPORTS, ENGINE, JOURNAL, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
     TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
@@ -39,6 +39,7 @@ log = logging.getLogger("zeromeet")
 # JSON bodies are small; evidence uploads stream past this limit on purpose (their own
 # limit is ZEROMEET_MAX_UPLOAD_MB, see server/uploads/receive.py).
 MAX_JSON_BODY = 64 * 1024
+JOURNAL_SWEEP_S = 60.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -115,16 +116,26 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
 
 async def _leftovers(app: web.Application) -> AsyncIterator[None]:
     """What a crash left in the spool: per-request temporary files are removed, and
-    uploads that reached the store but not the database are recorded now."""
+    uploads that reached the store but not the database are recorded, now and then every
+    JOURNAL_SWEEP_S (an upload whose database write failed while the server ran)."""
     spool = app[SETTINGS].data_dir / "spool"
     cleared = await asyncio.to_thread(clear_leftovers, spool)
     if cleared:
         log.info("temporary files left by the last run removed", extra={"count": cleared})
+    journal = app[JOURNAL] = Journal(spool)
+    await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(JOURNAL_SWEEP_S)
+            await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
+
+    task = asyncio.create_task(sweep(), name="upload-journal-sweep")
     try:
-        await uploads_service.recover_captures(app[SESSIONS], app[STORE], Journal(spool))
-    except StoreUnavailable as exc:  # the entries stay for the next start
-        log.warning("uploads left in flight could not be checked: %s", exc)
-    yield
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:

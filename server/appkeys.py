@@ -13,6 +13,7 @@ from media.rooms import Rooms
 from server.recording.service import RecordingService
 from server.settings import Settings
 from server.transcribe.runner import TranscriptionRunner
+from server.uploads.pending import Journal
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -20,6 +21,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker)
 STORE = web.AppKey("store", ObjectStore)
 SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
 ROOMS = web.AppKey("rooms", Rooms)
+JOURNAL = web.AppKey("journal", Journal)  # uploads between the store and the database
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)

@@ -27,7 +27,6 @@ _JOIN_PATH = re.compile(r"^/j/[^/]*", re.IGNORECASE)
 _TOKEN = re.compile(r"zm[si]_[A-Za-z0-9_\-]*", re.IGNORECASE)
 
 _SECURE_BY_PROXY = web.RequestKey("secure_by_proxy", bool)
-_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -57,52 +56,71 @@ def redact_path(path: str) -> str:
 
 @web.middleware
 async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Behind a reverse proxy named in ZEROMEET_TRUSTED_PROXIES: the client's address,
-    the scheme and the host as that proxy saw them (`Forwarded`, else `X-Forwarded-For`,
-    `-Proto`, `-Host`). From anyone else those headers mean nothing."""
-    proxies = request.app[SETTINGS].trusted_proxies
-    if not proxies or not _trusted(request.remote, proxies):
+    """Behind a reverse proxy named in ZEROMEET_TRUSTED_PROXIES: the client's address and
+    the scheme as that proxy saw them, from the one header family the proxy is set to
+    write (ZEROMEET_PROXY_HEADERS: `X-Forwarded-For` and `-Proto`, or `Forwarded`). The
+    other family is ignored, since a proxy passes a client's own copy of it through. The
+    host is never taken from a header: set ZEROMEET_PUBLIC_URL. From anyone else these
+    headers mean nothing."""
+    settings = request.app[SETTINGS]
+    if not settings.trusted_proxies or not _trusted(request.remote, settings.trusted_proxies):
         return await handler(request)
-    hops = _hops(request)
+    hops = _rfc_hops(request) if settings.proxy_headers == "forwarded" else _x_hops(request)
     changes: dict[str, str] = {}
-    client = next((h["for"] for h in reversed(hops) if h.get("for") and not _trusted(h["for"], proxies)),
-                  next((h["for"] for h in hops if h.get("for")), None))
+    client = _client(hops, settings.trusted_proxies)
     if client:
         changes["remote"] = client
-    proto = next((h["proto"] for h in reversed(hops) if h.get("proto")), None)
+    proto = hops[-1].get("proto", "").lower() if hops else ""
     if proto in ("http", "https"):
         changes["scheme"] = proto
         # aiohttp prepares a returned response with the request it made, not this clone.
         request[_SECURE_BY_PROXY] = proto == "https"
-    host = next((h["host"] for h in reversed(hops) if h.get("host")), None)
-    if host and _HOST.fullmatch(host):
-        changes["host"] = host
     return await handler(request.clone(**changes) if changes else request)
 
 
-def _hops(request: web.Request) -> list[dict[str, str]]:
-    """One dict per proxy hop, nearest last, from `Forwarded` or the X-Forwarded-* set."""
-    if "Forwarded" in request.headers:
-        return [{k: _bare(v) if k == "for" else v for k, v in hop.items()}
-                for hop in request.forwarded]
-    hops = [{"for": _bare(a.strip())} for a in
+def _client(hops: list[dict[str, str]], proxies: tuple) -> str | None:
+    """The address nearest to us that is not one of our proxies: each proxy appends the
+    address it saw, so only the entries right of the first unknown one can be believed.
+    None (keep the proxy's own address) when an entry is not an IP address at all."""
+    for hop in reversed(hops):
+        address = _ip(hop.get("for", ""))
+        if address is None:
+            return None
+        if not _trusted(address, proxies):
+            return address
+    return None
+
+
+def _rfc_hops(request: web.Request) -> list[dict[str, str]]:
+    """RFC 7239: one element per proxy, nearest last."""
+    return [dict(hop) for hop in request.forwarded]
+
+
+def _x_hops(request: web.Request) -> list[dict[str, str]]:
+    """`X-Forwarded-For: client, proxy1, …` (nearest last) and the nearest proxy's
+    `X-Forwarded-Proto`."""
+    hops = [{"for": a.strip()} for a in
             ",".join(request.headers.getall("X-Forwarded-For", [])).split(",") if a.strip()]
-    last = hops[-1] if hops else {}
-    if not hops:
-        hops.append(last)
-    for header, key in (("X-Forwarded-Proto", "proto"), ("X-Forwarded-Host", "host")):
-        values = [v.strip() for v in request.headers.get(header, "").split(",") if v.strip()]
-        if values:
-            last[key] = values[-1].lower() if key == "proto" else values[-1]
+    protos = [v.strip() for v in request.headers.get("X-Forwarded-Proto", "").split(",") if v.strip()]
+    if protos:
+        if not hops:
+            hops.append({})
+        hops[-1]["proto"] = protos[-1]
     return hops
 
 
-def _bare(address: str) -> str:
-    """`[2001:db8::1]:443`, `"[::1]"` or `10.0.0.1:5000` without port, brackets, quotes."""
-    address = address.strip('"')
+def _ip(address: str) -> str | None:
+    """`[2001:db8::1]:443`, `"[::1]"`, `10.0.0.1:5000` or `10.0.0.1` as a bare address;
+    None for `unknown`, an obfuscated `_name` or anything else that is not one."""
+    address = address.strip().strip('"')
     if address.startswith("["):
-        return address[1:].split("]", 1)[0]
-    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+        address = address[1:].split("]", 1)[0]
+    elif address.count(":") == 1:
+        address = address.rsplit(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _trusted(address: str | None, proxies: tuple) -> bool:

@@ -73,6 +73,9 @@ class Settings:
     # Reverse proxies whose Forwarded / X-Forwarded-* headers are believed (addresses or
     # networks); from anyone else those headers are ignored.
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Which headers those proxies write: "x-forwarded" (X-Forwarded-For and -Proto, as
+    # nginx, Caddy and Traefik do) or "forwarded" (RFC 7239). The other kind is ignored.
+    proxy_headers: str = "x-forwarded"
     # A client must send a whole request head within this long of connecting or of its
     # last answer; a body that sends nothing for three times this long is given up.
     client_timeout: timedelta = timedelta(seconds=20)
@@ -123,6 +126,7 @@ class Settings:
             checkpoint_every=timedelta(minutes=_int(env, "ZEROMEET_CHECKPOINT_MINUTES", 60)),
             log_level=(env.get("ZEROMEET_LOG_LEVEL") or "INFO").upper(),
             trusted_proxies=_networks(env, "ZEROMEET_TRUSTED_PROXIES"),
+            proxy_headers=(env.get("ZEROMEET_PROXY_HEADERS") or "x-forwarded").lower(),
             client_timeout=timedelta(seconds=_int(env, "ZEROMEET_CLIENT_TIMEOUT_SECONDS", 20)),
         )
         settings.validate()
@@ -153,6 +157,9 @@ class Settings:
                 "ZEROMEET_TURN_URLS needs ZEROMEET_TURN_SECRET (coturn's static-auth-secret) "
                 "or ZEROMEET_TURN_USERNAME and ZEROMEET_TURN_PASSWORD."
             )
+        if self.proxy_headers not in {"x-forwarded", "forwarded"}:
+            raise ConfigError(f"ZEROMEET_PROXY_HEADERS must be 'x-forwarded' or 'forwarded', "
+                              f"not {self.proxy_headers!r}.")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"ZEROMEET_LOG_LEVEL {self.log_level!r} is not a log level.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,17 @@ async def test_pdfs_download_as_attachments(api: Api) -> None:
 
 @pytest.fixture
 async def behind_proxy(settings: Settings) -> AsyncIterator[Api]:
-    """The test client connects from 127.0.0.1, named here as the reverse proxy."""
+    """The test client connects from 127.0.0.1, named here as the reverse proxy (one that
+    writes X-Forwarded-*, as nginx does)."""
+    async with proxied(settings, "x-forwarded") as api:
+        yield api
+
+
+@asynccontextmanager
+async def proxied(settings: Settings, headers: str) -> AsyncIterator[Api]:
     settings = settings.with_(trusted_proxies=Settings.from_env(
-        {"ZEROMEET_TRUSTED_PROXIES": "127.0.0.1"}).trusted_proxies, login_max_failures=3)
+        {"ZEROMEET_TRUSTED_PROXIES": "127.0.0.1"}).trusted_proxies, proxy_headers=headers,
+        login_max_failures=3)
     async with TestClient(TestServer(create_app(settings))) as client:
         yield Api(client)
 
@@ -207,8 +216,42 @@ async def test_behind_a_trusted_proxy_the_login_limit_is_per_client(behind_proxy
     assert (await login(api, "correct horse battery", chained)).status == 429
     other = await login(api, "correct horse battery", {"X-Forwarded-For": "203.0.113.8"})
     assert other.status == 200
-    rfc = await login(api, "correct horse battery", {"Forwarded": 'for="[2001:db8::5]:443";proto=https'})
-    assert rfc.status == 200 and all("Secure" in c for c in rfc.headers.getall("Set-Cookie"))
+
+
+async def test_a_client_cannot_pick_its_address_through_the_other_header_family(
+        behind_proxy: Api) -> None:
+    """nginx sets X-Forwarded-For and passes a client's own `Forwarded` through."""
+    api = behind_proxy
+    await api.user("wang")
+    for n in range(16):
+        spoofed = {"Forwarded": f"for=198.51.100.{n};proto=https",
+                   "X-Forwarded-For": "203.0.113.7"}
+        await login(api, "wrong", spoofed, username=f"guess{n}")
+    assert (await login(api, "correct horse battery", {"X-Forwarded-For": "203.0.113.7"})).status == 429
+    # Junk where an address should be: the proxy's own address is kept, not the junk.
+    junk = await login(api, "correct horse battery", {"X-Forwarded-For": "unknown"})
+    assert junk.status == 200
+
+
+async def test_a_proxy_that_writes_forwarded(settings: Settings) -> None:
+    async with proxied(settings, "forwarded") as api:
+        await api.user("wang")
+        rfc = await login(api, "correct horse battery",
+                          {"Forwarded": 'for="[2001:db8::5]:443";proto=https'})
+        assert rfc.status == 200 and all("Secure" in c for c in rfc.headers.getall("Set-Cookie"))
+        ignored = await login(api, "correct horse battery", {"X-Forwarded-Proto": "https"})
+        assert not any("Secure" in c for c in ignored.headers.getall("Set-Cookie"))
+
+
+async def test_the_host_is_never_taken_from_a_header(behind_proxy: Api) -> None:
+    """Invitation links are built from the request's host when ZEROMEET_PUBLIC_URL is
+    unset: a client's X-Forwarded-Host must not choose where they point."""
+    api = behind_proxy
+    wang, case, interview = await api.setup_case()
+    invite = await api.ok("POST", f"/api/interviews/{interview['id']}/invites", 201,
+                          headers={**wang, "X-Forwarded-Host": "evil.example"},
+                          json={"name": "张三", "role": "worker"})
+    assert "evil.example" not in invite["url"]
 
 
 async def test_forwarded_headers_from_anyone_else_mean_nothing(api: Api) -> None:

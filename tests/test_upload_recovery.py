@@ -6,6 +6,7 @@ and real SeaweedFS bucket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,10 +18,12 @@ import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from server import app as server_app
 from server.app import create_app
 from server.appkeys import SESSIONS, STORE
 from server.services import custody, uploads
 from server.settings import Settings
+from server.uploads.pending import Journal
 from tests.support.api import Api, bearer
 
 
@@ -74,7 +77,7 @@ async def test_an_upload_stored_before_a_crash_is_recorded_at_the_next_start(
         items = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=token)
         assert sorted(i["kind"] for i in items) == ["thumbnail", "upload"]
         original = next(i for i in items if i["kind"] == "upload")
-        assert "recorded at its next start" in original["observed"]["recovered"]
+        assert "could not be written when it arrived" in original["observed"]["recovered"]
         assert original["observed"]["uploader"]["name"] == "张三"
         assert original["claimed"]["filename"] == "工资条.jpg"
         async with api.client.get(f"/api/evidence/{original['id']}/content", headers=token) as r:
@@ -83,7 +86,7 @@ async def test_an_upload_stored_before_a_crash_is_recorded_at_the_next_start(
             events = await custody.events(session, case["id"])
         captured = [e for e in events if e["action"] == "captured"]
         assert len(captured) == 1 and captured[0]["item_id"] == original["id"]
-        assert "recorded at its next start" in captured[0]["detail"]["recovered"]
+        assert "recorded at" in captured[0]["detail"]["recovered"]
         assert captured[0]["actor"]["kind"] == "party"
         assert [e["action"] for e in events].count("derived") == 1
         assert list((settings.data_dir / "spool" / "uploads" / "pending").glob("*")) == []
@@ -128,11 +131,43 @@ async def test_temporary_files_a_crash_left_are_cleared_at_start(settings: Setti
         assert keep.exists()
 
 
-async def test_an_unreadable_journal_entry_is_kept_for_an_admin(settings: Settings) -> None:
+async def test_an_unreadable_journal_entry_is_kept_and_does_not_stop_the_start(
+        settings: Settings) -> None:
     pending = settings.data_dir / "spool" / "uploads" / "pending"
     pending.mkdir(parents=True)
     (pending / "broken.json").write_text("{not json")
     (pending / "list.json").write_text(json.dumps([1, 2]))
+    (pending / "old-shape.json").write_text(json.dumps({"original": {"object_key": 7}}))
     async with running(settings) as api:
         assert await api.ok("GET", "/api/keys") is not None
-    assert (pending / "broken.json").exists() and (pending / "list.json").exists()
+    assert sorted(p.name for p in pending.iterdir()) == ["broken.json", "list.json", "old-shape.json"]
+
+
+async def test_a_database_failure_while_running_is_recorded_without_a_restart(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_app, "JOURNAL_SWEEP_S", 0.2)
+    async with running(settings) as api:
+        wang, case, _ = await api.setup_case()
+        with monkeypatch.context() as failing:
+            failing.setattr(uploads, "add_capture", killed)  # the database write fails
+            body = aiohttp.FormData()
+            body.add_field("file", photo(), filename="a.jpg", content_type="image/jpeg")
+            status, _ = await api.call("POST", f"/api/cases/{case['id']}/evidence",
+                                       headers=wang, data=body)
+            assert status == 500
+        for _ in range(100):
+            items = await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)
+            if items:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(i["kind"] for i in items) == ["thumbnail", "upload"]
+
+
+def test_the_sweep_leaves_captures_in_flight_alone(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.begin("running", {"original": {}})
+    journal.begin("ended", {"original": {}})
+    journal.release("ended")
+    assert [item for item, _ in journal.entries()] == ["ended"]
+    journal.done("running")
+    assert [item for item, _ in journal.entries()] == ["ended"]

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,7 @@ from server.uploads.pending import Journal
 from server.uploads.receive import Received
 
 log = logging.getLogger(__name__)
+_THUMBNAILS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnail")
 
 KINDS = ("upload", "snapshot")
 NAME_LENGTH = 120
@@ -127,47 +129,64 @@ def _entry(stored: Stored) -> dict[str, Any]:
 
 async def recover_captures(sessions: async_sessionmaker, store: ObjectStore,
                            journal: Journal) -> list[str]:
-    """Record the captures a crash left between the store and the database: an object
-    that reached the store gets its rows and custody events now (`observed.recovered`
-    says when and why); one that did not is forgotten, as its sender got no answer.
-    The ids recovered. A store that is away leaves the entries for the next start."""
+    """Settle the captures whose requests ended between the store and the database (a
+    crash, or a database that failed at that moment): an object that reached the store
+    gets its rows and custody events now (`observed.recovered` says when and why); one
+    that did not is forgotten, as its sender got no 201. Whatever cannot be settled now
+    (the store or the database away, an entry this code cannot read) stays for the next
+    try and is logged. The ids recorded."""
     recovered = []
     for item_id, entry in await asyncio.to_thread(journal.entries):
-        async with sessions() as session:
-            known = await session.get(EvidenceItem, item_id)
-        if known is None:
-            stored = await _stored_after_crash(store, entry)
-            if stored is not None:
-                async with sessions() as session, session.begin():
-                    await add_capture(session, stored)
-                recovered.append(item_id)
-                log.warning("an upload stored before a crash was recorded at start",
-                            extra={"item": item_id, "case": stored.original.case_id})
-        await asyncio.to_thread(journal.done, item_id)
+        try:
+            settled = await _settle(sessions, store, item_id, entry)
+        except Exception:  # noqa: BLE001 - one bad entry must not stop the others, or a start
+            log.exception("a capture left in flight could not be settled; it is kept",
+                          extra={"item": item_id})
+            continue
+        if settled == "recorded":
+            recovered.append(item_id)
+        if settled in ("recorded", "known", "never stored"):
+            await asyncio.to_thread(journal.done, item_id)
     return recovered
 
 
-async def _stored_after_crash(store: ObjectStore, entry: dict[str, Any]) -> Stored | None:
-    def row(fields: dict[str, Any] | None, version: str | None) -> EvidenceItem | None:
-        return None if fields is None else EvidenceItem(**fields, version_id=version)
-
-    now = utcnow().isoformat()
-    why = f"stored before the server stopped; recorded at its next start, {now}"
-    original, thumbnail = entry.get("original"), entry.get("thumbnail")
+async def _settle(sessions: async_sessionmaker, store: ObjectStore, item_id: str,
+                  entry: dict[str, Any]) -> str:
+    async with sessions() as session:
+        if await session.get(EvidenceItem, item_id) is not None:
+            return "known"
+    original = entry["original"]
     found = await store.stat(original["object_key"])
-    if found is None or found.sha256 != original["sha256"]:
-        return None
+    if found is None:
+        return "never stored"
+    if found.sha256 != original["sha256"]:
+        log.error("a capture left in flight names an object with other bytes; kept for an "
+                  "admin", extra={"item": item_id, "key": original["object_key"]})
+        return "kept"
+    stored = await _stored_after_all(store, entry, found.version_id)
+    async with sessions() as session, session.begin():
+        await add_capture(session, stored)
+    log.warning("an upload stored but not recorded when it arrived is recorded now",
+                extra={"item": item_id, "case": stored.original.case_id})
+    return "recorded"
+
+
+async def _stored_after_all(store: ObjectStore, entry: dict[str, Any],
+                            version_id: str | None) -> Stored:
+    why = (f"its rows could not be written when it arrived (the server stopped or the "
+           f"database failed); recorded at {utcnow().isoformat()}")
+    original, thumbnail = dict(entry["original"]), entry.get("thumbnail")
     observed = json.loads(original["observed"])
     observed["recovered"] = why
-    original = {**original, "observed": json.dumps(observed, ensure_ascii=False)}
+    thumb_row = None
     if thumbnail is not None:
         thumb = await store.stat(thumbnail["object_key"])
-        if thumb is None or thumb.sha256 != thumbnail["sha256"]:
-            thumbnail, observed["thumbnail"] = None, None
-            original["observed"] = json.dumps(observed, ensure_ascii=False)
-    return Stored(row(original, found.version_id),
-                  row(thumbnail, thumb.version_id) if thumbnail is not None else None,
-                  entry["actor"], why)
+        if thumb is not None and thumb.sha256 == thumbnail["sha256"]:
+            thumb_row = EvidenceItem(**thumbnail, version_id=thumb.version_id)
+        else:
+            observed["thumbnail"] = None
+    original["observed"] = json.dumps(observed, ensure_ascii=False)
+    return Stored(EvidenceItem(**original, version_id=version_id), thumb_row, entry["actor"], why)
 
 
 async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
@@ -175,8 +194,12 @@ async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
                         journal: Journal) -> Stored:
     """Put the original (and its thumbnail) in the store; return the rows to add. The
     rows are first noted in `journal`: the caller calls `journal.done(item id)` once they
-    are committed, and `recover_captures` records what a crash left between the two."""
-    look = await asyncio.to_thread(images.inspect, got.path, got.type) if got.type.image else None
+    are committed (or `journal.release` if they were not), and `recover_captures` records
+    what was left between the two."""
+    look = None
+    if got.type.image:  # its own threads: one waiting for the decode budget holds no other work
+        look = await asyncio.get_running_loop().run_in_executor(
+            _THUMBNAILS, images.inspect, got.path, got.type)
     item_id = new_id()
     base = f"cases/{capture.case_id}/{capture.kind}s/{item_id}"
     observed = _observed(capture, got, received_at, connection, look)
@@ -200,12 +223,17 @@ async def store_capture(store: ObjectStore, capture: Capture, got: Received, *,
     original.id = item_id
     stored = Stored(original, thumb, custody.actor_of(capture.uploader))
     await asyncio.to_thread(journal.begin, item_id, _entry(stored))
-    original.version_id = (await store.put(original.object_key, got.path, sha256=got.sha256,
-                                           content_type=got.type.mime)).version_id
-    if thumb is not None and look is not None and look.thumbnail is not None:
-        thumb.version_id = (await store.put(thumb.object_key, look.thumbnail.jpeg,
-                                            sha256=thumb.sha256,
-                                            content_type="image/jpeg")).version_id
+    try:
+        original.version_id = (await store.put(original.object_key, got.path,
+                                               sha256=got.sha256,
+                                               content_type=got.type.mime)).version_id
+        if thumb is not None and look is not None and look.thumbnail is not None:
+            thumb.version_id = (await store.put(thumb.object_key, look.thumbnail.jpeg,
+                                                sha256=thumb.sha256,
+                                                content_type="image/jpeg")).version_id
+    except BaseException:
+        journal.release(item_id)  # the sweep settles whatever did reach the store
+        raise
     return stored
 
 

@@ -14,6 +14,7 @@ that a crash left in the spool.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,19 +23,25 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Temporary files that belong to one request each: none survives the process.
-_LEFTOVERS = {"uploads": ("upload-*.part", "snapshot-*.png"), "downloads": ("download-*.part",),
-              "exports": ("export-*.part",)}
+# Temporary files that belong to one request each: none survives the process. The store
+# adapter downloads to a hidden ".<name>.*.part" beside its destination.
+_LEFTOVERS = {"uploads": ("upload-*.part", "snapshot-*.png"),
+              "downloads": ("download-*.part", ".download-*.part"),
+              "exports": ("export-*.part", ".export-*.part")}
 
 
 class Journal:
-    """One JSON file per capture in flight, named by its item id."""
+    """One JSON file per capture, named by its item id, from before its bytes go to the
+    store until its rows are committed. One per process (its data dir): `in_flight`
+    holds the captures whose requests are still running, which recovery leaves alone."""
 
     def __init__(self, spool: Path) -> None:
         self.root = spool / "uploads" / "pending"
+        self.in_flight: set[str] = set()
 
     def begin(self, item_id: str, entry: dict[str, Any]) -> None:
         """Durably note `entry` before the first byte of `item_id` goes to the store."""
+        self.in_flight.add(item_id)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = self.root / f"{item_id}.json.tmp"
         with open(tmp, "w", encoding="utf-8") as out:
@@ -42,29 +49,52 @@ class Journal:
             out.flush()
             os.fsync(out.fileno())
         tmp.replace(self.root / f"{item_id}.json")
+        _sync_dir(self.root)  # the rename too survives a power cut
 
     def done(self, item_id: str) -> None:
+        """The rows are committed: forget the capture."""
         (self.root / f"{item_id}.json").unlink(missing_ok=True)
+        self.in_flight.discard(item_id)
+
+    def release(self, item_id: str) -> None:
+        """The request ended without committing: its entry is now recovery's to settle."""
+        self.in_flight.discard(item_id)
 
     def entries(self) -> list[tuple[str, dict[str, Any]]]:
-        """What was left in flight, oldest first; an unreadable entry is logged and left
-        where it is for an admin (it may name stored evidence)."""
+        """What was left by requests no longer running, oldest first; an unreadable entry
+        is logged and left where it is for an admin (it may name stored evidence)."""
         if not self.root.is_dir():
             return []
         for tmp in self.root.glob("*.json.tmp"):  # torn before the rename: nothing stored yet
-            tmp.unlink(missing_ok=True)
+            if tmp.name.removesuffix(".json.tmp") not in self.in_flight:
+                tmp.unlink(missing_ok=True)
         out = []
-        for path in sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        found = []
+        for path in self.root.glob("*.json"):
+            with contextlib.suppress(FileNotFoundError):  # a request just finished
+                if path.stem not in self.in_flight:
+                    found.append((path.stat().st_mtime, path))
+        for _, path in sorted(found):
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
                 if not isinstance(entry, dict):
                     raise ValueError("not an object")
+            except FileNotFoundError:
+                continue
             except (OSError, ValueError) as exc:
                 log.error("unreadable capture journal entry kept for an admin",
                           extra={"path": str(path), "reason": str(exc)})
                 continue
             out.append((path.stem, entry))
         return out
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def clear_leftovers(spool: Path) -> int:

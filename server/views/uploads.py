@@ -19,13 +19,12 @@ from evidence.errors import IntegrityError, ObjectNotFound
 from evidence.hashing import CHUNK, sha256_file
 from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, TEXT, WEBP
 from media import snapshot as media_snapshot
-from server.appkeys import ROOMS, SETTINGS, STORE
+from server.appkeys import JOURNAL, ROOMS, SETTINGS, STORE
 from server.db.models import EvidenceItem
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_someone, require_staff
 from server.services import cases, custody, uploads
-from server.uploads.pending import Journal
 from server.uploads.receive import Received, receive, spool_file
 from server.views import serialize
 from server.views.common import transaction
@@ -104,15 +103,18 @@ async def _keep(request: web.Request, capture: uploads.Capture, got: Received,
     """Store what arrived (its spool file stays the caller's to remove), add its rows and
     custody events, and answer 201 with the item. Until the rows are committed the
     capture is in the journal, so that a crash in between cannot hide stored evidence."""
-    journal = Journal(request.app[SETTINGS].data_dir / "spool")
+    journal = request.app[JOURNAL]
     stored = await uploads.store_capture(
         request.app[STORE], capture, got, received_at=received_at, journal=journal,
         connection={**observed, "address": request.remote or "",
                     "user_agent": request.headers.get("User-Agent", "")[:300]})
-    async with transaction(request) as session:
-        await uploads.add_capture(session, stored)
-        answer = serialize.evidence_item(stored.original)
-    await asyncio.to_thread(journal.done, stored.original.id)
+    try:
+        async with transaction(request) as session:
+            await uploads.add_capture(session, stored)
+            answer = serialize.evidence_item(stored.original)
+        await asyncio.to_thread(journal.done, stored.original.id)
+    finally:  # not committed: the journal's sweep records it within a minute or so
+        journal.release(stored.original.id)
     return web.json_response(answer, status=201)
 
 
