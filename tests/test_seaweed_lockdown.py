@@ -13,11 +13,12 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,9 @@ from evidence.store import S3ObjectStore
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
 from server.seaweed.command import ADMIN_GRPC_OFFSET
 from server.seaweed.files import load_or_create_credentials, write_identities
+from server.seaweed.lockdown import assert_locked
 from server.settings import S3Settings
+from tests.support.proc import free_port
 from tests.support.s3 import store_for
 from tests.test_seaweed import answers, wait_for, weeds_on
 
@@ -295,3 +298,95 @@ async def test_a_weed_that_ignores_its_security_config_is_refused(
         await seaweed.start()
     assert "gRPC master port" in str(refused.value) and "volume deletes" in str(refused.value)
     assert seaweed.pid is None and weeds_on(tmp_path) == []
+
+
+# --- the judging of answers, against real sockets that listen late ---------------------
+
+
+class LateDoor:
+    """One loopback port that refuses connections for `delay` seconds, then answers every
+    HTTP request with `status`, and an HTTP/2 client's opening with SETTINGS if `h2`
+    (else it closes, as a TLS-only gRPC server does with plaintext). Every door of a
+    `WeedPorts` is this one port, so assert_locked knocks on all of them here."""
+
+    def __init__(self, delay: float, status: int, h2: bool = False) -> None:
+        self.port = free_port()
+        self.ports = WeedPorts(*[self.port] * 8, admin=self.port - ADMIN_GRPC_OFFSET)
+        self.status, self.h2 = status, h2
+        self.opened_at = time.monotonic() + delay
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(delay,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, delay: float) -> None:
+        if self._stop.wait(delay):
+            return
+        with socket.create_server(("127.0.0.1", self.port)) as server:
+            server.settimeout(0.05)
+            while not self._stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.settimeout(2)
+        asked = b""
+        while b"\r\n\r\n" not in asked and (chunk := conn.recv(4096)):
+            asked += chunk
+        if asked.startswith(H2_PREFACE[:16]):
+            if self.h2:
+                conn.sendall(bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+            return
+        conn.sendall(f"HTTP/1.1 {self.status} X\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n".encode())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def late_door() -> Iterator[Callable[..., LateDoor]]:
+    opened: list[LateDoor] = []
+
+    def open_door(delay: float, status: int, h2: bool = False) -> LateDoor:
+        opened.append(LateDoor(delay, status, h2))
+        return opened[-1]
+
+    yield open_door
+    for door in opened:
+        door.close()
+
+
+def test_doors_that_listen_after_s3_answers_are_judged_by_their_answers(
+    late_door: Callable[..., LateDoor],
+) -> None:
+    """A slow first start: S3 answers before the volume server listens. Its 401 is awaited."""
+    door = late_door(1.0, 401)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", door.port)) != 0  # refused, for now
+    assert_locked(door.ports)
+    assert time.monotonic() >= door.opened_at
+
+
+def test_a_late_door_that_lets_us_in_is_named_once_it_answers(late_door: Callable[..., LateDoor]) -> None:
+    door = late_door(1.0, 200, h2=True)
+    with pytest.raises(EmbeddedStoreError) as refused:
+        assert_locked(door.ports)
+    for name in ("master", "volume", "filer", "s3", "admin"):
+        assert f"gRPC {name} port {door.port} in plaintext" in str(refused.value), name
+    for api in ("the master's HTTP API", "the filer's HTTP API", "unsigned volume deletes"):
+        assert api in str(refused.value), api
+
+
+def test_a_port_that_never_answers_is_not_an_open_door(
+    late_door: Callable[..., LateDoor], caplog: pytest.LogCaptureFixture,
+) -> None:
+    door = late_door(3600, 200, h2=True)  # would let anyone in, but never listens
+    began = time.monotonic()
+    assert_locked(door.ports, wait_s=0.5)
+    assert 0.5 <= time.monotonic() - began < 5  # all doors wait together, not one by one
+    assert "the volume server's HTTP port did not answer within 0.5 s" in caplog.text
