@@ -13,12 +13,18 @@ teach the server the address they really come from (a peer-reflexive candidate).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 MAX_CANDIDATES = 32  # UDP ones per connection: each one checked costs the server STUN exchanges
 _PREFIX = "a=candidate:"
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NOT_UDP = "not UDP"  # the server checks over UDP only (browsers add TCP ones to every description)
+# ASCII digits only, and few of them: str.isdigit() takes "¹", which int() refuses, and
+# int() takes "١" and "１"; aioice int()s these fields itself. 10 digits hold a priority.
+_NUMBER = re.compile(r"[0-9]{1,10}")
+_NUMBERED = (1, 3, 5)  # component, priority, port
+_NUMBERED_EXTENSIONS = ("rport", "generation")
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def screen(sdp: str) -> Screened:
 def refusal(candidate: str) -> str | None:
     """Why the server will not contact this candidate (an `a=candidate:` value), or None."""
     bits = candidate.split()
-    if len(bits) < 8 or bits[6] != "typ" or not bits[5].isdigit():
+    if len(bits) < 8 or bits[6] != "typ" or not _numbers_are_numbers(bits):
         return "malformed"
     if bits[2].lower() != "udp":
         return _NOT_UDP
@@ -69,6 +75,14 @@ def refusal(candidate: str) -> str | None:
     if not 0 < int(bits[5]) < 65536:
         return "no such port"
     return _address_refusal(bits[4])
+
+
+def _numbers_are_numbers(bits: list[str]) -> bool:
+    """Every field that aioice reads as an integer is plain decimal: the fixed ones, and
+    the values of the extensions (name-value pairs after the type, as aioice pairs them)."""
+    values = [bits[i] for i in _NUMBERED]
+    values += [bits[i + 1] for i in range(8, len(bits) - 1, 2) if bits[i] in _NUMBERED_EXTENSIONS]
+    return all(_NUMBER.fullmatch(value) for value in values)
 
 
 def _address_refusal(host: str) -> str | None:

@@ -53,6 +53,28 @@ def test_malformed_or_unusable_candidates_are_refused(candidate: str) -> None:
     assert refusal(candidate) is not None
 
 
+# Digits that str.isdigit() takes: "¹" (int() refuses it), "١" and "１" (int() takes them).
+NOT_ASCII_DIGITS = ["¹", "١", "１"]
+UNICODE_NUMBERS = [
+    *(f"1 1 udp 2130706431 192.168.1.20 500{d} typ host" for d in NOT_ASCII_DIGITS),  # port
+    *(f"1 1 udp 213070643{d} 192.168.1.20 5000 typ host" for d in NOT_ASCII_DIGITS),  # priority
+    *(f"1 {d} udp 2130706431 192.168.1.20 5000 typ host" for d in NOT_ASCII_DIGITS),  # component
+    *(f"1 1 udp 1694498815 203.0.113.7 61000 typ srflx raddr 0.0.0.0 rport {d}"
+      for d in NOT_ASCII_DIGITS),
+    *(f"1 1 udp 2130706431 192.168.1.20 5000 typ host generation {d}" for d in NOT_ASCII_DIGITS),
+    f"1 {'¹' * 3} tcp 1518280447 192.168.1.20 9 typ host tcptype active",
+    "1 1 udp 2130706431 192.168.1.20 " + "5" * 5000 + " typ host",  # past int()'s 4300 digits
+    "1 1 udp 21307064310000 192.168.1.20 5000 typ host",
+]
+
+
+@pytest.mark.parametrize("candidate", UNICODE_NUMBERS)
+def test_numbers_in_anything_but_ascii_digits_are_refused(candidate: str) -> None:
+    assert refusal(candidate) == "malformed"
+    screened = screen(f"v=0\r\na=candidate:{candidate}\r\na=end-of-candidates\r\n")
+    assert screened.sdp == "v=0\r\na=end-of-candidates\r\n"
+
+
 def test_screening_drops_only_refused_lines_and_counts_every_candidate() -> None:
     sdp = ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
            "a=candidate:1 1 udp 2130706431 192.168.1.20 5000 typ host\r\n"
@@ -157,5 +179,21 @@ async def test_an_offer_naming_too_many_candidates_is_refused(room: Interview) -
         # Not fatal: the same connection may offer again, within the limit.
         await ws.send_json({"type": "offer", "sdp": sdp})
         assert (await _reply(ws))["type"] == "answer"
+        await pc.close()
+        await ws.close()
+
+
+@sqlite
+async def test_an_offer_with_unicode_digits_in_its_candidates_is_answered(room: Interview) -> None:
+    """Screening used to raise ValueError on "¹" (outside the SDP parser's error handling)."""
+    async with aiohttp.ClientSession() as http:
+        ws, pc = await _party(room, http)
+        sdp = _with_candidates(pc.localDescription.sdp, UNICODE_NUMBERS[:3])
+        await ws.send_json({"type": "offer", "sdp": sdp})
+        answer = await _reply(ws)
+        assert answer["type"] == "answer", answer
+        server_side = next(iter(room.api.app[ROOMS].find(room.id).peers.values()))
+        ice = server_side.pc.getTransceivers()[0].receiver.transport.transport
+        assert "192.168.1.20" not in {c.ip for c in ice.getRemoteCandidates()}
         await pc.close()
         await ws.close()
