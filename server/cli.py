@@ -1,4 +1,5 @@
-"""The `zeromeet` command: serve, worker, user add, db upgrade, verify, custody check."""
+"""The `zeromeet` command: serve, worker, user add, db upgrade, verify, custody check,
+store check."""
 
 from __future__ import annotations
 
@@ -80,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     custody = commands.add_parser("custody", help="the custody log").add_subparsers(title="custody")
     check = custody.add_parser("check", help="check every case's custody log in the database")
     check.set_defaults(run=_custody_check)
+
+    store = commands.add_parser("store", help="the evidence object store").add_subparsers(title="store")
+    orphans = store.add_parser("check", help="list stored objects (every version) that no database "
+                                             "row names; with the embedded store, not while serving")
+    orphans.set_defaults(run=_store_check)
     return parser
 
 
@@ -288,6 +294,42 @@ def _custody_check(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("OK: every case's custody log is intact")
     return 0
+
+
+def _store_check(args: argparse.Namespace, settings: Settings) -> int:
+    from evidence.errors import StoreError
+    from server.services.orphans import PREFIXES, StoreCheck, check, reach_store
+
+    async def run() -> StoreCheck:
+        async with reach_store(settings) as store:  # first: a wrong data dir creates nothing
+            engine = make_engine(settings.database_url)
+            try:
+                await upgrade(engine)
+                return await check(sessionmaker_for(engine), store)
+            finally:
+                await engine.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+    under = " and ".join(PREFIXES)
+    for o in result.orphans:
+        when = o.last_modified.isoformat() if o.last_modified else "unknown"
+        print(f"{_printable(o.key)}\tversion {_printable(o.version_id or 'null')}\t{o.size} bytes"
+              f"\t{when}\tsha256 {_printable(o.sha256) or 'none'}")
+    if result.orphans:
+        print(f"{len(result.orphans)} of {result.listed} stored object versions under {under} "
+              f"are named by no database row")
+        return 1
+    print(f"OK: each of the {result.listed} stored object versions under {under} is named "
+          f"by a database row")
+    return 0
+
+
+def _printable(text: str) -> str:
+    """A key or metadata value anyone with the store's keys chose: one field, one line."""
+    return text if text.isprintable() and "\t" not in text else ascii(text)
 
 
 if __name__ == "__main__":
