@@ -39,7 +39,7 @@ from evidence.errors import (
     StoreUnavailable,
 )
 from evidence.hashing import CHUNK, HashingReader, is_sha256_hex, sha256_bytes, sha256_file
-from evidence.versions import ObjectVersion, original, shadowing
+from evidence.versions import NULL_VERSION, ObjectVersion, original, read_id, shadowing
 
 log = logging.getLogger(__name__)
 
@@ -302,14 +302,16 @@ class S3ObjectStore:
             ]
 
     def _resolve(self, key: str, version_id: str | None) -> str | None:
-        """The version to read: `version_id`, else the key's original (oldest) one.
-        None then means a bucket without versioning, read plainly."""
+        """The version to read: `version_id`, else the key's original (oldest) one —
+        "null" for an original from before its bucket was versioned. None then means
+        the key's only version, unversioned, read plainly."""
         if version_id is not None:
             return version_id
-        first = original(self._versions(key))
+        versions = self._versions(key)
+        first = original(versions)
         if first is None:
             raise ObjectNotFound(f"No object {key!r} in bucket {self.bucket}.")
-        return first.version_id
+        return read_id(versions, first)
 
     def _stat(self, key: str, version_id: str | None) -> StoredObject | None:
         try:
@@ -325,7 +327,7 @@ class S3ObjectStore:
             size=found.size or 0,
             sha256=headers.get(f"x-amz-meta-{SHA256_META}", ""),
             retain_until=datetime.fromisoformat(until) if until else None,
-            version_id=_version(found.version_id) or version,
+            version_id=_version(found.version_id) or _version(version),
         )
 
     def _read(
@@ -420,8 +422,9 @@ def _open_source(source: bytes | Path) -> Iterator[tuple[BinaryIO, int]]:
 
 
 def _version(version_id: str | None) -> str | None:
-    """A version id as recorded: None for a bucket without versioning ("null")."""
-    return None if version_id in (None, "", "null") else version_id
+    """A version id as recorded: None for one written without versioning ("null"),
+    which a read without a version id resolves again."""
+    return None if version_id in (None, "", NULL_VERSION) else version_id
 
 
 def _flag(value: object) -> bool:

@@ -12,11 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+NULL_VERSION = "null"  # S3's id for a version written while its bucket had no versioning
+
 
 @dataclass(frozen=True)
 class ObjectVersion:
-    """One entry of a key's version listing. `version_id` is None in a bucket without
-    versioning (S3 names that one version "null")."""
+    """One entry of a key's version listing. `version_id` is None for a version written
+    while its bucket had no versioning (S3 names it "null"): in a bucket versioned
+    later, that is the original of a key written before."""
 
     version_id: str | None
     latest: bool
@@ -33,6 +36,19 @@ def original(versions: Sequence[ObjectVersion]) -> ObjectVersion | None:
         return None
     newest_first = sorted(kept, key=_moment, reverse=True)  # stable: listing order on ties
     return newest_first[-1]
+
+
+def read_id(versions: Sequence[ObjectVersion], version: ObjectVersion) -> str | None:
+    """The version id to ask the store for so as to read `version`, one of `versions`.
+
+    A version written while its bucket had no versioning has no id of its own; S3 names
+    it "null", and a read must name it so once anything else is listed beside it — a
+    plain read gets the key's latest version, which is then whatever was put over it.
+    None (a plain read) only for a key's sole entry, which a plain read gets anyway, as
+    a store without versioning expects."""
+    if version.version_id is not None:
+        return version.version_id
+    return None if len(versions) == 1 else NULL_VERSION
 
 
 def shadowing(versions: Sequence[ObjectVersion], version_id: str | None) -> str:

@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import io
 import json
+import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from minio.versioningconfig import ENABLED, VersioningConfig
 from sqlalchemy import bindparam, inspect, select, text, update
 
 from evidence.hashing import sha256_bytes
 from evidence.store import S3ObjectStore, minio_client
 from evidence.verify import verify as verify_bundle
-from evidence.versions import ObjectVersion, original, shadowing
+from evidence.versions import ObjectVersion, original, read_id, shadowing
 from server.appkeys import SESSIONS, STORE
 from server.db.engine import alembic_config, make_engine
 from server.db.models import EvidenceItem, Interview
@@ -30,6 +32,7 @@ from server.db.types import UTCDateTime
 from server.records import write_version
 from server.settings import S3Settings, Settings
 from tests.support.api import Api, bearer
+from tests.support.s3 import store_for
 from transcription.record import build_draft
 
 OVER = "a newer version was written over it"
@@ -119,6 +122,47 @@ def test_the_original_is_the_oldest_version_and_listing_order_breaks_ties() -> N
     assert shadowing(listed, "gone") == ""  # a read of it says that it is missing
     assert original([ObjectVersion("m", True, True, at)]) is None
     assert shadowing([ObjectVersion(None, True, False, at)], None) == ""  # no versioning
+
+
+async def test_an_original_from_before_versioning_is_read_by_its_null_version(
+    s3_settings: S3Settings, tmp_path: Path
+) -> None:
+    """An external bucket whose evidence predates versioning: the original's version id
+    is "null", and a read with no version id would get whatever was put over it."""
+    s3 = dataclasses.replace(s3_settings, bucket="t-" + uuid.uuid4().hex[:16])
+    raw = raw_client(s3)
+    raw.make_bucket(s3.bucket)  # no object lock, so no versioning either
+    raw.put_object(s3.bucket, "k", io.BytesIO(DATA), len(DATA), metadata={"sha256": SHA})
+    store = store_for(s3, s3.bucket)
+    assert await store.get("k") == DATA  # its only version, read plainly
+    raw.set_bucket_versioning(s3.bucket, VersioningConfig(ENABLED))
+    write_over(s3, "k", b"forged", SHA)
+    listed = [o.version_id for o in raw.list_objects(s3.bucket, "k", include_version=True)]
+    assert "null" in listed and len(listed) == 2, listed  # the store made a null version
+
+    for hidden in (False, True):  # written over, then hidden by a delete marker too
+        if hidden:
+            hide(s3, "k")
+        assert await store.shadowing("k") == (f"{OVER}, and {HIDDEN}" if hidden else OVER)
+        assert await store.get("k") == DATA
+        assert await store.verify("k", SHA)
+        await store.download("k", tmp_path / "back")
+        assert (tmp_path / "back").read_bytes() == DATA
+        stored = await store.stat("k")
+        assert (stored.sha256, stored.version_id) == (SHA, None)  # None reads it again
+        assert await store.put("k", DATA, sha256=SHA) == stored
+
+
+def test_an_original_without_an_id_of_its_own_is_read_as_null_beside_others() -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    null = ObjectVersion(None, False, False, at)
+    over = [ObjectVersion("b", True, False, at), null]
+    assert original(over) is null and read_id(over, null) == "null"
+    hidden = [ObjectVersion("m", True, True, at), null]
+    assert original(hidden) is null and read_id(hidden, null) == "null"
+    alone = [ObjectVersion(None, True, False, at)]
+    assert read_id(alone, alone[0]) is None  # no versioning: a plain read
+    assert read_id(over, over[0]) == "b"
 
 
 # --- uploads, their re-verification, and the bundle ----------------------------------
