@@ -24,7 +24,7 @@ from PIL import Image
 
 from evidence.sniff import JPEG, PNG
 from server.settings import S3Settings
-from server.uploads import images
+from server.uploads import headers, images
 from tests.support.api import PASSWORD, Api, bearer
 from tests.support.hostile import jpeg_flood, png_flood, webp_canvas_flood
 from tests.support.proc import env_for, free_port, run, start_server
@@ -201,7 +201,7 @@ def test_concurrent_thumbnails_share_one_memory_budget(tmp_path: Path,
     """Four PNGs of 4000 x 4000 at once (~62 MB of decoding each): two at a time fit."""
     path = tmp_path / "big.png"
     path.write_bytes(png_flood(4000, 4000, color_type=2))
-    head = images.read_header(path, PNG)
+    head = headers.read_header(path, PNG)
     assert head is not None
     cost = images.decode_cost(head, 8, path.stat().st_size)
     assert images.DECODE_BUDGET // cost == 2
