@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,22 +16,40 @@ from evidence.store import S3ObjectStore
 from media.rooms import Rooms
 from server import middlewares
 from server.appkeys import (
-    BUNDLE_EXPORTS, ENGINE, JOURNAL, LOGIN_SLOTS, RECORDINGS, ROOMS, SESSIONS, SETTINGS, SIGNING_KEY, STORE,
+    BUNDLE_EXPORTS,
+    ENGINE,
+    JOURNAL,
+    LOGIN_SLOTS,
+    RECORDINGS,
+    ROOMS,
+    SESSIONS,
+    SETTINGS,
+    SIGNING_KEY,
+    STORE,
     TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
 from server.recording.service import RecordingService
+from server.seaweed import EmbeddedSeaweed
 from server.services import custody
 from server.services import uploads as uploads_service
 from server.services.presence import close_node_connections
-from server.seaweed import EmbeddedSeaweed
 from server.settings import Settings
-from server.uploads.pending import Journal, clear_leftovers
 from server.transcribe.runner import TranscriptionRunner
+from server.uploads.pending import Journal, clear_leftovers
 from server.views import (
-    auth, bundles, cases, interviews, meta, party_record, recordings, records, signalling, uploads,
+    auth,
+    bundles,
+    cases,
+    interviews,
+    meta,
+    party_record,
+    recordings,
+    records,
+    signalling,
+    uploads,
 )
 from server.views.pages import add_page_routes
 
@@ -123,19 +142,13 @@ async def _leftovers(app: web.Application) -> AsyncIterator[None]:
     if cleared:
         log.info("temporary files left by the last run removed", extra={"count": cleared})
     journal = app[JOURNAL] = Journal(spool)
-    await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
 
     async def sweep() -> None:
-        while True:
-            await asyncio.sleep(JOURNAL_SWEEP_S)
-            await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
+        await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
 
-    task = asyncio.create_task(sweep(), name="upload-journal-sweep")
-    try:
+    await sweep()
+    async with _every(lambda: JOURNAL_SWEEP_S, sweep, "upload-journal-sweep"):
         yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
@@ -154,18 +167,35 @@ async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
         if signed:
             log.info("custody checkpoints signed", extra={"cases": signed, "when": when})
 
-    async def tick() -> None:
-        while True:
-            await asyncio.sleep(app[SETTINGS].checkpoint_every.total_seconds())
-            await sign("periodic")
+    async def periodic() -> None:
+        await sign("periodic")
 
-    task = asyncio.create_task(tick(), name="custody-checkpoints")
+    async with _every(lambda: app[SETTINGS].checkpoint_every.total_seconds(), periodic,
+                      "custody-checkpoints"):
+        yield
+    await sign("shutdown")
+
+
+@contextlib.asynccontextmanager
+async def _every(seconds: Callable[[], float], job: Callable[[], Awaitable[None]],
+                 name: str) -> AsyncIterator[None]:
+    """Run `job` every `seconds()` while the body runs. A job that fails is logged and
+    runs again at the next tick: it never ends the loop silently."""
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds())
+            try:
+                await job()
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                log.exception("a periodic task failed; it runs again next time",
+                              extra={"task": name})
+
+    task = asyncio.create_task(loop(), name=name)
     try:
         yield
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await sign("shutdown")
 
 
 async def _rooms(app: web.Application) -> AsyncIterator[None]:

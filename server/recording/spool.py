@@ -73,7 +73,7 @@ def write_json(path: Path, value: dict[str, Any]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -190,7 +190,7 @@ def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
         codec=parsed.track.codec, width=parsed.track.width, height=parsed.track.height)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

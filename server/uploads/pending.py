@@ -21,6 +21,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from server.recording.spool import fsync_dir
+
 log = logging.getLogger(__name__)
 
 # Temporary files that belong to one request each: none survives the process. The store
@@ -49,7 +51,7 @@ class Journal:
             out.flush()
             os.fsync(out.fileno())
         tmp.replace(self.root / f"{item_id}.json")
-        _sync_dir(self.root)  # the rename too survives a power cut
+        fsync_dir(self.root)  # the rename too survives a power cut
 
     def done(self, item_id: str) -> None:
         """The rows are committed: forget the capture."""
@@ -87,14 +89,6 @@ class Journal:
                 continue
             out.append((path.stem, entry))
         return out
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def clear_leftovers(spool: Path) -> int:
