@@ -45,8 +45,15 @@ class WeedPorts:
             return cls(*ports, admin=_pick_admin(held))
 
 
-def weed_command(weed: str, root: Path, ports: WeedPorts) -> list[str]:
-    """The exact command line `EmbeddedSeaweed` runs for data under `root`."""
+def weed_command(weed: str, root: Path, ports: WeedPorts,
+                 volume_size_mb: int | None = None) -> list[str]:
+    """The exact command line `EmbeddedSeaweed` runs for data under `root`.
+
+    weed mini sizes its volumes from the disk (up to 1 GiB) and allows as many as the free
+    space holds, and every bucket takes a volume of its own: on a disk with 75 GB free,
+    the 75th bucket's first write failed ("no free volumes left"). One evidence bucket
+    never meets that; a test session, with a bucket per test, sets `volume_size_mb`."""
+    sizing = [f"-master.volumeSizeLimitMB={volume_size_mb}"] if volume_size_mb else []
     return [
         weed,
         "-logtostderr",  # otherwise glog scatters weed.* files into /tmp
@@ -79,6 +86,7 @@ def weed_command(weed: str, root: Path, ports: WeedPorts) -> list[str]:
         f"-s3.port.grpc={ports.s3_grpc}",
         f"-admin.port={ports.admin}",
         f"-admin.port.grpc={ports.admin + ADMIN_GRPC_OFFSET}",
+        *sizing,
     ]
 
 

@@ -37,9 +37,11 @@ _HEALTHY_AFTER_S = 60.0  # a weed that ran this long before dying restarts with 
 class EmbeddedSeaweed:
     """Starts, supervises and stops one `weed mini` for this data dir."""
 
-    def __init__(self, data_dir: Path, *, bucket: str, weed: str | None = None) -> None:
+    def __init__(self, data_dir: Path, *, bucket: str, weed: str | None = None,
+                 volume_size_mb: int | None = None) -> None:
         self.root = Path(data_dir).resolve() / "seaweedfs"
         self.bucket = bucket
+        self.volume_size_mb = volume_size_mb  # see `weed_command`
         self.weed = weed or find_weed()
         self.log_path = self.root / "weed.log"
         self.pid_path = self.root / "weed.pid"
@@ -139,7 +141,7 @@ class EmbeddedSeaweed:
         parent = os.getpid()
         with open(self.log_path, "ab") as out:
             self._proc = await asyncio.create_subprocess_exec(
-                *weed_command(self.weed, self.root, self._ports),
+                *weed_command(self.weed, self.root, self._ports, self.volume_size_mb),
                 cwd=self.root,
                 # WEED_* variables would override security.toml's keys.
                 env={k: v for k, v in os.environ.items() if not k.startswith("WEED_")},

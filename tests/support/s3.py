@@ -21,7 +21,9 @@ from server.settings import S3Settings
 async def embedded_seaweed(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[EmbeddedSeaweed]:
-    seaweed = EmbeddedSeaweed(tmp_path_factory.mktemp("seaweed"), bucket="zeromeet-test")
+    # A bucket per test, a volume per bucket: small volumes, so that the disk holds them all.
+    seaweed = EmbeddedSeaweed(tmp_path_factory.mktemp("seaweed"), bucket="zeromeet-test",
+                              volume_size_mb=16)
     await seaweed.start()
     try:
         yield seaweed
