@@ -53,6 +53,12 @@ class Rooms:
                     expelled += 1
         return expelled
 
+    def credentials(self, kind: str) -> set[str]:
+        """What admitted each live connection of this kind ("staff": login sessions)."""
+        return {peer.participant.credential for room in self._rooms.values()
+                for peer in room.peers.values()
+                if peer.participant.kind == kind and peer.participant.credential}
+
     async def end(self, interview_id: str) -> None:
         self._ended.add(interview_id)
         room = self._rooms.pop(interview_id, None)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from evidence.errors import StoreMisconfigured, StoreUnavailable
 from evidence.store import S3ObjectStore
 from media.rooms import Rooms
-from server import middlewares
+from server import live_logins, middlewares
 from server.appkeys import (
     BUNDLE_EXPORTS,
     ENGINE,
@@ -40,6 +40,7 @@ from server.settings import Settings
 from server.transcribe.runner import TranscriptionRunner
 from server.uploads.pending import Journal, clear_leftovers
 from server.views import (
+    admin,
     auth,
     bundles,
     cases,
@@ -73,9 +74,9 @@ def create_app(settings: Settings) -> web.Application:
                             _custody_checkpoints, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
-    for table in (auth.routes, bundles.routes, cases.routes, interviews.routes, meta.routes,
-                  party_record.routes, recordings.routes, records.routes, signalling.routes,
-                  uploads.routes):
+    for table in (admin.routes, auth.routes, bundles.routes, cases.routes, interviews.routes,
+                  meta.routes, party_record.routes, recordings.routes, records.routes,
+                  signalling.routes, uploads.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app
@@ -213,8 +214,13 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
     app[RECORDINGS] = service
     app[ROOMS] = service.rooms = Rooms(observer=service)
     service.start()  # also finishes and seals what the last run left in the spool
+
+    async def end_logins() -> None:  # a login ended elsewhere (the CLI, another server)
+        await live_logins.end_ended_logins(app[ROOMS], app[SESSIONS])
+
     try:
-        yield
+        async with _every(lambda: live_logins.SWEEP_S, end_logins, "ended-logins"):
+            yield
     finally:
         await app[ROOMS].close_all()
         await app[ROOMS].drain()  # leavings still write to the database

@@ -40,6 +40,14 @@ def _array(schema: Schema) -> Schema:
     return {"type": "array", "items": schema}
 
 
+_ADMIN_ACTIONS = {
+    "disable": "Disable an account (administrators): its sessions are revoked and its "
+               "interview connections closed at once; 409 for one's own",
+    "enable": "Let a disabled account log in again (administrators)",
+    "unlock": "Forget the account's failed logins, lifting a login lock (administrators)",
+    "password": "Set a new password (administrators); the account's sessions are revoked",
+}
+
 PATHS: dict[str, Any] = {
     "/api/login": {"post": _op("Log in as staff; sets the session cookie too",
                                (200, "Logged in", _ref("LoginResult")), body=_ref("Login"),
@@ -48,6 +56,14 @@ PATHS: dict[str, Any] = {
                                 (200, "Logged out", None), errors=(401, 403))},
     "/api/me": {"get": _op("The logged-in staff member (403 for an invitation token)",
                            (200, "The user", None), errors=(401, 403))},
+    "/api/admin/users": {"get": _op("Staff accounts with state and last login (administrators)",
+                                    (200, "Accounts", _array(_ref("Account"))), errors=(401, 403))},
+    **{f"/api/admin/users/{{username}}/{action}": {
+        "parameters": [_param("username")],
+        "post": _op(summary, (200, "The account", _ref("Account")),
+                    body=_ref("NewPassword") if action == "password" else None,
+                    errors=(400, 401, 403, 404, 409) if action == "disable" else (400, 401, 403, 404)),
+    } for action, summary in _ADMIN_ACTIONS.items()},
     "/api/cases": {
         "get": _op("Cases the caller has access to", (200, "Cases", _array(_ref("Case")))),
         "post": _op("Open a case (inspectors)", (201, "Created", _ref("Case")), body=_ref("CaseInput")),

@@ -43,6 +43,12 @@ SCHEMAS: dict[str, Schema] = {
     "Error": obj(["error", "message"], error=string(), message=string()),
     "User": obj(["username", "role"], username=string(), display_name=string(),
                  role=string(enum=[r.value for r in Role])),
+    "Account": obj(
+        ["username", "role", "state"], username=string(), display_name=string(),
+        role=string(enum=[r.value for r in Role]), state=string(enum=["active", "locked", "disabled"]),
+        disabled_at=OPT_TIME, last_login_at=OPT_TIME,
+        failed_logins={"type": "integer", "description": "within the login limit's window"}),
+    "NewPassword": obj(["password"], password=string(format="password", minLength=8, maxLength=1024)),
     "Login": obj(["username", "password"], username=string(), password=string(format="password")),
     "LoginResult": obj(["token", "user"], token=string(), csrf=string(), user=ref("User")),
     "CaseInput": obj(["title"], title=string(maxLength=200), employer=string(maxLength=200),

@@ -16,6 +16,7 @@ from server.errors import Conflict, InvalidInput, TooManyRequests, Unauthenticat
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 MIN_PASSWORD = 8
+DISABLED = "This account has been disabled by an administrator."
 
 
 async def create_user(
@@ -50,7 +51,8 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """A counted attempt, and what is needed to check its password outside a transaction."""
+    """A counted attempt, and what is needed to check its password outside a transaction.
+    `user` may be disabled: that is told only to someone who knows its password."""
 
     attempt_id: int
     user: User | None
@@ -71,16 +73,21 @@ async def begin_login(
     await session.flush()  # writing first takes the write lock before counting
     await _check_rate(session, username, address, max_failures, window)
     user = await find_user(session, username)
-    return LoginAttempt(failure.id, user if user is not None and user.disabled_at is None else None)
+    return LoginAttempt(failure.id, user)
 
 
 async def finish_login(session: AsyncSession, attempt: LoginAttempt, ttl: timedelta) -> str:
     """The password was right: the attempt is no failure; open a session, return its token."""
-    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.attempt_id))
+    await forget_attempt(session, attempt)
     token = new_token(STAFF_PREFIX)
     session.add(LoginSession(user_id=attempt.user.id, token_hash=token_hash(token),
                              expires_at=utcnow() + ttl))
     return token
+
+
+async def forget_attempt(session: AsyncSession, attempt: LoginAttempt) -> None:
+    """The password was right, so the attempt was no guess."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.attempt_id))
 
 
 async def _check_rate(
@@ -115,10 +122,11 @@ async def resolve_session(session: AsyncSession, token: str, *, via_cookie: bool
     if found is None:
         raise Unauthenticated("Please log in.")
     login_session, user = found
+    # Disabling revokes the sessions too: say the reason that will not go away on login.
+    if user.disabled_at is not None:
+        raise Unauthenticated(DISABLED, code="account_disabled")
     if login_session.revoked_at is not None or login_session.expires_at <= now:
         raise Unauthenticated("Your session has ended; please log in again.", code="session_expired")
-    if user.disabled_at is not None:
-        raise Unauthenticated("This account is disabled.", code="account_disabled")
     return Staff(
         user_id=user.id,
         username=user.username,

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from server.appkeys import LOGIN_SLOTS, ROOMS, SETTINGS
 from server.auth import csrf_for, verify_password
-from server.errors import InvalidInput, TooManyRequests, Unauthenticated
+from server.errors import Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 from server.identity import CSRF_COOKIE, SESSION_COOKIE, require_staff
 from server.services import accounts
 from server.views import serialize
@@ -37,6 +37,10 @@ async def login(request: web.Request) -> web.Response:
     hashed = attempt.user.password_hash if attempt.user else None
     if not await _verify(request, hashed, password) or attempt.user is None:
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
+    if attempt.user.disabled_at is not None:
+        async with transaction(request) as session:
+            await accounts.forget_attempt(session, attempt)
+        raise Forbidden(accounts.DISABLED, code="account_disabled")
     async with transaction(request) as session:
         token = await accounts.finish_login(session, attempt, settings.session_ttl)
     user = attempt.user

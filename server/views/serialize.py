@@ -11,6 +11,7 @@ from server.db.models import (
 )
 from server.services.interviews import invitation_state
 from server.services.recordings import manifest_entry
+from server.services.staff_admin import Account
 
 
 def when(value: datetime | None) -> str | None:
@@ -19,6 +20,12 @@ def when(value: datetime | None) -> str | None:
 
 def user(u: User) -> dict[str, Any]:
     return {"username": u.username, "display_name": u.display_name, "role": u.role.value}
+
+
+def account(a: Account) -> dict[str, Any]:
+    return {"username": a.username, "display_name": a.display_name, "role": a.role.value,
+            "state": a.state, "disabled_at": when(a.disabled_at),
+            "last_login_at": when(a.last_login_at), "failed_logins": a.failures}
 
 
 def case(c: Case, *, interviews: bool = False) -> dict[str, Any]:

@@ -42,9 +42,12 @@ MAX_PEERS = 8
 STAFF_SEATS = 2
 MAX_MESSAGE = 64 * 1024
 RATE_WINDOW, RATE_MAX = 10.0, 50
-FATAL = {"unauthenticated", "invitation_invalid", "invitation_expired", "invitation_revoked",
-         "not_found", "interview_ended", "bad_origin", "hello_timeout", "forbidden", "rate_limited",
+FATAL = {"unauthenticated", "account_disabled", "invitation_invalid", "invitation_expired",
+         "invitation_revoked", "not_found", "interview_ended", "bad_origin", "hello_timeout", "forbidden", "rate_limited",
          "room_full", "offer_timeout"}
+
+# 401s whose code tells the client more than "log in": kept in the refusal.
+_OWN_CODES = {"invitation_invalid", "account_disabled"}
 
 
 class Refused(Exception):
@@ -258,7 +261,8 @@ async def _hello(request: web.Request, ws: web.WebSocketResponse, interview_id: 
                 raise Refused("unauthenticated", "Log in, or open the link you were sent.")
             return await _staff(session, staff, interview_id)
     except ServerError as exc:
-        code = "unauthenticated" if exc.status == 401 and exc.code != "invitation_invalid" else exc.code
+        code = ("unauthenticated" if exc.status == 401 and exc.code not in _OWN_CODES
+                else exc.code)
         raise Refused(code, exc.message) from None
 
 
