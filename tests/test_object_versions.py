@@ -45,10 +45,11 @@ def raw_client(s3: S3Settings):  # noqa: ANN201 - minio.Minio
     return minio_client(s3.endpoint, s3.access_key, s3.secret_key, secure=s3.secure, region=s3.region)
 
 
-def write_over(s3: S3Settings, key: str, data: bytes, sha256: str) -> None:
+def write_over(s3: S3Settings, key: str, data: bytes, sha256: str) -> str:
     """What an intruder with the store's keys does: new bytes under the key, claiming
-    the original's SHA-256."""
-    raw_client(s3).put_object(s3.bucket, key, io.BytesIO(data), len(data), metadata={"sha256": sha256})
+    the original's SHA-256. Returns the forged version's id."""
+    return raw_client(s3).put_object(
+        s3.bucket, key, io.BytesIO(data), len(data), metadata={"sha256": sha256}).version_id
 
 
 def hide(s3: S3Settings, key: str) -> None:
@@ -218,10 +219,10 @@ async def test_uploads_are_served_verified_and_exported_as_stored(
 # --- records: versions, statements, signatures, PDFs ---------------------------------
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
-    api: Api, settings: Settings
-) -> None:
+async def confirmed_record(api: Api) -> tuple[dict[str, str], dict, str, dict]:
+    """A machine draft, written as the transcription job writes it (no call needed here),
+    sent to Zhang San and confirmed with a drawn signature, and checked intact. Returns
+    the staff's headers, the case, the record's API path and the draft."""
     wang, case, interview = await api.setup_case()
     invitation = await api.invite(wang, interview["id"], name="Zhang San")
     sessions = api.app[SESSIONS]
@@ -236,7 +237,6 @@ async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
              "text": "How long have you worked here?"},
             {"speaker": "Zhang San", "role": "worker", "start": 2, "end": 4,
              "text": "Two years."}])
-    # The machine draft, written as the transcription job writes it (no call needed here).
     await write_version(sessions, api.app[STORE], row, draft, number=1, based_on=None, author_id=None)
     path = f"/api/interviews/{interview['id']}/record"
     await api.ok("POST", f"{path}/send", 201, headers=wang, json={"invitation_id": invitation["id"]})
@@ -245,6 +245,23 @@ async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
     await api.ok("POST", "/api/invitation/record/confirm", 201, headers=worker, json={
         "version": 1, "text_sha256": shown["text_sha256"], "signature": signature_png()})
     assert (await api.ok("POST", f"{path}/verify", headers=wang))["ok"] is True
+    return wang, case, path, draft
+
+
+async def point_at(api: Api, versions: dict[str, str]) -> None:
+    """With the database's keys too: evidence rows (by id) pointed at forged versions."""
+    async with api.app[SESSIONS]() as session, session.begin():
+        for item_id, version_id in versions.items():
+            await session.execute(update(EvidenceItem).where(EvidenceItem.id == item_id)
+                                  .values(version_id=version_id))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
+    api: Api, settings: Settings
+) -> None:
+    wang, case, path, draft = await confirmed_record(api)
+    sessions = api.app[SESSIONS]
     async with api.client.get(f"{path}.pdf?version=1", headers=wang) as resp:
         assert resp.status == 200
         pdf = await resp.read()
@@ -273,6 +290,53 @@ async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
     ])
     checked = await api.ok("POST", f"/api/evidence/{stored_pdf['id']}/verify", headers=wang)
     assert checked["ok"] is False and HIDDEN in checked["problem"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_record_objects_pointed_at_forgeries_are_named_never_a_500(
+    api: Api, settings: Settings
+) -> None:
+    """Each row points at bytes that claim the original's SHA-256: the store's own check
+    refuses them (IntegrityError, which is not a StoreError)."""
+    wang, case, path, _ = await confirmed_record(api)
+    listed = {i["kind"]: i for i in await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)}
+    record, statement = listed["record"], listed["confirmation"]
+    signature, stored_pdf = listed["signature"], listed["record-pdf"]
+    await point_at(api, {item["id"]: write_over(settings.s3, item["object_key"], forged, item["sha256"])
+                         for item, forged in ((record, b'{"turns": []}'), (statement, b"{}"),
+                                              (signature, b"not a png"), (stored_pdf, b"%PDF-1.7"))})
+
+    verdict = await api.ok("POST", f"{path}/verify", headers=wang)
+    where = "confirmed by Zhang San (version 1)"
+    assert verdict["ok"] is False
+    assert sorted(verdict["problems"]) == sorted([
+        f"version 1: {record['object_key']} does not match its SHA-256 (altered)",
+        f"{where}: statement: {statement['object_key']} does not match its SHA-256 (altered)",
+        f"{where}: {signature['object_key']} does not match its SHA-256 (altered)",
+        f"{where}: its signature image is missing",
+    ])
+    status, body = await api.call("GET", f"{path}.pdf?version=1", headers=wang)
+    assert (status, body["error"]) == (409, "integrity_error"), body
+    assert body["message"] == "The stored PDF no longer matches its SHA-256."
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_stored_statement_forged_as_not_json_is_named(api: Api, settings: Settings) -> None:
+    """Bytes with their own true SHA-256 pass the store's check; the row's SHA-256 names
+    them altered, and what they hold need not even be JSON."""
+    wang, case, path, _ = await confirmed_record(api)
+    listed = {i["kind"]: i for i in await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)}
+    statement = listed["confirmation"]
+    forged = b"\xffnot json"
+    await point_at(api, {statement["id"]: write_over(settings.s3, statement["object_key"], forged,
+                                                     sha256_bytes(forged))})
+    verdict = await api.ok("POST", f"{path}/verify", headers=wang)
+    where = "confirmed by Zhang San (version 1)"
+    assert verdict["ok"] is False
+    assert sorted(verdict["problems"]) == sorted([
+        f"{where}: statement: {statement['object_key']} does not match its SHA-256 (altered)",
+        f"{where}: the stored statement is not a JSON object",
+    ])
 
 
 # --- the migration -------------------------------------------------------------------

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from evidence.errors import ObjectNotFound, StoreError
+from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.store import ObjectStore
 from server.db.models import (
-    EvidenceItem, Interview, JobState, Recording, RecordingState, TranscriptionJob,
+    EvidenceItem, Interview, JobState, Recording, RecordingState, Segment, TranscriptionJob,
 )
 from server.db.types import utcnow
 from server.errors import Conflict
@@ -48,6 +48,7 @@ POLL_S = 2.0
 MAX_ATTEMPTS = 3
 SEAL_WAIT = timedelta(minutes=2)  # how long a job waits for recordings still being sealed
 _BACKOFF_S = (5, 30, 120)
+_ALTERED = "its bytes do not match its SHA-256"
 
 
 class _NotYet(Exception):
@@ -270,15 +271,9 @@ class TranscriptionRunner:
                 stored = await recordings.segments(session, row.id)
             segments, seqs = [], []
             for segment in stored:
-                try:
-                    data = await self.store.get(segment.object_key, segment.version_id)
-                except ObjectNotFound:
-                    excluded.append({"recording_id": row.id, "seq": segment.seq,
-                                     "why": "missing from the object store"})
-                    continue
-                if hashlib.sha256(data).hexdigest() != segment.sha256:
-                    excluded.append({"recording_id": row.id, "seq": segment.seq,
-                                     "why": "its bytes do not match its SHA-256"})
+                data, why = await self._read_segment(segment)
+                if data is None:
+                    excluded.append({"recording_id": row.id, "seq": segment.seq, "why": why})
                     continue
                 segments.append(data)
                 seqs.append(segment.seq)
@@ -288,6 +283,21 @@ class TranscriptionRunner:
         for item in excluded:
             log.error("transcription left out a segment", extra=item)
         return parties, excluded
+
+    async def _read_segment(self, segment: Segment) -> tuple[bytes | None, str]:
+        """The segment's bytes, or None and why it is left out: missing, or altered (by
+        the store's SHA-256 check or the row's). Other store failures are raised, and the
+        job retried: version 1 is written once, so audio that is only out of reach for
+        now must not be left out of it."""
+        try:
+            data = await self.store.get(segment.object_key, segment.version_id)
+        except ObjectNotFound:
+            return None, "missing from the object store"
+        except IntegrityError:
+            return None, _ALTERED
+        if hashlib.sha256(data).hexdigest() != segment.sha256:
+            return None, _ALTERED
+        return data, ""
 
     async def _ensure_pool(self, language: str) -> ProcessPoolExecutor:
         if self._model_dir is None:

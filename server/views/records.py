@@ -13,7 +13,7 @@ from aiohttp import web
 
 from evidence import confirmation
 from evidence.chain import canonical_json
-from evidence.errors import StoreError
+from evidence.errors import IntegrityError, StoreError
 from server.appkeys import SESSIONS, SIGNING_KEY, STORE, TRANSCRIPTION
 from server.db.models import (
     ConfirmationRequest, EvidenceItem, RecordConfirmation, RecordVersion,
@@ -330,6 +330,9 @@ async def _pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: l
 async def _read(request: web.Request, item: EvidenceItem) -> bytes:
     try:
         return await request.app[STORE].get(item.object_key, item.version_id)
+    except IntegrityError:  # the store's own SHA-256 check: altered where it is stored
+        raise Conflict("The stored PDF no longer matches its SHA-256.",
+                       code="integrity_error") from None
     except StoreError as exc:
         raise Conflict(f"The stored PDF cannot be read: {exc}", code="store") from None
 
@@ -356,13 +359,18 @@ async def _stored(request: web.Request, item: Any, problems: list[str], where: s
         problems.append(f"{where}: its evidence item is missing")
         return None
     store = request.app[STORE]
+    altered = f"{where}: {item.object_key} does not match its SHA-256 (altered)"
+    data = None
     try:
         data = await store.get(item.object_key, item.version_id)
+    except IntegrityError:  # not what the store recorded with it: no bytes to compare
+        problems.append(altered)
     except StoreError as exc:
         problems.append(f"{where}: {item.object_key} cannot be read from the object store ({exc})")
         return None
-    if hashlib.sha256(data).hexdigest() != item.sha256:
-        problems.append(f"{where}: {item.object_key} does not match its SHA-256 (altered)")
+    else:
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            problems.append(altered)
     shadow = await evidence.shadowed(store, item.object_key, item.version_id)
     if shadow:  # what was read is the recorded version; the key's latest is not
         problems.append(f"{where}: {item.object_key} in the object store: {shadow}")
@@ -376,8 +384,10 @@ async def _statement(request: web.Request, answer: RecordConfirmation,
     problems: list[str] = []
     stated = json.loads(answer.statement)
     data = await _stored(request, items.get(answer.item_id), problems, "statement")
-    if data is not None:
-        stored = json.loads(data)
+    stored = _json_object(data) if data is not None else None
+    if data is not None and stored is None:  # altered bytes need not even be JSON
+        problems.append("the stored statement is not a JSON object")
+    if stored is not None:
         if stored.get("statement") != stated:
             problems.append("the database copy of the statement differs from the stored one")
         if stored.get("server_signature") != answer.server_signature:
@@ -387,3 +397,11 @@ async def _statement(request: web.Request, answer: RecordConfirmation,
         if stated.get(field) != getattr(answer, field):
             problems.append(f"its {field} differs from what the party signed")
     return stated, problems
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return value if isinstance(value, dict) else None
