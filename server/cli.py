@@ -1,5 +1,5 @@
-"""The `zeromeet` command: serve, worker, user add, db upgrade, verify, custody check,
-store check."""
+"""The `zeromeet` command: serve, worker, user (add, list, disable…: server/cli_users.py),
+db upgrade, verify, custody check, store check."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from server.cli_users import add_user_commands
 from server.db.engine import make_engine, sessionmaker_for, upgrade
-from server.db.models import Role
 from server.errors import ConfigError, ServerError
 from server.logs import setup_logging
 from server.settings import Settings
@@ -59,14 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                        "set ZEROMEET_TRANSCRIBE=0 on the servers)")
     worker.set_defaults(run=_worker)
 
-    user = commands.add_parser("user", help="manage staff accounts").add_subparsers(title="user")
-    add = user.add_parser("add", help="create a staff account; the password is read from stdin")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--username", required=True)
-    add.add_argument("--password-stdin", action="store_true", required=True,
-                     help="read the password from the first line of standard input")
-    add.add_argument("--display-name", default="")
-    add.set_defaults(run=_user_add)
+    add_user_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(title="db")
     up = db.add_parser("upgrade", help="apply pending migrations")
@@ -195,29 +188,6 @@ async def _run_worker(settings: Settings) -> None:
               flush=True)
         await stop.wait()
         await runner.shutdown()
-    finally:
-        await engine.dispose()
-
-
-def _user_add(args: argparse.Namespace, settings: Settings) -> int:
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise ConfigError("No password on standard input.")
-    asyncio.run(_create_user(settings, args.username, password, Role(args.role), args.display_name))
-    print(f"created {args.role} '{args.username.strip().lower()}'")
-    return 0
-
-
-async def _create_user(settings: Settings, username: str, password: str, role: Role,
-                       display_name: str) -> None:
-    from server.services.accounts import create_user
-
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        async with sessionmaker_for(engine)() as session, session.begin():
-            await create_user(session, username=username, password=password, role=role,
-                              display_name=display_name)
     finally:
         await engine.dispose()
 
