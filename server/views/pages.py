@@ -54,6 +54,7 @@ def add_page_routes(app: web.Application) -> None:
     app.router.add_get("/console/interviews/{interview_id}", _page("console.html"))
     app.router.add_get("/console/interviews/{interview_id}/playback", _page("playback.html"))
     app.router.add_get("/console/interviews/{interview_id}/record", _page("record.html"))
+    app.router.add_get("/admin/users", _page("admin-users.html"))
     app.router.add_get("/j/{token}", _page("join.html", _JOIN_HEADERS))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     app.on_response_prepare.append(_revalidate_static)

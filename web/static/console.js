@@ -110,6 +110,8 @@ function onClosed({ reason, code }) {
   if (reason === 'ended' || code === 'interview_ended') {
     interview = { ...interview, state: 'ended' };
     if (invites) invites.setOpen(false);
+  } else if (code === 'account_disabled') {
+    showProblem(() => ({ title: t('room.closed'), text: t('console.disabled') }));
   } else if (code === 'unauthenticated') {
     goToLogin();
     return;

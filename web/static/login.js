@@ -9,6 +9,7 @@ const message = document.getElementById('login-message');
 const next = safeNext(new URLSearchParams(location.search).get('next'));
 
 function failureText(err) {
+  if (err.code === 'account_disabled') return t('login.disabled');
   if (err.status === 401) return t('login.bad');
   if (err.status === 429) {
     const seconds = err.retryAfter;

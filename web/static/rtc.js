@@ -10,7 +10,7 @@ import { LocalMedia } from './local-media.js';
 // Refusals that another try cannot fix. hello_timeout and rate_limited are not among
 // them: a fresh connection (after the backoff) is the cure for both.
 const FATAL = new Set([
-  'unauthenticated', 'invitation_invalid', 'invitation_expired', 'invitation_revoked',
+  'unauthenticated', 'account_disabled', 'invitation_invalid', 'invitation_expired', 'invitation_revoked',
   'not_found', 'interview_ended', 'bad_origin', 'forbidden',
 ]);
 const RETRYABLE_REFUSALS = new Set(['hello_timeout', 'rate_limited']);

@@ -15,6 +15,16 @@ function renderUser(user) {
   role.textContent = t(`role.${user.role}`);
 }
 
+/** Administrators reach the account page from every staff page's top bar. */
+function addAdminLink() {
+  if (location.pathname === '/admin/users') return;
+  const link = document.createElement('a');
+  link.href = '/admin/users';
+  link.dataset.i18n = 'nav.admin'; // re-translated with the page
+  link.textContent = t('nav.admin');
+  document.getElementById('logout').before(link);
+}
+
 async function logout(event) {
   event.currentTarget.disabled = true;
   try {
@@ -33,6 +43,7 @@ export async function startStaffPage() {
     return new Promise(() => {});
   }
   renderUser(user);
+  if (user.role === 'admin') addAdminLink();
   document.getElementById('user-box').hidden = false;
   document.getElementById('logout').addEventListener('click', logout);
   onLangChange(() => renderUser(user));
