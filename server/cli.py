@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import logging
 import os
 import signal
 import socket
@@ -144,7 +145,7 @@ async def _run_server(settings: Settings, sock: socket.socket, host: str, port: 
         scheme = "https" if tls else "http"
         print(f"zeromeet is running at {scheme}://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
         await stop.wait()
-        print("zeromeet: stopping", file=sys.stderr, flush=True)
+        logging.getLogger("zeromeet").info("stopping")  # stderr is the JSON log
     finally:
         await runner.cleanup()
 

@@ -9,6 +9,11 @@ from datetime import UTC, datetime
 
 from aiohttp.http_exceptions import HttpProcessingError
 
+# Libraries' INFO lines: alembic, each migration; fontTools, every table of every font
+# subset in a record PDF, and the glyphs it kept (which tell what characters the record
+# holds); faster_whisper, each utterance's duration (in the transcription worker); aioice,
+# every candidate pair of every call, with the parties' addresses.
+_CHATTY = ("alembic", "fontTools", "faster_whisper", "aioice")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -35,8 +40,11 @@ def setup_logging(level: str = "INFO") -> None:
     # aiohttp's own access log would print links with tokens; ours redacts them.
     logging.getLogger("aiohttp.access").disabled = True
     # Routine chatter of libraries; what matters from them reaches us as exceptions.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    # A library's warnings.warn() would print plain text: log it as JSON instead.
+    logging.captureWarnings(True)
     # aiohttp's parser errors quote the raw line, which may be a Cookie or Authorization.
     logging.getLogger("aiohttp.server").addFilter(_no_raw_request_lines)
 

@@ -102,18 +102,22 @@ def prepare_party(segments: list[bytes], seqs: list[int], origin_ms: int) -> lis
 
 
 def transcribe_speech(transcriber: Transcriber, speech: Speech, language: str) -> Heard:
-    """Let Whisper hear one utterance; a dropped piece is logged here, with its reason."""
+    """Let Whisper hear one utterance; a dropped piece, or parts stripped from a kept one,
+    are logged here by kind, time and length. Never the words: the log is not evidence and
+    is read by people the record is not for; the words are returned to the caller."""
     piece = transcriber.transcribe(speech.samples, language)
     if piece is None:
         heard = _heard(speech, "", 0.0, "empty", ())
     else:
         heard = _heard(speech, piece.text, piece.confidence, piece.reason, piece.stripped)
     if heard.reason:
-        log.info("transcription dropped %.2f-%.2f s (%s): %r",
-                 heard.start, heard.end, heard.reason, heard.text)
-        return heard
-    for part in heard.stripped:
-        log.info("transcription stripped from %.2f-%.2f s: %s", heard.start, heard.end, part)
+        log.info("transcription dropped a piece", extra={
+            "start": heard.start, "end": heard.end, "reason": heard.reason,
+            "chars": len(heard.text)})
+    elif heard.stripped:
+        log.info("transcription stripped parts of a piece", extra={
+            "start": heard.start, "end": heard.end,
+            "parts": [part.partition(":")[0] for part in heard.stripped]})
     return heard
 
 
@@ -153,14 +157,28 @@ _worker: Transcriber | None = None
 def init_worker(model_dir: str, device: str, cpu_threads: int,
                 log_level: int = logging.INFO) -> None:
     """Load the model once per worker process (the pool's initializer). A spawned worker
-    starts with no logging set up; then its dropped pieces are logged to stderr."""
+    starts with no logging set up; unless its caller set some up first, its log lines go
+    to stderr as plain text."""
     global _worker
     if not logging.getLogger().handlers and not log.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(log_level)
+    _no_named_semaphores()
     _worker = Transcriber(Path(model_dir), device=device, cpu_threads=cpu_threads)
+
+
+def _no_named_semaphores() -> None:
+    """faster-whisper opens a (disabled) tqdm bar on every call, and tqdm's first bar makes
+    a multiprocessing RLock: a named semaphore, registered with the parent's resource
+    tracker. A worker stopped with SIGTERM mid-call never unlinks it, and the parent's exit
+    then warns of a "leaked semaphore". One worker process needs no cross-process lock."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
 
 
 def worker_prepare(segments: list[bytes], seqs: list[int], origin_ms: int) -> list[Speech]:

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from server.errors import Conflict
 from server.records import write_version
 from server.services import records, recordings
 from server.settings import Settings
+from server.transcribe import worker
 from transcription import pipeline
 from transcription.errors import ModelError, TranscriptionError
 from transcription.models import resolve_model
@@ -113,7 +115,9 @@ class TranscriptionRunner:
             return
         processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # a Whisper call can take a while: do not wait for it
+        # A Whisper call can take a while: do not wait for it. The worker owns no named
+        # semaphore (pipeline.init_worker sees to it), so killing it leaks none.
+        for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
 
@@ -237,10 +241,7 @@ class TranscriptionRunner:
                                          f"transcribing {done}/{total}")
             result = pipeline.party_result(party, heard)
             utterances.extend(result.utterances)
-            for piece in result.filtered:
-                log.info("transcription filtered a piece", extra={
-                    "job": job.id, "speaker": party.speaker, "start": piece.start,
-                    "end": piece.end, "reason": piece.reason, "text": piece.text})
+            for piece in result.filtered:  # the worker logged each, without its words
                 filtered.append({"speaker": party.speaker, "start": piece.start,
                                  "end": piece.end, "reason": piece.reason, "text": piece.text})
         await self._progress(job, 0.97, "saving the draft")
@@ -248,8 +249,9 @@ class TranscriptionRunner:
         await self._save_draft(interview, turns, audio_rows, filtered, excluded)
         await self._finish(job, state=JobState.DONE, stage="done", progress=1.0,
                            message=f"{len(turns)} turns; {len(filtered)} pieces filtered")
-        log.info("transcription done", extra={"job": job.id, "interview": interview.id,
-                                              "turns": len(turns), "filtered": len(filtered)})
+        log.info("transcription done", extra={
+            "job": job.id, "interview": interview.id, "turns": len(turns),
+            "filtered": dict(Counter(piece["reason"] for piece in filtered))})
 
     async def _inputs(self, job: TranscriptionJob) -> tuple[Interview, list[Recording]]:
         async with self.sessions() as session:
@@ -310,9 +312,9 @@ class TranscriptionRunner:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=pipeline.init_worker,
+                initializer=worker.init_worker,
                 initargs=(str(self._model_dir), self.settings.whisper_device,
-                          self.settings.whisper_threads))
+                          self.settings.whisper_threads, self.settings.log_level))
         return self._pool
 
     async def _save_draft(self, interview: Interview, turns: list[dict], rows: list[Recording],
