@@ -142,7 +142,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         status = exc.status
         raise
-    except ConnectionResetError:
+    except ConnectionError:  # reset, broken pipe, or aiohttp's "Connection lost"
         if not _client_gone(request):
             raise
         status = None  # logged as an abort; the answer has nowhere to go
@@ -191,7 +191,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(exc.status, _http_code(exc), _http_message(exc), **_kept_headers(exc))
     except json.JSONDecodeError:
         return error_response(400, "invalid_json", "The request body is not valid JSON.")
-    except ConnectionResetError:
+    except ConnectionError:  # reset, broken pipe, or aiohttp's "Connection lost"
         if _client_gone(request):
             raise  # an abort, not a bug: `request_log` notes it
         log.exception("unhandled error", extra={"path": redact_path(request.path)})
