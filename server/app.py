@@ -47,6 +47,7 @@ from server.views import (
     interviews,
     meta,
     party_record,
+    record_verify,
     recordings,
     records,
     signalling,
@@ -75,8 +76,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (admin.routes, auth.routes, bundles.routes, cases.routes, interviews.routes,
-                  meta.routes, party_record.routes, recordings.routes, records.routes,
-                  signalling.routes, uploads.routes):
+                  meta.routes, party_record.routes, record_verify.routes, recordings.routes,
+                  records.routes, signalling.routes, uploads.routes):
         app.add_routes(table)
     add_page_routes(app)
     return app

@@ -1,0 +1,127 @@
+"""The check of everything stored for an interview's inquiry record: every version,
+confirmation statement and signature re-read from the object store (the recorded
+version), their hashes, and the server's signatures. Each problem is named; nothing
+stored is ever a 500."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiohttp import web
+
+from evidence import confirmation
+from evidence.chain import canonical_json
+from evidence.errors import IntegrityError, StoreError
+from server.appkeys import SIGNING_KEY, STORE
+from server.db.models import RecordConfirmation, RecordVersion
+from server.identity import require_staff
+from server.services import cases, evidence, records
+from server.views.common import transaction
+from server.views.parse import path_id
+from transcription import record as text_of
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/interviews/{interview_id}/record/verify")
+async def verify(request: web.Request) -> web.Response:
+    """Re-read every version, confirmation and signature from the object store and check
+    hashes and the server's signatures. Names each problem."""
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
+        state = await records.load(session, interview)
+        items = {i.id: i for i in await records.items_of(session, interview.id)}
+    problems = []
+    texts: dict[int, tuple[str, str]] = {}
+    for version in state.versions:
+        problems.extend(await _check_version(request, version, items.get(version.item_id)))
+        content = records.content_of(version)
+        texts[version.version] = (text_of.content_sha256(content), text_of.text_sha256(content))
+    public = request.app[SIGNING_KEY].public_key()
+    for answer in state.confirmations:
+        where = f"{answer.decision} by {answer.name} (version {answer.version})"
+        stated, found = await _statement(request, answer, items)
+        problems.extend(f"{where}: {p}" for p in found)
+        png = None
+        if answer.signature_item_id:
+            png = await _stored(request, items.get(answer.signature_item_id), problems, where)
+        record_sha, text_sha = texts.get(answer.version, ("", ""))
+        problems.extend(f"{where}: {p}" for p in confirmation.check(
+            stated, answer.server_signature, public, record_sha256=record_sha,
+            text_sha256=text_sha, signature_png=png))
+    return web.json_response({"ok": not problems, "problems": problems,
+                              "versions": len(state.versions),
+                              "confirmations": len(state.confirmations)})
+
+
+async def _check_version(request: web.Request, version: RecordVersion, item: Any) -> list[str]:
+    where = f"version {version.version}"
+    content = records.content_of(version)
+    problems = []
+    if text_of.content_sha256(content) != version.sha256:
+        problems.append(f"{where}: its content does not match its SHA-256 (altered)")
+    if text_of.text_sha256(content) != version.text_sha256:
+        problems.append(f"{where}: its text does not match the text hash it was saved with")
+    if item is None:
+        problems.append(f"{where}: its evidence item is missing")
+        return problems
+    data = await _stored(request, item, problems, where)
+    if data is not None and data != canonical_json(content):
+        problems.append(f"{where}: the stored JSON differs from the database copy")
+    return problems
+
+
+async def _stored(request: web.Request, item: Any, problems: list[str], where: str) -> bytes | None:
+    if item is None:
+        problems.append(f"{where}: its evidence item is missing")
+        return None
+    store = request.app[STORE]
+    altered = f"{where}: {item.object_key} does not match its SHA-256 (altered)"
+    data = None
+    try:
+        data = await store.get(item.object_key, item.version_id)
+    except IntegrityError:  # not what the store recorded with it: no bytes to compare
+        problems.append(altered)
+    except StoreError as exc:
+        problems.append(f"{where}: {item.object_key} cannot be read from the object store ({exc})")
+        return None
+    else:
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            problems.append(altered)
+    shadow = await evidence.shadowed(store, item.object_key, item.version_id)
+    if shadow:  # what was read is the recorded version; the key's latest is not
+        problems.append(f"{where}: {item.object_key} in the object store: {shadow}")
+    return data
+
+
+async def _statement(request: web.Request, answer: RecordConfirmation,
+                     items: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The statement as stored in the object store (what was signed), compared with the
+    database row's copy."""
+    problems: list[str] = []
+    stated = json.loads(answer.statement)
+    data = await _stored(request, items.get(answer.item_id), problems, "statement")
+    stored = _json_object(data) if data is not None else None
+    if data is not None and stored is None:  # altered bytes need not even be JSON
+        problems.append("the stored statement is not a JSON object")
+    if stored is not None:
+        if stored.get("statement") != stated:
+            problems.append("the database copy of the statement differs from the stored one")
+        if stored.get("server_signature") != answer.server_signature:
+            problems.append("the database copy of the server's signature differs from the stored one")
+    for field in ("decision", "reason", "version", "text_sha256", "record_sha256",
+                  "signature_sha256", "name"):
+        if stated.get(field) != getattr(answer, field):
+            problems.append(f"its {field} differs from what the party signed")
+    return stated, problems
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return value if isinstance(value, dict) else None
