@@ -1,13 +1,21 @@
 """The live-interview benchmark: N concurrent 1:1 interviews through a real `zeromeet serve`.
 
-    .venv/bin/python bench/rooms.py                # --sizes 1,2,4,8 --seconds 20
-    .venv/bin/python bench/rooms.py --quick        # ~1 minute smoke run
+    .venv/bin/python bench/rooms.py                # forwarding at 1,2,4,8,16; transcoding at 1,2,4
+    .venv/bin/python bench/rooms.py --quick        # ~2 minute smoke run
 
-For every N a fresh server is started (its own data dir, its own embedded SeaweedFS), an
-inspector account is created with `zeromeet user add`, and the HTTP API makes one case,
-N interviews and one worker invitation per interview. Then 2N synthetic aiortc parties
-(tests/support/rtc.py: a 640×480 ~30 fps test pattern and Opus audio looped from a WAV
-file) join, one inspector and one worker per interview.
+For every N and forwarding mode a fresh server is started (its own data dir, its own
+embedded SeaweedFS, `ZEROMEET_FORWARDING=packets` or `transcode`, recording every party as
+always), an inspector account is created with `zeromeet user add`, and the HTTP API makes
+one case, N interviews and one worker invitation per interview. Then 2N synthetic aiortc
+parties join, one inspector and one worker per interview. By default they are cheap
+(tests/support/rtc.py `cheap=True`): they send a pre-encoded 640×480 ~30 fps ~800 kbit/s
+VP8 clip and Opus packets, and count what they receive without decoding it, so that the
+server, not the clients, is what is measured. `--real-clients` makes them encode a test
+pattern and decode what they receive, as the room tests do.
+
+After the window every party asks the server for a keyframe on each video it receives
+(an RTCP PLI, as a browser does after a loss) and times its arrival: the keyframe
+recovery time. "First picture" is the time from a party's answer to its first video frame.
 
 The parties run in two client processes — every inspector in one, every worker in the
 other — so each side of an interview encodes and decodes on its own event loop and the
@@ -65,16 +73,16 @@ OUT_DIR = ROOT / "bench" / "out"
 # ---------------------------------------------------------------- one configuration
 
 def run_size(n: int, args: argparse.Namespace, tmp: Path, audio_file: str, live: dict[str, Any],
-             solo: bool = False) -> dict[str, Any]:
+             solo: bool = False, mode: str = "packets") -> dict[str, Any]:
     """`n` interviews of two parties; `solo`: one interview with only its inspector (nothing forwarded)."""
     if live.get("abort"):
         raise RuntimeError("aborted")
-    data_dir = tmp / ("server-solo" if solo else f"server-{n}")
+    data_dir = tmp / f"server-{mode}-{'solo' if solo else n}"
     data_dir.mkdir()
-    server = Server(data_dir)
+    server = Server(data_dir, ZEROMEET_FORWARDING=mode)
     live["server"] = server
     clients: Clients | None = None
-    row: dict[str, Any] = {"interviews": n, "parties": 1 if solo else 2 * n, "solo": solo}
+    row: dict[str, Any] = {"interviews": n, "parties": 1 if solo else 2 * n, "solo": solo, "mode": mode}
     try:
         server.add_inspector()
         t0 = time.monotonic()
@@ -97,10 +105,11 @@ def run_size(n: int, args: argparse.Namespace, tmp: Path, audio_file: str, live:
                        "machine_busy_cores": idle_cores["machine"],
                        "server_rss_mb": sum(rss_idle) / len(rss_idle)}
 
-        inspectors = [{"key": f"i{i}", "interview_id": iv["interview_id"], "token": staff_token, "label": 1}
-                      for i, iv in enumerate(interviews)]
+        cheap = not args.real_clients
+        inspectors = [{"key": f"i{i}", "interview_id": iv["interview_id"], "token": staff_token, "label": 1,
+                       "cheap": cheap} for i, iv in enumerate(interviews)]
         workers = [{"key": f"w{i}", "interview_id": iv["interview_id"], "token": iv["worker_token"],
-                    "label": 2 + i} for i, iv in enumerate(interviews)]
+                    "label": 2 + i, "cheap": cheap} for i, iv in enumerate(interviews)]
         t0 = time.monotonic()
         clients = Clients(server.base, [inspectors] if solo else [inspectors, workers], audio_file,
                           tmp / f"clients-{'solo' if solo else n}")
@@ -140,6 +149,15 @@ def run_size(n: int, args: argparse.Namespace, tmp: Path, audio_file: str, live:
         after = clients.snapshot()
         rss.append(proc_rss_mb(server.pid))
         row.update(summarise(n, before, after, cores, rss, row["idle"], ids, solo))
+        if not solo:
+            delays = [d for per in clients.keyframe_delays().values() for d in per]
+            came = sorted(d for d in delays if d is not None)
+            row["keyframe_recovery_s"] = {"asked": len(delays), "missing": len(delays) - len(came),
+                                          "median": came[len(came) // 2] if came else None,
+                                          "max": came[-1] if came else None}
+            firsts = sorted(c["first_video_s"] for c in after.values() if c["first_video_s"] is not None)
+            row["first_picture_s"] = {"median": firsts[len(firsts) // 2] if firsts else None,
+                                      "max": firsts[-1] if firsts else None}
     finally:
         if clients is not None:
             clients.stop()
@@ -205,7 +223,13 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1,2,4,8", help="numbers of concurrent interviews (default 1,2,4,8)")
+    parser.add_argument("--sizes", default="1,2,4,8,16",
+                        help="numbers of concurrent interviews, forwarding as received (default 1,2,4,8,16)")
+    parser.add_argument("--baseline-sizes", default="1,2,4",
+                        help="the same with the old decode-and-encode path (ZEROMEET_FORWARDING=transcode); "
+                             "'' for none (default 1,2,4)")
+    parser.add_argument("--real-clients", action="store_true",
+                        help="parties that encode and decode (tests/support/rtc.py) instead of cheap ones")
     parser.add_argument("--seconds", type=float, default=20, help="measurement window per size")
     parser.add_argument("--warmup", type=float, default=5, help="seconds after all parties receive video")
     parser.add_argument("--idle-seconds", type=float, default=5, help="idle baseline window per server")
@@ -217,10 +241,14 @@ def main() -> int:
                         help="hard limit for the whole run in seconds (default: from sizes and windows)")
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.seconds, args.warmup, args.idle_seconds, args.settle = "1,2", 6, 2, 2, 1
+        args.sizes, args.baseline_sizes = "1,2", "1"
+        args.seconds, args.warmup, args.idle_seconds, args.settle = 6, 2, 2, 1
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    runs = [(1, True)] * args.solo + [(n, False) for n in sizes]
-    timeout = args.timeout or sum(60 + args.seconds + args.warmup + args.idle_seconds + 8 * n for n, _ in runs) + 60
+    baseline = [int(s) for s in args.baseline_sizes.split(",") if s.strip()]
+    runs = ([(1, True, "packets")] * args.solo + [(n, False, "packets") for n in sizes]
+            + [(n, False, "transcode") for n in baseline])
+    timeout = args.timeout or sum(60 + args.seconds + args.warmup + args.idle_seconds + 8 * n
+                                  for n, _, _ in runs) + 60
 
     live: dict[str, Any] = {}
     scratch: list[Path] = []
@@ -249,7 +277,10 @@ def main() -> int:
             "sizes": sizes, "seconds": args.seconds, "warmup": args.warmup, "idle_seconds": args.idle_seconds,
             "cpu_count": os.cpu_count(), "load_before": os.getloadavg(), "python": platform.python_version(),
             "clients": "2 spawned processes: all inspectors in one, all workers in the other",
-            "video": "640x480 PatternVideo ~30 fps, VP8", "audio": "Opus from a looped 48 kHz mono WAV"}
+            "cheap_clients": not args.real_clients,
+            "video": ("640x480 PatternVideo ~30 fps, VP8" if args.real_clients
+                      else "pre-encoded VP8 640x480 ~30 fps ~800 kbit/s, counted, not decoded"),
+            "audio": "Opus from a looped 48 kHz mono WAV" if args.real_clients else "pre-encoded Opus 20 ms"}
     try:
         import aiortc
         import av
@@ -262,13 +293,14 @@ def main() -> int:
         audio_file = tmp / "speech.wav"
         write_speechlike_wav(audio_file)
         try:
-            for n, solo in runs:
-                print(f"… {n} interview(s), {1 if solo else 2 * n} parties", file=sys.stderr, flush=True)
+            for n, solo, mode in runs:
+                print(f"… {mode}: {n} interview(s), {1 if solo else 2 * n} parties", file=sys.stderr, flush=True)
                 try:
-                    row = run_size(n, args, tmp, str(audio_file), live, solo)
+                    row = run_size(n, args, tmp, str(audio_file), live, solo, mode)
                 except (RuntimeError, TimeoutError, OSError) as exc:
-                    row = {"interviews": n, "parties": 1 if solo else 2 * n, "solo": solo, "error": str(exc)}
-                    log = tmp / f"server-{'solo' if solo else n}-server.log"
+                    row = {"interviews": n, "parties": 1 if solo else 2 * n, "solo": solo, "mode": mode,
+                           "error": str(exc)}
+                    log = tmp / f"server-{mode}-{'solo' if solo else n}-server.log"
                     if log.exists():
                         row["server_log_tail"] = log.read_text(errors="replace")[-3000:]
                     print(f"   failed: {exc}", file=sys.stderr, flush=True)

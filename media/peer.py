@@ -18,17 +18,21 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
-from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
 
 from media.candidates import MAX_CANDIDATES, screen
 from media.errors import NegotiationError
 from media.fanout import FanoutTrack, TrackFanout
+from media.forward import ForwardTrack, SlotClock
+from media.source import Source
+from media.tap import TapUnavailable
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_SDP = 60_000
+Feed = Source | TrackFanout  # what a slot is fed from: encoded frames, or decoded ones
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,12 @@ class Slot:
     transceiver: RTCRtpTransceiver
     kind: str
     source: str | None = None
-    track: FanoutTrack | None = None
+    track: ForwardTrack | FanoutTrack | None = None
     last_source: str | None = None
+
+    def __post_init__(self) -> None:
+        self.clock = SlotClock(self.kind)
+        _relay_feedback(self)
 
 
 @dataclass
@@ -59,16 +67,21 @@ class Peer:
     send: Send
     ice_servers: list[RTCIceServer] = field(default_factory=list)
     connected_at: datetime | None = None
+    # The old path, kept as a benchmark's baseline: decode what is received and encode it
+    # again for each receiver (what aiortc does by default).
+    transcode: bool = False
 
     def __post_init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
-        self.incoming: dict[str, TrackFanout] = {}
+        self.incoming: dict[str, Source] = {}  # kind → the participant's own track
+        self.decoded: dict[str, TrackFanout] = {}  # only when transcoding
         self._drains: list[TrackFanout] = []
         self.slots: list[Slot] = []
-        self.on_incoming: Callable[[Peer, TrackFanout], None] | None = None
+        self.on_incoming: Callable[[Peer, Feed], None] | None = None
         self.on_failed: Callable[[Peer], None] | None = None
-        # A received track and its receiver, before the receiver starts (for recording).
-        self.on_media: Callable[[Peer, str, RTCRtpReceiver], None] | None = None
+        # A received track's source, before its receiver starts (for recording); None when
+        # this aiortc cannot hand over encoded frames.
+        self.on_media: Callable[[Peer, str, Source | None], None] | None = None
         self._lock = asyncio.Lock()
         self._initial_done = False
         self._awaiting_answer = False
@@ -95,22 +108,35 @@ class Peer:
         return self._initial_done
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind not in ("audio", "video") or track.kind in self.incoming:
+        receiver = next((t.receiver for t in self.pc.getTransceivers()
+                         if t.receiver.track is track), None)
+        if (track.kind not in ("audio", "video") or receiver is None
+                or track.kind in self.incoming or track.kind in self.decoded):
             # One microphone and one camera per connection; anything more is only drained.
             drain = TrackFanout(track)
             drain.start()
             self._drains.append(drain)
             return
+        source: Source | None = None
+        try:
+            source = self.incoming[track.kind] = Source(track.kind, receiver, decode=self.transcode)
+        except TapUnavailable:
+            log.exception("%s's %s cannot be tapped: it is decoded and encoded again", self.id, track.kind)
         if self.on_media is not None:
-            receiver = next((t.receiver for t in self.pc.getTransceivers()
-                             if t.receiver.track is track), None)
-            if receiver is not None:
-                self.on_media(self, track.kind, receiver)
-        fanout = TrackFanout(track)
-        fanout.start()
-        self.incoming[track.kind] = fanout
+            self.on_media(self, track.kind, source)
+        feed: Feed
+        if source is None or self.transcode:
+            feed = self.decoded[track.kind] = TrackFanout(track)
+            feed.start()
+        else:
+            feed = source
         if self.on_incoming is not None:
-            self.on_incoming(self, fanout)
+            self.on_incoming(self, feed)
+
+    def feeds(self) -> list[Feed]:
+        """What this participant sends, in the form its slots at the others are fed."""
+        return [self.decoded.get(kind) or self.incoming[kind]
+                for kind in ("audio", "video") if kind in self.decoded or kind in self.incoming]
 
     async def _on_state(self) -> None:
         state = self.pc.connectionState
@@ -165,19 +191,24 @@ class Peer:
             raise NegotiationError(f"The {kind} could not be applied: {exc}") from None
         self._candidates = candidates
 
-    def attach(self, source: str, fanout: TrackFanout, *, muted: bool = False) -> None:
-        """Send `source`'s track of `fanout.kind` to this participant."""
-        track = fanout.subscribe(muted=muted)
+    def attach(self, source: str, feed: Feed, *, muted: bool = False) -> None:
+        """Send `source`'s track of `feed.kind` to this participant."""
         # The slot this participant had before a reconnect first, so its tile stays put.
-        free = [s for s in self.slots if s.source is None and s.kind == fanout.kind]
+        free = [s for s in self.slots if s.source is None and s.kind == feed.kind]
         free.sort(key=lambda s: s.last_source != source)
-        for slot in free:
-                slot.transceiver.sender.replaceTrack(track)
-                slot.source, slot.track, slot.last_source = source, track, source
-                return
-        transceiver = self.pc.addTransceiver(track, direction="sendonly")
-        self.slots.append(Slot(transceiver, fanout.kind, source, track, source))
-        self._needs_offer = True
+        if free:
+            slot = free[0]
+        else:
+            slot = Slot(self.pc.addTransceiver(feed.kind, direction="sendonly"), feed.kind)
+            self.slots.append(slot)
+            self._needs_offer = True
+        if isinstance(feed, Source):
+            track: ForwardTrack | FanoutTrack = ForwardTrack(feed, slot.clock)
+            track.set_muted(muted)
+        else:
+            track = feed.subscribe(muted=muted)
+        slot.transceiver.sender.replaceTrack(track)
+        slot.source, slot.track, slot.last_source = source, track, source
 
     def detach(self, source: str) -> None:
         """Empty `source`'s slots; they stay negotiated and are reused for the next track."""
@@ -231,9 +262,39 @@ class Peer:
         for slot in self.slots:
             if slot.track is not None:
                 slot.track.stop()
-        for fanout in [*self.incoming.values(), *self._drains]:
+        for fanout in [*self.decoded.values(), *self._drains]:
             await fanout.stop()
+        for source in self.incoming.values():
+            source.close()
         await self.pc.close()
+
+
+def _relay_feedback(slot: Slot) -> None:
+    """What a receiver says about a forwarded track goes to its source: a keyframe request
+    (PLI or FIR, which aiortc's sender would give to an encoder that is not running) and its
+    bandwidth estimate (REMB). NACKs stay with the sender, which answers from its history."""
+    sender = slot.transceiver.sender
+    keyframe, handle = sender._send_keyframe, sender._handle_rtcp_packet
+
+    def send_keyframe() -> None:
+        if isinstance(slot.track, ForwardTrack):
+            slot.track.picture_lost()
+        else:
+            keyframe()
+
+    async def handle_rtcp(packet: Any) -> None:
+        if (isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP
+                and isinstance(slot.track, ForwardTrack)):
+            try:
+                bps, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                ssrcs = []
+            if sender._ssrc in ssrcs:
+                slot.track.estimate(bps)
+        await handle(packet)
+
+    sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+    sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
 
 
 def _check_own_media(sdp: object) -> None:

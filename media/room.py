@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aiortc.rtcrtpreceiver import RTCRtpReceiver
-
 from media.errors import RoomClosed, RoomFull
-from media.fanout import TrackFanout
-from media.peer import Peer
+from media.peer import Feed, Peer
+from media.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ class TrackObserver(Protocol):
     """Told about each participant track as it arrives, before its receiver starts."""
 
     def track_started(self, interview_id: str, peer: Peer, kind: str,
-                      receiver: RTCRtpReceiver) -> None: ...
+                      source: Source | None) -> None: ...
 
 
 class Room:
@@ -123,23 +121,23 @@ class Room:
             for other in self.peers.values():
                 if other is peer:
                     continue
-                for fanout in other.incoming.values():
-                    peer.attach(other.id, fanout, muted=fanout.kind == "audio" and other.id in self.muted)
+                for feed in other.feeds():
+                    peer.attach(other.id, feed, muted=feed.kind == "audio" and other.id in self.muted)
         await peer.negotiate()
 
-    def _media(self, peer: Peer, kind: str, receiver: RTCRtpReceiver) -> None:
+    def _media(self, peer: Peer, kind: str, source: Source | None) -> None:
         if self._observer is not None and self.peers.get(peer.id) is peer:
-            self._observer.track_started(self.interview_id, peer, kind, receiver)
+            self._observer.track_started(self.interview_id, peer, kind, source)
 
-    def _incoming(self, peer: Peer, fanout: TrackFanout) -> None:
+    def _incoming(self, peer: Peer, feed: Feed) -> None:
         if self.peers.get(peer.id) is not peer:
             return
-        muted = fanout.kind == "audio" and peer.id in self.muted
+        muted = feed.kind == "audio" and peer.id in self.muted
         # Peers still making their first exchange get everything in `ready()` instead:
         # a slot added before their offer is answered would be taken for their own m-line.
         receivers = [other for other in self.peers.values() if other is not peer and other.ready]
         for other in receivers:
-            other.attach(peer.id, fanout, muted=muted)
+            other.attach(peer.id, feed, muted=muted)
         for other in receivers:
             self._spawn(other.negotiate())
 

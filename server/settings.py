@@ -79,6 +79,9 @@ class Settings:
     # A client must send a whole request head within this long of connecting or of its
     # last answer; a body that sends nothing for three times this long is given up.
     client_timeout: timedelta = timedelta(seconds=20)
+    # "packets": forward every party's media as received (an SFU). "transcode": decode and
+    # encode again for each receiver, aiortc's default path, kept as a benchmark baseline.
+    forwarding: str = "packets"
 
     @property
     def body_idle_timeout(self) -> float:
@@ -128,6 +131,7 @@ class Settings:
             trusted_proxies=_networks(env, "ZEROMEET_TRUSTED_PROXIES"),
             proxy_headers=(env.get("ZEROMEET_PROXY_HEADERS") or "x-forwarded").lower(),
             client_timeout=timedelta(seconds=_int(env, "ZEROMEET_CLIENT_TIMEOUT_SECONDS", 20)),
+            forwarding=(env.get("ZEROMEET_FORWARDING") or "packets").lower(),
         )
         settings.validate()
         return settings
@@ -157,6 +161,9 @@ class Settings:
                 "ZEROMEET_TURN_URLS needs ZEROMEET_TURN_SECRET (coturn's static-auth-secret) "
                 "or ZEROMEET_TURN_USERNAME and ZEROMEET_TURN_PASSWORD."
             )
+        if self.forwarding not in {"packets", "transcode"}:
+            raise ConfigError(f"ZEROMEET_FORWARDING must be 'packets' or 'transcode', "
+                              f"not {self.forwarding!r}.")
         if self.proxy_headers not in {"x-forwarded", "forwarded"}:
             raise ConfigError(f"ZEROMEET_PROXY_HEADERS must be 'x-forwarded' or 'forwarded', "
                               f"not {self.proxy_headers!r}.")

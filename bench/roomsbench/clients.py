@@ -42,7 +42,8 @@ async def _client_main(conn: Any, base_url: str, parties: list[dict[str, Any]], 
     from tests.support.rtc import RtcClient
 
     clients = {p["key"]: RtcClient(base_url, p["interview_id"], p["token"], label=p["label"],
-                                   audio_file=audio_file) for p in parties}
+                                   audio_file=audio_file, cheap=p.get("cheap", False))
+               for p in parties}
     loop = asyncio.get_running_loop()
     watchers: list[asyncio.Task[None]] = []
     try:
@@ -62,6 +63,9 @@ async def _client_main(conn: Any, base_url: str, parties: list[dict[str, Any]], 
             command = await loop.run_in_executor(None, _recv_or_stop, conn)
             if command == "snapshot":
                 conn.send(("snapshot", {key: await _counts(c) for key, c in clients.items()}))
+            elif command == "probe":
+                delays = await asyncio.gather(*(c.keyframe_delays() for c in clients.values()))
+                conn.send(("probe", dict(zip(clients, delays))))
             else:
                 break
     finally:
@@ -135,7 +139,11 @@ async def _counts(client: Any) -> dict[str, Any]:
                     video_packets += stat.packetsSent
     video_received = sum(r["video"].frames for r in client.received.values() if "video" in r)
     audio_received = sum(r["audio"].frames for r in client.received.values() if "audio" in r)
+    firsts = [r["video"].first_at for r in client.received.values()
+              if "video" in r and r["video"].first_at is not None]
+    first_video_s = min(firsts) - client.answered_at if firsts else None
     return {"you": client.you, "video_sent": client.video.sent, "audio_sent": audio_sent,
+            "first_video_s": first_video_s,
             "video_received": video_received, "audio_received": audio_received,
             "video_packets_sent": video_packets, "senders": sending,
             "connection": client.pc.connectionState, "errors": len(client.errors),
@@ -179,6 +187,18 @@ class Clients:
                 raise RuntimeError(f"client process failed: {body}")
             ids.update(body)
         return ids
+
+    def keyframe_delays(self, timeout: float = 20) -> dict[str, list[float | None]]:
+        """Every party asks for a keyframe on each video it receives: seconds until it came."""
+        for conn in self.conns:
+            conn.send("probe")
+        merged: dict[str, list[float | None]] = {}
+        for conn in self.conns:
+            kind, body = self._reply(conn, timeout)
+            if kind != "probe":
+                raise RuntimeError(f"client process answered {kind}: {body}")
+            merged.update(body)
+        return merged
 
     def snapshot(self, timeout: float = 15) -> dict[str, dict[str, Any]]:
         for conn in self.conns:

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -25,7 +24,7 @@ from media.peer import Peer
 from media.clock import clock_us
 from media.recorder import FRAME_MS, TrackRecorder
 from media.rooms import Rooms
-from media.tap import TapUnavailable, install, request_keyframe
+from media.source import Source
 from server.db.models import Interview, InterviewState
 from server.recording import spool
 from server.recording.live import LiveRecording, SegmentJob
@@ -78,8 +77,9 @@ class RecordingService:
     # --- from the rooms ---------------------------------------------------------------
 
     def track_started(self, interview_id: str, peer: Peer, kind: str,
-                      receiver: RTCRtpReceiver) -> None:
-        """A participant's connection brought a track: record it into their recording."""
+                      source: Source | None) -> None:
+        """A participant's connection brought a track: record it into their recording
+        (`source` None: this aiortc cannot hand over encoded frames)."""
         participant = peer.participant
         key = (interview_id, participant.id, kind)
         live = self._live.get(key)
@@ -87,13 +87,14 @@ class RecordingService:
             live = self._new(interview_id, peer, kind)
         if live.recorder is not None:
             live.recorder.close()  # the connection this one replaces
-        recorder = TrackRecorder(kind, live, request_keyframe=lambda: request_keyframe(receiver),
-                                 after_gap=live.connections > 0)
-        try:
-            install(receiver, recorder.on_frame, recorder.on_end)
-        except TapUnavailable as exc:
-            live.alarm("tap", f"this track cannot be recorded: {exc}")
+        if source is None:
+            live.alarm("tap", "this track cannot be recorded: this aiortc version keeps encoded "
+                              "frames elsewhere; recording needs the version pinned in pyproject.toml")
             return
+        recorder = TrackRecorder(kind, live, request_keyframe=source.request_keyframe,
+                                 after_gap=live.connections > 0)
+        source.listen(recorder.on_frame, recorder.on_end)
+        source.on_alarm = live.alarm
         live.recorder = recorder
         live.connections += 1
         live.started_at = time.monotonic()

@@ -89,7 +89,8 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
                  admission: Admission) -> None:
     settings, rooms = request.app[SETTINGS], request.app[ROOMS]
     participant = admission.participant
-    peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice))
+    peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice),
+                transcode=settings.forwarding == "transcode")
     async with transaction(request) as session:
         connection_id = await presence.open_connection(
             session, interview_id=interview_id, participant_id=participant.id, kind=participant.kind,

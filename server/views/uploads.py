@@ -78,10 +78,11 @@ async def snapshot(request: web.Request) -> web.Response:
     assert capture.participant is not None
     try:
         taken = media_snapshot.latest(request.app[ROOMS], interview.id, participant_id)
+        frame = await asyncio.to_thread(media_snapshot.decode, taken)
     except media_snapshot.NoFrame as exc:
         raise Conflict(f"{capture.participant['name']} {exc}: no snapshot was taken.",
                        code="no_video") from None
-    data = await asyncio.to_thread(media_snapshot.png, taken.frame)
+    data = await asyncio.to_thread(media_snapshot.png, frame)
     received_at = utcnow()
     path = spool_file(request.app[SETTINGS].data_dir / "spool" / "uploads", "snapshot-", ".png")
     try:
@@ -89,7 +90,7 @@ async def snapshot(request: web.Request) -> web.Response:
         got = Received(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                        type=PNG, filename=f"snapshot-{received_at:%Y%m%dT%H%M%S}.png",
                        content_type="image/png")
-        width, height = taken.size
+        width, height = frame.width, frame.height
         return await _keep(request, capture, got, received_at, frame={
             "received_at": datetime.fromtimestamp(taken.received_at, UTC).isoformat(),
             "width": width, "height": height,

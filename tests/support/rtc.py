@@ -2,6 +2,11 @@
 
 Used by the room tests and by bench/rooms.py: it sends a 640×480 test pattern and a tone
 (or a sound file), and counts what arrives from every other participant.
+
+`cheap=True` makes a party that costs its process almost nothing, so that a benchmark
+measures the server: it sends pre-encoded media (a VP8 clip encoded once per process,
+which restarts at its keyframe when asked for one, and Opus packets of a tone) and counts
+what it receives without decoding it (the server's own tap, `decode=False`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
 from av import AudioFrame, VideoFrame
+from av.packet import Packet
+
+from media import tap
+from media.webm import vp8_keyframe, vp8_size
 
 
 class PatternVideo(VideoStreamTrack):
@@ -83,23 +92,108 @@ class ToneAudio(MediaStreamTrack):
         return frame
 
 
+_CLIPS: dict[tuple[str, int], list[bytes]] = {}
+
+
+def precoded_clip(kind: str, label: int = 0) -> list[bytes]:
+    """4 s of VP8 (640×480, 30 fps, ~800 kbit/s, one keyframe first) or 1 s of Opus (20 ms
+    packets), encoded once per process."""
+    key = (kind, label % 4)
+    if key not in _CLIPS:
+        _CLIPS[key] = _encode_video(label) if kind == "video" else _encode_audio()
+    return _CLIPS[key]
+
+
+def _encode_video(label: int) -> list[bytes]:
+    import av
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = 640, 480, "yuv420p"
+    codec.bit_rate, codec.gop_size = 800_000, 10_000
+    codec.time_base = fractions.Fraction(1, 30)
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    pattern = PatternVideo(label=label)
+    noise = np.random.default_rng(label)
+    out = []
+    for i in range(120):
+        image = np.roll(pattern._base, i * 4, axis=1)
+        image[:64] = noise.integers(0, 256, (64, 640, 3), dtype=np.uint8)
+        frame = VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+        frame.pts = i
+        out += [bytes(p) for p in codec.encode(frame)]
+    out += [bytes(p) for p in codec.encode(None)]
+    assert vp8_keyframe(out[0]) and not any(vp8_keyframe(f) for f in out[1:])
+    return out
+
+
+def _encode_audio() -> list[bytes]:
+    import av
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format = 48000, "mono", "s16"
+    codec.bit_rate = 32_000
+    out = []
+    for i in range(50):
+        t = (np.arange(960) + i * 960) / 48000
+        tone = (0.1 * 32767 * np.sin(2 * math.pi * 440 * t)).astype(np.int16)
+        frame = AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 48000, i * 960
+        out += [bytes(p) for p in codec.encode(frame)]
+    return out
+
+
+class PrecodedTrack(MediaStreamTrack):
+    """Pre-encoded packets in real time (video 30 fps, audio 20 ms); `keyframe()` makes
+    the next video frame the clip's keyframe."""
+
+    def __init__(self, kind: str, label: int = 0) -> None:
+        super().__init__()
+        self.kind = kind
+        self._clip = precoded_clip(kind, label)
+        self._step, self._rate = (3000, 90000) if kind == "video" else (960, 48000)
+        self._start: float | None = None
+        self._index = 0
+        self.sent = 0
+        self.first_sent_at: float | None = None
+
+    def keyframe(self) -> None:
+        self._index = 0
+
+    async def recv(self) -> Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self.first_sent_at = time.time()
+        await asyncio.sleep(max(0.0, self._start + self.sent * self._step / self._rate - time.time()))
+        packet = Packet(self._clip[self._index])
+        packet.pts, packet.time_base = self.sent * self._step, fractions.Fraction(1, self._rate)
+        self._index = (self._index + 1) % len(self._clip)
+        self.sent += 1
+        return packet
+
+
 @dataclass
 class Received:
     frames: int = 0
     sizes: set[tuple[int, int]] = field(default_factory=set)
+    keyframes: int = 0
+    first_at: float | None = None  # time.monotonic() of the first frame
+    keyframe_at: float | None = None  # and of the latest keyframe (counting receivers only)
 
 
 class RtcClient:
     def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
                  width: int = 640, height: int = 480, audio_file: str | None = None,
                  audio_delay: float = 0.0, video_delay: float = 0.0,
-                 audio: MediaStreamTrack | None = None) -> None:
+                 audio: MediaStreamTrack | None = None, cheap: bool = False) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
         self.token = token
-        self.video = PatternVideo(width, height, label, delay=video_delay)
-        self._player = MediaPlayer(audio_file, loop=True) if audio_file else None
-        self.audio: MediaStreamTrack = audio or (
-            self._player.audio if self._player else ToneAudio(audio_delay))
+        self.cheap = cheap
+        self._player = MediaPlayer(audio_file, loop=True) if audio_file and not cheap else None
+        self.video: MediaStreamTrack
+        if cheap:
+            self.video, self.audio = PrecodedTrack("video", label), PrecodedTrack("audio")
+        else:
+            self.video = PatternVideo(width, height, label, delay=video_delay)
+            self.audio = audio or (self._player.audio if self._player else ToneAudio(audio_delay))
         self.messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.received: dict[str, dict[str, Received]] = defaultdict(lambda: defaultdict(Received))
@@ -119,12 +213,15 @@ class RtcClient:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.on("track", self._on_track)
         self.pc.addTransceiver(self.audio, direction="sendonly")
-        self.pc.addTransceiver(self.video, direction="sendonly")
+        video = self.pc.addTransceiver(self.video, direction="sendonly")
+        if isinstance(self.video, PrecodedTrack):
+            video.sender._send_keyframe = self.video.keyframe
         await self.pc.setLocalDescription(await self.pc.createOffer())
         await self.ws.send_json({"type": "offer", "sdp": self.pc.localDescription.sdp})
         answer = await self._next()
         assert answer["type"] == "answer", answer
         await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self.answered_at = time.monotonic()
         self._tasks.append(asyncio.create_task(self._read()))
 
     async def _next(self) -> dict[str, Any]:
@@ -156,8 +253,42 @@ class RtcClient:
                 self.errors.append(body)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
-        self._tasks.append(asyncio.create_task(self._consume(track, mid)))
+        transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
+        if self.cheap:
+            tap.install(transceiver.receiver, self._counter(track.kind, transceiver), lambda: None,
+                        decode=False)
+        else:
+            self._tasks.append(asyncio.create_task(self._consume(track, transceiver.mid)))
+
+    def _counter(self, kind: str, transceiver: Any):  # noqa: ANN202
+        def count(codec: str, data: bytes, rtp: int, raw: int, arrival: int) -> None:
+            got = self.received[self.mids.get(transceiver.mid or "", "?")][kind]
+            got.frames += 1
+            now = time.monotonic()
+            got.first_at = got.first_at or now
+            if kind == "video" and (size := vp8_size(data)) is not None:
+                got.sizes.add(size)
+                got.keyframes += 1
+                got.keyframe_at = now
+        return count
+
+    async def keyframe_delays(self, timeout: float = 5.0) -> list[float | None]:
+        """Ask the server for a keyframe on every received video track (as a browser does
+        after a loss) and time each one's arrival; None: none came within `timeout`."""
+        receiving = [t for t in self.pc.getTransceivers()
+                     if t.kind == "video" and t.direction != "sendonly" and t.mid in self.mids]
+
+        async def one(transceiver: Any) -> float | None:
+            got = self.received[self.mids[transceiver.mid]]["video"]
+            before, start = got.keyframes, time.monotonic()
+            for source in transceiver.receiver.getSynchronizationSources():
+                await transceiver.receiver._send_rtcp_pli(source.source)
+            while got.keyframes == before:
+                if time.monotonic() - start > timeout:
+                    return None
+                await asyncio.sleep(0.01)
+            return (got.keyframe_at or start) - start
+        return list(await asyncio.gather(*(one(t) for t in receiving)))
 
     async def _consume(self, track: MediaStreamTrack, mid: str | None) -> None:
         try:
@@ -166,6 +297,7 @@ class RtcClient:
                 who = self.mids.get(mid or "", "?")
                 got = self.received[who][track.kind]
                 got.frames += 1
+                got.first_at = got.first_at or time.monotonic()
                 if isinstance(frame, VideoFrame):
                     got.sizes.add((frame.width, frame.height))
         except MediaStreamError:
