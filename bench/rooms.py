@@ -15,7 +15,8 @@ pattern and decode what they receive, as the room tests do.
 
 After the window every party asks the server for a keyframe on each video it receives
 (an RTCP PLI, as a browser does after a loss) and times its arrival: the keyframe
-recovery time. "First picture" is the time from a party's answer to its first video frame.
+recovery time. "First picture": in each interview, the party that joined second, from the
+server's answer to its offer to its first video frame of the other.
 
 The parties run in two client processes — every inspector in one, every worker in the
 other — so each side of an interview encodes and decodes on its own event loop and the
@@ -155,7 +156,10 @@ def run_size(n: int, args: argparse.Namespace, tmp: Path, audio_file: str, live:
             row["keyframe_recovery_s"] = {"asked": len(delays), "missing": len(delays) - len(came),
                                           "median": came[len(came) // 2] if came else None,
                                           "max": came[-1] if came else None}
-            firsts = sorted(c["first_video_s"] for c in after.values() if c["first_video_s"] is not None)
+            # Per interview, the party that joined second: its answer to its first picture.
+            pairs = [(after.get(f"i{i}", {}).get("first_video_s"), after.get(f"w{i}", {}).get("first_video_s"))
+                     for i in range(n)]
+            firsts = sorted(min(p for p in pair if p is not None) for pair in pairs if any(pair))
             row["first_picture_s"] = {"median": firsts[len(firsts) // 2] if firsts else None,
                                       "max": firsts[-1] if firsts else None}
     finally:

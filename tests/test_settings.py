@@ -37,6 +37,7 @@ def test_plain_database_urls_get_their_async_driver() -> None:
     ({"ZEROMEET_TURN_URLS": "turn:turn.example:3478"}, "needs ZEROMEET_TURN_SECRET"),
     ({"ZEROMEET_STUN_URLS": "http://stun.example"}, "does not start with stun:"),
     ({"ZEROMEET_LOG_LEVEL": "chatty"}, "is not a log level"),
+    ({"ZEROMEET_FORWARDING": "mcu"}, "ZEROMEET_FORWARDING must be 'packets' or 'transcode'"),
 ])
 def test_bad_settings_name_the_problem(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
