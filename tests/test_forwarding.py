@@ -114,7 +114,7 @@ async def test_lost_packets_are_sent_again_from_the_servers_history(room: Interv
            if codec.mimeType.lower() == "video/vp8"}
     dropped: list[int] = []
 
-    async def lose_five(packet, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def lose_five(packet, *args, **kwargs):
         if len(dropped) < 5 and packet.payload_type in vp8 and packet.sequence_number not in dropped:
             dropped.append(packet.sequence_number)
             return None  # lost on the way

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from server.appkeys import ROOMS
 from tests.support.api import PASSWORD, Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -150,6 +151,11 @@ async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: B
     await expect(tile.locator(".tile-quality")).to_contain_text("丢包", timeout=10_000)
     await expect(worker.locator("#remotes figcaption")).to_contain_text("监察员")
     await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 加入")
+    # Chromium's VP8 and Opus are forwarded as received: no decoder runs in the server.
+    peers = api.client.app[ROOMS].find(interview["id"]).peers
+    assert len(peers) == 2 and all(
+        source.frames > 0 and source.tap.decoded == 0 and peer.decoded == {}
+        for peer in peers.values() for source in peer.incoming.values())
 
     # The inspector mutes the worker for the others: both pages show it.
     await tile.get_by_role("button", name=re.compile("让其他人听不到")).click()

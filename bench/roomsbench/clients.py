@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 # ---------------------------------------------------------------- client processes
 
 def client_process(conn: Any, base_url: str, parties: list[dict[str, Any]], audio_file: str,

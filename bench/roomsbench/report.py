@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # ---------------------------------------------------------------- output
 
 def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
