@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence.store import ObjectStore
-from media.peer import Peer
 from media.clock import clock_us
+from media.peer import Peer
 from media.recorder import FRAME_MS, TrackRecorder
 from media.rooms import Rooms
 from media.source import Source
