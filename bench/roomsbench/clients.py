@@ -189,23 +189,19 @@ class Clients:
 
     def keyframe_delays(self, timeout: float = 20) -> dict[str, list[float | None]]:
         """Every party asks for a keyframe on each video it receives: seconds until it came."""
-        for conn in self.conns:
-            conn.send("probe")
-        merged: dict[str, list[float | None]] = {}
-        for conn in self.conns:
-            kind, body = self._reply(conn, timeout)
-            if kind != "probe":
-                raise RuntimeError(f"client process answered {kind}: {body}")
-            merged.update(body)
-        return merged
+        return self._ask_all("probe", timeout)
 
     def snapshot(self, timeout: float = 15) -> dict[str, dict[str, Any]]:
+        return self._ask_all("snapshot", timeout)
+
+    def _ask_all(self, command: str, timeout: float) -> dict[str, Any]:
+        """Send `command` to every client process; their answers, merged by party."""
         for conn in self.conns:
-            conn.send("snapshot")
-        merged: dict[str, dict[str, Any]] = {}
+            conn.send(command)
+        merged: dict[str, Any] = {}
         for conn in self.conns:
             kind, body = self._reply(conn, timeout)
-            if kind != "snapshot":
+            if kind != command:
                 raise RuntimeError(f"client process answered {kind}: {body}")
             merged.update(body)
         return merged
