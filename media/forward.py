@@ -30,6 +30,10 @@ from av.packet import Packet
 from media.source import EncodedFrame, ForwardTarget, Source
 
 QUEUE_FRAMES = {"audio": 25, "video": 12}  # ≈ 0.5 s of audio, ≈ 0.4 s of video
+# What a slot's sender packs: the server offers VP8 and Opus first and answers browsers
+# with VP8 first (`media.peer._prefer_vp8`); a frame in another codec would be packed as
+# garbage, so it is not forwarded (the recorder raises its codec alarm for it).
+FORWARDABLE = {"audio": "opus", "video": "vp8"}
 RATES = {"audio": 48000, "video": 90000}
 OPUS_SILENCE = b"\xf8\xff\xfe"  # one 20 ms Opus frame of silence (CELT, fullband)
 
@@ -83,7 +87,7 @@ class ForwardTrack(MediaStreamTrack, ForwardTarget):
             source.request_keyframe()
 
     def offer(self, frame: EncodedFrame) -> None:
-        if self.muted or self.readyState != "live":
+        if self.muted or self.readyState != "live" or frame.codec.lower() != FORWARDABLE[self.kind]:
             return
         if self._waiting_keyframe:
             if not frame.keyframe:

@@ -235,6 +235,17 @@ async def test_a_receiver_that_falls_behind_waits_for_a_keyframe_and_the_alarm_s
     source.close()
 
 
+async def test_a_frame_in_a_codec_the_slot_cannot_pack_is_not_forwarded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source, _ = _source(monkeypatch)
+    track = ForwardTrack(source, SlotClock("video"))
+    source._frame("VP8", KEY, 0, 0, 0)
+    source._frame("H264", b"\x00\x00\x00\x01\x65" + bytes(50), 3000, 0, 0)
+    source._frame("VP8", DELTA, 6000, 0, 0)
+    assert track._queue.qsize() == 2  # the keyframe and the VP8 delta frame, not the H.264
+    source.close()
+
+
 async def test_keyframe_requests_are_rate_limited_but_never_lost(monkeypatch: pytest.MonkeyPatch) -> None:
     source, plis = _source(monkeypatch)
     for _ in range(10):
