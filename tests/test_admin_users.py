@@ -4,6 +4,7 @@ once. On SQLite and PostgreSQL; the room tests on SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -150,9 +151,15 @@ async def test_disabling_closes_the_inspectors_socket_at_once(
     assert refusal["error"] == "account_disabled" and "administrator" in refusal["message"]
     await worker.wait_for(lambda c: any(m.get("event") == "left" and m.get("participant") == inspector.you
                                         for m in c.messages))
-    async with room.api.app[SESSIONS]() as session:
-        ended = await session.scalar(select(Connection.end_reason)
-                                     .where(Connection.user_id == inspector.you))
+    # The room tells the others before it writes the connection's end (they are told first).
+    deadline = time.monotonic() + 5
+    while True:
+        async with room.api.app[SESSIONS]() as session:
+            ended = await session.scalar(select(Connection.end_reason)
+                                         .where(Connection.user_id == inspector.you))
+        if ended or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
     assert ended == "account_disabled"
 
     with pytest.raises(ConnectionRefusedError) as refused:  # and it cannot come back
