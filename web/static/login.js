@@ -56,5 +56,8 @@ async function skipIfLoggedIn() {
 
 initI18n();
 form.addEventListener('submit', submit);
+// The button works only once this script is here: a form submitted by the browser itself
+// would carry the password in a request to this page.
+document.getElementById('login-submit').disabled = false;
 form.username.focus();
 skipIfLoggedIn();
