@@ -19,6 +19,7 @@ from server.appkeys import (
     BUNDLE_EXPORTS,
     ENGINE,
     JOURNAL,
+    LIVE,
     LOGIN_SLOTS,
     RECORDINGS,
     ROOMS,
@@ -37,12 +38,14 @@ from server.services import custody
 from server.services import uploads as uploads_service
 from server.services.presence import close_node_connections
 from server.settings import Settings
+from server.transcribe.live import LiveTranscription
 from server.transcribe.runner import TranscriptionRunner
 from server.uploads.pending import Journal, clear_leftovers
 from server.views import (
     admin,
     auth,
     bundles,
+    captions,
     cases,
     interviews,
     meta,
@@ -75,7 +78,8 @@ def create_app(settings: Settings) -> web.Application:
                             _custody_checkpoints, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
-    for table in (admin.routes, auth.routes, bundles.routes, cases.routes, interviews.routes,
+    for table in (admin.routes, auth.routes, bundles.routes, captions.routes, cases.routes,
+                  interviews.routes,
                   meta.routes, party_record.routes, record_verify.routes, recordings.routes,
                   records.routes, signalling.routes, uploads.routes):
         app.add_routes(table)
@@ -231,14 +235,25 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
 async def _transcription(app: web.Application) -> AsyncIterator[None]:
     """Transcription jobs; queued ones from before a restart resume. With
     ZEROMEET_TRANSCRIBE=0 this process only queues them, for `zeromeet worker` elsewhere."""
-    runner = TranscriptionRunner(settings=app[SETTINGS], sessions=app[SESSIONS], store=app[STORE])
+    settings = app[SETTINGS]
+    live = None
+    if settings.live_captions:
+        live = LiveTranscription(settings=settings, sessions=app[SESSIONS])
+        live.rooms, app[RECORDINGS].listener = app[ROOMS], live
+        live.start()
+    app[LIVE] = live
+    runner = TranscriptionRunner(settings=settings, sessions=app[SESSIONS], store=app[STORE],
+                                 live=live if settings.transcribe else None)
     app[TRANSCRIPTION] = runner
-    if app[SETTINGS].transcribe:
+    if settings.transcribe:
         runner.start()
     try:
         yield
     finally:
         await runner.shutdown()
+        if live is not None:
+            app[RECORDINGS].listener = None
+            await live.shutdown()
 
 
 async def _close_rooms(app: web.Application) -> None:

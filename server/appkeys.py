@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from evidence.store import ObjectStore
 from media.rooms import Rooms
 from server.recording.service import RecordingService
 from server.settings import Settings
+from server.transcribe.live import LiveTranscription
 from server.transcribe.runner import TranscriptionRunner
 from server.uploads.pending import Journal
 
@@ -25,4 +26,5 @@ JOURNAL = web.AppKey("journal", Journal)  # uploads between the store and the da
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)
+LIVE: web.AppKey[LiveTranscription | None] = web.AppKey("live_transcription")  # None: captions off
 BUNDLE_EXPORTS: web.AppKey[dict] = web.AppKey("bundle_exports", dict)  # ticket → views.bundles.Export

@@ -119,6 +119,12 @@ PATHS: dict[str, Any] = {
         "get": _op("For an invited party: its own invitation (bearer = invitation token)",
                    (200, "The invitation", _ref("OwnInvitation")), errors=(401, 403, 410)),
     },
+    "/api/interviews/{interview_id}/captions": {
+        "parameters": [_param("interview_id")],
+        "get": _op("What was heard so far, during the call (live captions) and after (the "
+                   "machine draft's turns), in order of start",
+                   (200, "Captions", _array(_ref("Caption")))),
+    },
     "/api/interviews/{interview_id}/record": {
         "parameters": [_param("interview_id"),
                        {"name": "version", "in": "query", "schema": {"type": "integer"}}],

@@ -137,13 +137,17 @@ SCHEMAS: dict[str, Schema] = {
         interview=obj(["id", "state"], id=string(), title=string(), state=string(), language=string()),
         case=obj(["id", "number"], id=string(format="uuid"), number=string(), title=string()),
     ),
+    "Caption": obj(
+        ["participant", "role", "start", "end", "text"], participant={"type": ["string", "null"]},
+        speaker=string(), role=string(), start={"type": "number"}, end={"type": "number"},
+        text=string(), delay={"type": "number"}, delayed={"type": "boolean"}),
     "Turn": obj(
         ["speaker", "role", "start", "end", "text"], speaker=string(),
         role=string(enum=["inspector", *[r.value for r in PartyRole]]),
         kind=string(enum=["question", "answer"]), start={"type": "number"}, end={"type": "number"},
         text=string(), confidence={"type": ["number", "null"]}, low_confidence={"type": "boolean"},
         participant_id={"type": ["string", "null"]}, audio={"type": ["object", "null"]},
-        audio_url=string()),
+        audio_url=string(), flags={"type": "array", "items": string(enum=["echo"])}),
     "Record": obj(
         ["interview_id", "status", "turns"], interview_id=string(),
         status=string(enum=["pending", "draft", "confirmed"]),

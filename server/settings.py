@@ -61,6 +61,9 @@ class Settings:
     # on the same machine keep the other half.
     whisper_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     transcribe: bool = True  # run transcription jobs in this process
+    # Transcribe each party's audio while the interview runs: captions, and a draft ready
+    # seconds after the end. Runs where the calls are, whatever `transcribe` says.
+    live_captions: bool = True
     public_url: str | None = None
     session_ttl: timedelta = timedelta(hours=12)
     invitation_ttl: timedelta = timedelta(hours=24)
@@ -122,6 +125,7 @@ class Settings:
             whisper_threads=_int(env, "ZEROMEET_WHISPER_THREADS",
                                  max(1, (os.cpu_count() or 2) // 2)),
             transcribe=_flag(env, "ZEROMEET_TRANSCRIBE", True),
+            live_captions=_flag(env, "ZEROMEET_LIVE_CAPTIONS", True),
             public_url=env.get("ZEROMEET_PUBLIC_URL") or None,
             session_ttl=timedelta(hours=_int(env, "ZEROMEET_SESSION_HOURS", 12)),
             invitation_ttl=timedelta(hours=_int(env, "ZEROMEET_INVITATION_HOURS", 24)),

@@ -44,6 +44,7 @@ def settings(tmp_path: Path, database_url: str, s3_settings: S3Settings) -> Sett
         s3=dataclasses.replace(s3_settings, bucket=bucket, retention_days=1),
         # Transcription jobs run only where a test asks for them (tests/test_records*.py).
         transcribe=False,
+        live_captions=False,
         whisper_threads=2,
     )
 

@@ -39,8 +39,9 @@ class SegmentSpan:
 
 @dataclass(frozen=True)
 class PartyAudio:
-    samples: np.ndarray  # float32, 16 kHz mono, sample 0 at origin_ms
-    spans: list[SegmentSpan]
+    samples: np.ndarray  # float32, 16 kHz mono, sample 0 at origin_ms + from_ms
+    spans: list[SegmentSpan]  # in ms since origin_ms
+    from_ms: int = 0
 
     def segment_range(self, start_ms: int, end_ms: int) -> tuple[int, int] | None:
         """(first, last) index of the segments overlapping [start_ms, end_ms) since origin."""
@@ -48,25 +49,27 @@ class PartyAudio:
         return (min(hit), max(hit)) if hit else None
 
 
-def decode_party_audio(segments: Iterable[bytes], origin_ms: int) -> PartyAudio:
-    """Decode one party's WebM Opus segments (in recording order) into one array.
+def decode_party_audio(segments: Iterable[bytes], origin_ms: int, from_ms: int = 0) -> PartyAudio:
+    """Decode one party's WebM Opus segments (in recording order) into one array, which
+    starts `from_ms` after `origin_ms` (live listening decodes only what it has not heard).
 
-    Blocks before `origin_ms` are dropped; where blocks overlap the later one wins; gaps
-    are zeros. The array is allocated once, sized from the block timestamps.
+    Blocks before that are dropped; where blocks overlap the later one wins; gaps are
+    zeros. The array is allocated once, sized from the block timestamps.
     """
     parsed = [_blocks(i, data) for i, data in enumerate(segments)]
     spans = [_span(i, blocks, origin_ms) for i, blocks in enumerate(parsed) if blocks]
-    end_ms = max((s.end_ms for s in spans), default=0)
-    samples = np.zeros((end_ms + _TAIL_MS) * PER_MS, dtype=np.float32)
+    end_ms = max((s.end_ms for s in spans), default=from_ms)
+    samples = np.zeros((max(end_ms - from_ms, 0) + _TAIL_MS) * PER_MS, dtype=np.float32)
     placer = _Placer(samples)
+    start = origin_ms + from_ms
     for blocks in parsed:
         for block in blocks:
-            if block.timestamp_ms >= origin_ms:
-                placer.place((block.timestamp_ms - origin_ms) * PER_MS, block.data)
+            if block.timestamp_ms >= start:
+                placer.place((block.timestamp_ms - start) * PER_MS, block.data)
     placer.flush()
     if placer.bad_packets:
         log.warning("skipped %d undecodable Opus packets", placer.bad_packets)
-    return PartyAudio(samples[:placer.end], spans)
+    return PartyAudio(samples[:placer.end], spans, from_ms)
 
 
 def _blocks(index: int, data: bytes) -> list[webm.Block]:

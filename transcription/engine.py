@@ -23,6 +23,11 @@ LANGUAGES = ("zh", "en")
 # converts whatever still slips through.
 PROMPTS: dict[str, str | None] = {"zh": "以下是普通话的句子。", "en": None}
 BEAM_SIZE = 5
+# One decode per utterance, no temperature fallback: faster-whisper's default re-decodes a
+# low-confidence utterance at rising temperatures, with sampling, so the same audio gave a
+# different text now and then and cost 1.3-1.9x the time (RESEARCH.md). A record must come
+# out the same each time it is made; a low-confidence line is kept and marked as such.
+TEMPERATURE = 0.0
 _CONFIDENT_NO_SPEECH = 0.5
 
 
@@ -75,7 +80,7 @@ class Transcriber:
         self.check_language(language)
         prompt = PROMPTS[language]
         segments, _ = self.model.transcribe(
-            audio, language=language, beam_size=BEAM_SIZE, vad_filter=False,
+            audio, language=language, beam_size=BEAM_SIZE, temperature=TEMPERATURE, vad_filter=False,
             condition_on_previous_text=False, without_timestamps=True, initial_prompt=prompt)
         heard = list(segments)  # decoding happens lazily, here, in this thread
         if not heard:

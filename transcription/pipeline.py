@@ -1,9 +1,12 @@
 """One party's audio to utterances, in steps the server can run in a worker process and
 report progress between.
 
-    speeches = prepare_party(segments, seqs, origin_ms)        # decode + VAD, no model
+    state, speeches = listen(Listening(), segments, origin_ms, final=True)  # decode + VAD
     heard = [transcribe_speech(transcriber, s, language) for s in speeches]
     result = party_result(party, heard)                        # utterances + what was dropped
+
+Live listening (server/transcribe/live.py) runs the same steps a segment at a time in
+`worker_listen`, so live and afterwards give the same utterances.
 
 Everything that crosses a process boundary here is a small frozen dataclass of plain
 values and numpy arrays, so it pickles.
@@ -12,15 +15,12 @@ values and numpy arrays, so it pickles.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from transcription.audio import PER_MS, RATE, decode_party_audio
 from transcription.engine import Transcriber
 from transcription.errors import AudioError
-from transcription.speech import find_speech
+from transcription.listen import Listening, Speech, listen
 
 log = logging.getLogger("zeromeet.transcription")
 
@@ -33,18 +33,6 @@ class Party:
     speaker: str  # display name
     role: str  # "inspector" | "worker" | "employer" | "witness"
     recording_id: str
-
-
-@dataclass(frozen=True)
-class Speech:
-    """One utterance found by the VAD, with its audio, not yet heard by Whisper."""
-
-    start: float  # seconds on the interview clock
-    end: float
-    start_ms: int  # epoch ms of `start`
-    seq_from: int  # segment seqs holding it
-    seq_to: int
-    samples: np.ndarray = field(repr=False, compare=False)  # 16 kHz mono float32
 
 
 @dataclass(frozen=True)
@@ -77,6 +65,7 @@ class Utterance:
     seq_from: int
     seq_to: int
     start_ms: int
+    echo: bool = False  # another party's words heard again in this one's microphone
 
 
 @dataclass(frozen=True)
@@ -90,15 +79,7 @@ def prepare_party(segments: list[bytes], seqs: list[int], origin_ms: int) -> lis
     order) and cut its speech into utterances, on the interview clock of `origin_ms`."""
     if len(segments) != len(seqs):
         raise AudioError(f"{len(segments)} segments but {len(seqs)} seqs")
-    audio = decode_party_audio(segments, origin_ms)
-    speeches = []
-    for start, end in find_speech(audio.samples):
-        start_ms, end_ms = start // PER_MS, -(-end // PER_MS)
-        found = audio.segment_range(start_ms, end_ms)
-        first, last = found if found else (0, len(seqs) - 1)
-        speeches.append(Speech(round(start / RATE, 3), round(end / RATE, 3), origin_ms + start_ms,
-                               seqs[first], seqs[last], audio.samples[start:end].copy()))
-    return speeches
+    return listen(Listening(), list(zip(seqs, segments)), origin_ms, final=True)[1]
 
 
 def transcribe_speech(transcriber: Transcriber, speech: Speech, language: str) -> Heard:
@@ -183,6 +164,22 @@ def _no_named_semaphores() -> None:
 
 def worker_prepare(segments: list[bytes], seqs: list[int], origin_ms: int) -> list[Speech]:
     return prepare_party(segments, seqs, origin_ms)
+
+
+def worker_prepare_from(state: Listening, segments: list[tuple[int, bytes]],
+                        origin_ms: int) -> list[Speech]:
+    """The speech of `segments` (seq, bytes) and of what `state` still holds, to the end."""
+    return listen(state, segments, origin_ms, final=True)[1]
+
+
+def worker_listen(state: Listening, segments: list[tuple[int, bytes]], origin_ms: int,
+                  language: str, final: bool) -> tuple[Listening, list[Heard]]:
+    """One live step: the new segments heard, and every utterance they finished
+    transcribed."""
+    if _worker is None:
+        raise RuntimeError("init_worker() was not run in this process")
+    state, speeches = listen(state, segments, origin_ms, final=final)
+    return state, [transcribe_speech(_worker, speech, language) for speech in speeches]
 
 
 def worker_transcribe(speech: Speech, language: str) -> Heard:

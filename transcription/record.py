@@ -20,6 +20,7 @@ from evidence.chain import canonical_json
 FORMAT = "zeromeet.record/1"
 LOW_CONFIDENCE = 0.6
 MAX_TURNS = 2000
+FLAGS = ("echo",)
 MAX_TEXT = 10_000
 MAX_SPEAKER = 128
 MAX_SECONDS = 86_400
@@ -156,7 +157,16 @@ def _turn(number: int, turn: object) -> dict[str, Any]:
             "text": validate_text(turn.get("text"), f"{where}: text", MAX_TEXT),
             "confidence": _confidence(turn.get("confidence"), where),
             "participant_id": _optional_str(turn.get("participant_id"), f"{where}: participant_id"),
-            "audio": _audio(turn.get("audio"), where)}
+            "audio": _audio(turn.get("audio"), where), **_flags(turn.get("flags"), where)}
+
+
+def _flags(value: object, where: str) -> dict[str, Any]:
+    """Marks for the inspector ("echo"); kept through edits, absent when there are none."""
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, list) or any(flag not in FLAGS for flag in value):
+        raise ValueError(f"{where}: flags must be a list of {', '.join(FLAGS)}.")
+    return {"flags": sorted(set(value))}
 
 
 def validate_text(value: object, what: str, limit: int) -> str:

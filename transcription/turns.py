@@ -29,23 +29,27 @@ class Turn:
     text: str
     confidence: float
     audio: dict[str, Any]  # {"recording_id", "from", "to", "start_ms"}
+    flags: tuple[str, ...] = ()  # "echo": another party's words, heard again (echo.py)
 
     def as_dict(self) -> dict[str, Any]:
         """The turn object of a record version (docs/records.md)."""
-        return {"speaker": self.speaker, "role": self.role, "kind": self.kind,
+        turn = {"speaker": self.speaker, "role": self.role, "kind": self.kind,
                 "start": round(self.start, 2), "end": round(self.end, 2), "text": self.text,
                 "confidence": self.confidence, "participant_id": self.participant_id,
                 "audio": dict(self.audio)}
+        if self.flags:
+            turn["flags"] = list(self.flags)
+        return turn
 
 
 def merge_turns(utterances: list[Utterance], language: str) -> list[Turn]:
     """Turns from every party's utterances: consecutive pieces of one speaker join, short
-    interjections stay turns of their own."""
+    interjections and flagged echoes stay turns of their own."""
     groups: list[list[Utterance]] = []
     for u in sorted(utterances, key=lambda u: (u.start, u.end, u.participant_id)):
         last = groups[-1] if groups else None
         if (last and last[-1].participant_id == u.participant_id
-                and not is_interjection(last[-1], language) and not is_interjection(u, language)):
+                and not _alone(last[-1], language) and not _alone(u, language)):
             last.append(u)
         else:
             groups.append([u])
@@ -55,6 +59,10 @@ def merge_turns(utterances: list[Utterance], language: str) -> list[Turn]:
 def is_interjection(u: Utterance, language: str) -> bool:
     """A short acknowledgement ("嗯", "对", "yes"): its own turn, never folded into another."""
     return u.end - u.start <= INTERJECTION_S and len(units(u.text)) <= INTERJECTION_UNITS
+
+
+def _alone(u: Utterance, language: str) -> bool:
+    return u.echo or is_interjection(u, language)
 
 
 def kind_of(role: str) -> str:
@@ -70,7 +78,7 @@ def _turn(group: list[Utterance], language: str) -> Turn:
              "start_ms": first.start_ms}
     return Turn(first.speaker, first.role, kind_of(first.role), first.participant_id,
                 first.start, max(u.end for u in group), join_text([u.text for u in group], language),
-                _weighted_confidence(group), audio)
+                _weighted_confidence(group), audio, ("echo",) if first.echo else ())
 
 
 def join_text(texts: list[str], language: str) -> str:

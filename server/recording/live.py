@@ -65,11 +65,13 @@ class LiveRecording:
     def __init__(self, meta: RecordingMeta, directory: Path, *, store: ObjectStore,
                  sessions: async_sessionmaker, key: Ed25519PrivateKey,
                  on_change: Callable[[LiveRecording], None] = lambda _: None,
+                 on_stored: Callable[[LiveRecording, SegmentRecord, Path], Awaitable[None]] | None = None,
                  next_seq: int = 1, head: str | None = None, counter: int = 0) -> None:
         self.meta = meta
         self.directory = directory
         self._store, self._sessions, self._key = store, sessions, key
         self._on_change = on_change
+        self._on_stored = on_stored
         self.next_seq = next_seq
         self.head = head or chain.genesis(meta.id, meta.interview_id, meta.participant_id, meta.kind)
         self._counter = counter
@@ -182,6 +184,11 @@ class LiveRecording:
         stored = await self._retry("upload", lambda: self._store.put(
             key, path, sha256=record.sha256, content_type=f"{self.meta.kind}/webm"))
         await self._retry("database", lambda: self._insert(record, key, stored.version_id))
+        if self._on_stored is not None:
+            try:
+                await self._on_stored(self, record, path)
+            except Exception:  # noqa: BLE001 - a listener's trouble is never the recording's
+                log.exception("a stored segment's listener failed", extra=self._log_extra())
         await asyncio.to_thread(spool.forget_segment, self.directory, record.seq)
 
     async def _insert(self, record: SegmentRecord, key: str, version_id: str | None) -> None:

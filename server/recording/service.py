@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -28,6 +28,7 @@ from media.source import Source
 from server.db.models import Interview, InterviewState
 from server.recording import spool
 from server.recording.live import LiveRecording, SegmentJob
+from server.recording.spool import SegmentRecord
 from server.services import recordings
 from server.services.recordings import RecordingMeta
 
@@ -35,6 +36,14 @@ log = logging.getLogger("zeromeet.recording")
 
 SILENT_S = 5.0  # a connected track with no frame for this long raises an alarm
 HEALTH_EVERY_S = 2.0
+
+
+class AudioListener(Protocol):
+    """Who hears the audio as it is stored (server/transcribe/live.py)."""
+
+    def segment_stored(self, meta: RecordingMeta, seq: int, sha256: str, data: bytes) -> None: ...
+
+    def recording_sealed(self, meta: RecordingMeta) -> None: ...
 
 
 class RecordingService:
@@ -46,6 +55,7 @@ class RecordingService:
         self._live: dict[tuple[str, str, str], LiveRecording] = {}
         self._finished: set[LiveRecording] = set()
         self.rooms: Rooms | None = None
+        self.listener: AudioListener | None = None
         self._watch: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self.recovered = asyncio.Event()
@@ -119,10 +129,18 @@ class RecordingService:
 
     def _make(self, meta: RecordingMeta, directory: Path, **restored: Any) -> LiveRecording:
         return LiveRecording(meta, directory, store=self._store, sessions=self._sessions,
-                             key=self._key, on_change=self._changed, **restored)
+                             key=self._key, on_change=self._changed, on_stored=self._stored,
+                             **restored)
+
+    async def _stored(self, live: LiveRecording, record: SegmentRecord, path: Path) -> None:
+        if self.listener is not None and live.meta.kind == "audio":
+            data = await asyncio.to_thread(path.read_bytes)
+            self.listener.segment_stored(live.meta, record.seq, record.sha256, data)
 
     def _changed(self, live: LiveRecording) -> None:
         if live.state in ("sealed", "interrupted"):
+            if self.listener is not None and live.meta.kind == "audio":
+                self.listener.recording_sealed(live.meta)
             self._finished.discard(live)
             key = (live.meta.interview_id, live.meta.participant_id, live.meta.kind)
             if self._live.get(key) is live:

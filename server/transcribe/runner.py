@@ -2,6 +2,10 @@
 lets a worker process decode, find speech and transcribe it, merges the turns and stores
 the machine draft as version 1 of the record.
 
+What live listening (live.py) already heard of a party is taken over when its segments
+are exactly the stored ones (seq and SHA-256, re-read from the store): the job hears only
+the rest, and when live listening kept up, nothing at all — no worker is even started.
+
 The event loop only does I/O here. Decoding, the VAD and Whisper run in one spawned worker
 process that loads the model once; it is started on the first job, so a server that never
 ends an interview never pays for it. A crashed worker is replaced and the job retried.
@@ -13,7 +17,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import multiprocessing
 import os
 import time
 from collections import Counter
@@ -35,11 +38,14 @@ from server.db.models import (
 from server.db.types import utcnow
 from server.errors import Conflict
 from server.records import write_version
-from server.services import records, recordings
+from server.services import recordings, records
 from server.settings import Settings
 from server.transcribe import worker
+from server.transcribe.live import LiveTranscription
 from transcription import pipeline
+from transcription.echo import flag_echoes
 from transcription.errors import ModelError, TranscriptionError
+from transcription.listen import Listening
 from transcription.models import resolve_model
 from transcription.record import build_draft
 from transcription.turns import merge_turns
@@ -49,6 +55,7 @@ log = logging.getLogger("zeromeet.transcription")
 POLL_S = 2.0
 MAX_ATTEMPTS = 3
 SEAL_WAIT = timedelta(minutes=2)  # how long a job waits for recordings still being sealed
+LIVE_WAIT_S = 10.0  # how long a job waits for live listening to hear the last segments
 _BACKOFF_S = (5, 30, 120)
 _ALTERED = "its bytes do not match its SHA-256"
 
@@ -66,14 +73,20 @@ class _PartyAudio:
     party: pipeline.Party
     segments: list[bytes]
     seqs: list[int]
+    hashes: list[str]
+
+    def heard(self) -> list[dict[str, Any]]:
+        return [{"recording_id": self.party.recording_id, "seq": seq, "sha256": sha}
+                for seq, sha in zip(self.seqs, self.hashes)]
 
 
 class TranscriptionRunner:
     def __init__(self, *, settings: Settings, sessions: async_sessionmaker,
-                 store: ObjectStore) -> None:
+                 store: ObjectStore, live: LiveTranscription | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
         self.store = store
+        self.live = live
         self.owner = f"{settings.node_name}/{os.getpid()}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -111,15 +124,8 @@ class TranscriptionRunner:
 
     def _stop_pool(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        # A Whisper call can take a while: do not wait for it. The worker owns no named
-        # semaphore (pipeline.init_worker sees to it), so killing it leaks none.
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.terminate()
+        if pool is not None:
+            worker.stop_pool(pool)
 
     async def _loop(self) -> None:
         await self._reclaim_orphans()
@@ -218,22 +224,29 @@ class TranscriptionRunner:
         origin_ms = _origin_ms(interview)
         await self._progress(job, 0.01, "reading audio")
         parties, excluded = await self._read_audio(audio_rows)
-        pool = await self._ensure_pool(interview.language)
+        if self.live is not None:
+            await self._progress(job, 0.02, "taking over live listening")
+            await self.live.settle([p.party.recording_id for p in parties], LIVE_WAIT_S)
         loop = asyncio.get_running_loop()
-        prepared: list[tuple[pipeline.Party, list[pipeline.Speech]]] = []
+        prepared: list[tuple[pipeline.Party, list[pipeline.Heard], list[pipeline.Speech]]] = []
+        live_parties = 0
         for index, party in enumerate(parties):
-            await self._progress(job, 0.02 + 0.08 * index / max(len(parties), 1),
-                                 f"finding speech ({party.party.speaker})")
-            speeches = await loop.run_in_executor(
-                pool, pipeline.worker_prepare, party.segments, party.seqs, origin_ms)
-            prepared.append((party.party, speeches))
-        total = sum(len(s) for _, s in prepared) or 1
+            state, heard, rest = self._from_live(party)
+            live_parties += state != Listening()
+            speeches: list[pipeline.Speech] = []
+            if rest or not state.ended:
+                await self._progress(job, 0.02 + 0.08 * index / max(len(parties), 1),
+                                     f"finding speech ({party.party.speaker})")
+                pool = await self._ensure_pool(interview.language)
+                speeches = await loop.run_in_executor(
+                    pool, pipeline.worker_prepare_from, state, rest, origin_ms)
+            prepared.append((party.party, heard, speeches))
+        total = sum(len(s) for _, _, s in prepared) or 1
         done, utterances, filtered, last = 0, [], [], 0.0
-        for party, speeches in prepared:
-            heard = []
+        for party, heard, speeches in prepared:
             for speech in speeches:
                 heard.append(await loop.run_in_executor(
-                    pool, pipeline.worker_transcribe, speech, interview.language))
+                    self._pool, pipeline.worker_transcribe, speech, interview.language))
                 done += 1
                 if time.monotonic() - last > 0.5:
                     last = time.monotonic()
@@ -245,13 +258,34 @@ class TranscriptionRunner:
                 filtered.append({"speaker": party.speaker, "start": piece.start,
                                  "end": piece.end, "reason": piece.reason, "text": piece.text})
         await self._progress(job, 0.97, "saving the draft")
+        utterances = flag_echoes(utterances, interview.language)
         turns = [t.as_dict() for t in merge_turns(utterances, interview.language)]
-        await self._save_draft(interview, turns, audio_rows, filtered, excluded)
+        heard_segments = [entry for party in parties for entry in party.heard()]
+        await self._save_draft(interview, turns, audio_rows, filtered, excluded, heard_segments,
+                               live_parties)
         await self._finish(job, state=JobState.DONE, stage="done", progress=1.0,
                            message=f"{len(turns)} turns; {len(filtered)} pieces filtered")
         log.info("transcription done", extra={
             "job": job.id, "interview": interview.id, "turns": len(turns),
+            "live_parties": live_parties, "parties": len(parties),
             "filtered": dict(Counter(piece["reason"] for piece in filtered))})
+
+    def _from_live(self, party: _PartyAudio) -> tuple[Listening, list[pipeline.Heard],
+                                                     list[tuple[int, bytes]]]:
+        """Where to go on from for one party: live listening's state and what it heard,
+        with the stored segments it did not hear; or the start, with all of them."""
+        stored = list(zip(party.seqs, party.segments))
+        taken = self.live.take(party.party.recording_id) if self.live is not None else None
+        if taken is None:
+            return Listening(), [], stored
+        consumed = list(taken.consumed)
+        rest = stored[len(consumed):]
+        if list(zip(party.seqs, party.hashes))[:len(consumed)] != consumed or (
+                rest and taken.state.ended):
+            log.warning("live listening heard other audio than is stored; hearing it again",
+                        extra={"recording": party.party.recording_id})
+            return Listening(), [], stored
+        return taken.state, list(taken.heard), rest
 
     async def _inputs(self, job: TranscriptionJob) -> tuple[Interview, list[Recording]]:
         async with self.sessions() as session:
@@ -271,7 +305,7 @@ class TranscriptionRunner:
         for row in rows:
             async with self.sessions() as session:
                 stored = await recordings.segments(session, row.id)
-            segments, seqs = [], []
+            segments, seqs, hashes = [], [], []
             for segment in stored:
                 data, why = await self._read_segment(segment)
                 if data is None:
@@ -279,9 +313,10 @@ class TranscriptionRunner:
                     continue
                 segments.append(data)
                 seqs.append(segment.seq)
+                hashes.append(segment.sha256)
             role = "inspector" if row.participant_kind == "staff" else row.participant_role
             party = pipeline.Party(row.participant_id, row.participant_name, role, row.id)
-            parties.append(_PartyAudio(party, segments, seqs))
+            parties.append(_PartyAudio(party, segments, seqs, hashes))
         for item in excluded:
             log.error("transcription left out a segment", extra=item)
         return parties, excluded
@@ -305,20 +340,18 @@ class TranscriptionRunner:
         if self._model_dir is None:
             self._model_dir = await asyncio.to_thread(
                 resolve_model, self.settings.whisper_model, self.settings.data_dir)
-        if language != "en" and _english_only(self._model_dir):
+        if language != "en" and worker.english_only(self._model_dir):
             raise _Permanent(f"The Whisper model {self.settings.whisper_model!r} is English-only "
                              f"and cannot transcribe {language!r}: set ZEROMEET_WHISPER_MODEL "
                              "to 'base' or another multilingual model.")
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=worker.init_worker,
-                initargs=(str(self._model_dir), self.settings.whisper_device,
-                          self.settings.whisper_threads, self.settings.log_level))
+            self._pool = worker.new_pool(self._model_dir, self.settings.whisper_device,
+                                         self.settings.whisper_threads, self.settings.log_level)
         return self._pool
 
     async def _save_draft(self, interview: Interview, turns: list[dict], rows: list[Recording],
-                          filtered: list[dict], excluded: list[dict]) -> None:
+                          filtered: list[dict], excluded: list[dict],
+                          heard_segments: list[dict], live_parties: int) -> None:
         async with self.sessions() as session:
             facts = await records.header_facts(session, interview)
             sources = list(await session.scalars(select(EvidenceItem.id).where(
@@ -332,7 +365,10 @@ class TranscriptionRunner:
             interviewees=facts["interviewees"], turns=turns)
         observed = {"machine": {"model": self.settings.whisper_model,
                                 "device": self.settings.whisper_device},
-                    "sources": sources, "filtered": filtered, "excluded_segments": excluded}
+                    "sources": sources, "filtered": filtered, "excluded_segments": excluded,
+                    "heard_segments": heard_segments,
+                    "live": {"parties": live_parties, "of": len({r.id for r in rows})},
+                    "echoes": sum(1 for t in turns if "echo" in t.get("flags", ()))}
         try:
             await write_version(self.sessions, self.store, interview, content, number=1,
                                 based_on=None, author_id=None, observed=observed,
@@ -344,20 +380,6 @@ class TranscriptionRunner:
 def _origin_ms(interview: Interview) -> int:
     moment = interview.started_at or interview.ended_at or utcnow()
     return int(moment.timestamp() * 1000)
-
-
-def _english_only(model_dir: Path) -> bool:
-    """English-only Whisper models have 51864 tokens, multilingual ones 51865 or more."""
-    import json
-
-    try:
-        if (model_dir / "vocabulary.txt").is_file():
-            size = len((model_dir / "vocabulary.txt").read_text(encoding="utf-8").splitlines())
-        else:
-            size = len(json.loads((model_dir / "vocabulary.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return False
-    return size < 51865
 
 
 def _alive(pid: int) -> bool:

@@ -34,13 +34,24 @@ class Conversation:
     record: dict[str, Any]
     tokens: dict[str, str]  # party role -> invitation token
     invitations: dict[str, dict]
+    messages: dict[str, list[dict[str, Any]]]  # who -> what their socket received
+    ended: float  # time.monotonic() when the end was asked for
+    ready: float  # ... and when the draft was first seen
 
     def line_epoch(self, line: Line) -> float:
         return self.t0 + line.at
 
+    @property
+    def record_started(self) -> float:
+        """Epoch seconds of the interview clock's 0."""
+        return datetime.fromisoformat(self.record["header"]["started_at"]).timestamp()
+
+    @property
+    def origin_ms(self) -> int:
+        return int(self.record_started * 1000)
+
     def turn_epoch(self, turn: dict[str, Any]) -> float:
-        started = datetime.fromisoformat(self.record["header"]["started_at"]).timestamp()
-        return started + turn["start"]
+        return self.record_started + turn["start"]
 
 
 async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
@@ -75,12 +86,16 @@ async def _converse(room: Interview, lines: list[tuple[str, str]], *, voice: str
     for track in voices.values():
         track.start(t0)
     await asyncio.sleep(max(0.0, t0 + said[-1].end + 1.5 - time.time()))
+    ended = time.monotonic()
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     await room.close()
     record = await wait_for_record(room, wait)  # also when retrying: no job left running
+    ready = time.monotonic()
     lost = [text for track in voices.values() for text in lost_speech(track)]
     return Conversation(said, t0, record, {"worker": worker_invite["token"]},
-                        {"worker": worker_invite}), lost
+                        {"worker": worker_invite},
+                        {"inspector": inspector.messages, "worker": worker.messages},
+                        ended, ready), lost
 
 
 async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:

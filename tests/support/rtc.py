@@ -244,9 +244,13 @@ class RtcClient:
             self.messages.append(body)
             await self.events.put(body)
             if body["type"] == "offer":
-                await self.pc.setRemoteDescription(RTCSessionDescription(body["sdp"], "offer"))
-                await self.pc.setLocalDescription(await self.pc.createAnswer())
-                await self.ws.send_json({"type": "answer", "sdp": self.pc.localDescription.sdp})
+                try:
+                    await self.pc.setRemoteDescription(RTCSessionDescription(body["sdp"], "offer"))
+                    await self.pc.setLocalDescription(await self.pc.createAnswer())
+                    await self.ws.send_json({"type": "answer", "sdp": self.pc.localDescription.sdp})
+                except Exception as exc:  # noqa: BLE001 - say so, and go on reading the socket
+                    # A reader that died here saw no later message ("replaced", "ended").
+                    self.errors.append({"type": "offer_failed", "error": repr(exc)})
             elif body["type"] == "tracks":
                 self.mids = {t["mid"]: t["participant"] for t in body["tracks"]}
             elif body["type"] == "error":

@@ -9,6 +9,8 @@ import { AudioMeter, playStream, reopenTrack } from './media.js';
 import { ParticipantTile } from './tiles.js';
 import { alarmLabel, renderMediaProblem, who } from './room-text.js';
 import { RecordingHealth, renderRecordingBadges, renderRecordingSummary } from './console-recording.js';
+import { Captions } from './captions.js';
+import { api } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_MS = 2000;
@@ -47,6 +49,7 @@ export class ConsoleRoom {
       .on('media', (id, mediaStream) => this.tile({ id }).setStream(mediaStream))
       .on('muted', (muted) => this.onSelfMuted(muted))
       .on('recording', (list) => this.onRecording(list))
+      .on('caption', (caption) => this.onCaption(caption))
       .on('localtrack', (kind, track) => this.onLocalTrack(kind, track))
       .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
@@ -61,7 +64,17 @@ export class ConsoleRoom {
     playStream($('self-view'), stream);
     this.renderMediaProblem();
     this.renderLog();
+    this.captions = new Captions($('captions'));
+    // What was heard before this page opened (a reload mid-interview); live ones follow.
+    api(`/api/interviews/${encodeURIComponent(interviewId)}/captions`)
+      .then((list) => { for (const caption of list) this.onCaption(caption); })
+      .catch(() => {});
     this.client.start();
+  }
+
+  onCaption(caption) {
+    this.captions.add(caption);
+    $('captions-none').hidden = this.captions.lines.length > 0;
   }
 
   tile(participant) {
@@ -193,6 +206,7 @@ export class ConsoleRoom {
     this.renderOwnControls();
     this.renderMediaProblem();
     this.renderRecording();
+    this.captions.render();
     if (this.client.status !== 'idle') this.onStatus(this.client.status);
   }
 

@@ -6,6 +6,7 @@ import { h } from './dom.js';
 import { RoomClient } from './rtc.js';
 import { cameraCount, openCamera, playStream, reopenTrack } from './media.js';
 import { renderMediaProblem, who } from './room-text.js';
+import { Captions } from './captions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,10 +27,15 @@ export class PhoneRoom {
       .on('participants', (list) => this.onRoster(list))
       .on('media', (id, mediaStream) => this.onMedia(id, mediaStream))
       .on('muted', (muted) => { $('room-muted').hidden = !muted; })
+      .on('caption', (caption) => this.captions.add(caption))
       .on('localtrack', (kind) => this.onLocalTrack(kind))
       .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
     this.onMic = () => this.toggleMic();
+    // Off by default: a small screen is for the faces; a party who hears badly turns them on.
+    this.captions = new Captions($('room-captions'), { show: 3 });
+    this.onCaptions = () => this.toggleCaptions();
+    $('toggle-captions').addEventListener('click', this.onCaptions);
     this.onSwitch = () => this.switchCamera();
     this.onRetryMedia = () => this.client.recoverLocal();
     this.onLang = () => this.renderAll();
@@ -106,6 +112,18 @@ export class PhoneRoom {
     renderMediaProblem('room-media-problem', this.mediaError ? this.mediaError.err : null);
   }
 
+  toggleCaptions() {
+    $('room-captions').hidden = !$('room-captions').hidden;
+    this.renderCaptionsButton();
+  }
+
+  renderCaptionsButton() {
+    const on = !$('room-captions').hidden;
+    const button = $('toggle-captions');
+    button.textContent = t(on ? 'cap.off' : 'cap.on');
+    button.setAttribute('aria-pressed', String(on));
+  }
+
   toggleMic() {
     for (const track of this.stream.getAudioTracks()) track.enabled = !track.enabled;
     this.renderMic();
@@ -159,6 +177,8 @@ export class PhoneRoom {
   renderAll() {
     this.renderStatus();
     this.renderMic();
+    this.renderCaptionsButton();
+    this.captions.render();
     this.renderMediaProblem();
     for (const [id, remote] of this.remotes) {
       remote.caption.textContent = who(this.people.get(id) || { id });
@@ -172,6 +192,8 @@ export class PhoneRoom {
 
   stop() {
     $('toggle-mic').removeEventListener('click', this.onMic);
+    $('toggle-captions').removeEventListener('click', this.onCaptions);
+    $('room-captions').hidden = true;
     $('switch-cam').removeEventListener('click', this.onSwitch);
     $('room-media-retry').removeEventListener('click', this.onRetryMedia);
     document.removeEventListener('zm:langchange', this.onLang);

@@ -56,6 +56,7 @@ addStrings({
   'rd.kind.question': { zh: '问', en: 'Q' },
   'rd.kind.answer': { zh: '答', en: 'A' },
   'rd.turn.time_title': { zh: '询问开始后的时间（分:秒）', en: 'Time since the interview started (min:s)' },
+  'rd.turn.echo': { zh: '这一段与另一方同时说的话几乎相同，可能是外放声音被对方话筒收进的回声。请对照录音判断，不是本人所说的请删除。', en: 'Nearly the same words as another party said at the same time: probably an echo of a phone on speaker. Check against the recording and delete it if this person did not say it.' },
   'rd.turn.unsure': { zh: '语音识别把握不大（置信度 {pct}%），请对照录音核对这一段。', en: 'The speech recogniser was unsure here ({pct}% confidence): check this turn against the recording.' },
   'rd.turn.text_label': { zh: '第 {n} 段（{kind}，{speaker}）的文字', en: 'Text of turn {n} ({kind}, {speaker})' },
   'rd.turn.speaker_label': { zh: '第 {n} 段的说话人', en: 'Speaker of turn {n}' },

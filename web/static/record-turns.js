@@ -11,7 +11,7 @@ import { playTurn, stopAtTurnEnd } from './record-audio.js';
 
 // The fields a version's turn is stored with (docs/records.md); the API's additions for
 // the editor (`low_confidence`, `audio_url`) are not sent back.
-const STORED = ['speaker', 'role', 'kind', 'start', 'end', 'text', 'confidence', 'participant_id', 'audio'];
+const STORED = ['speaker', 'role', 'kind', 'start', 'end', 'text', 'confidence', 'participant_id', 'audio', 'flags'];
 
 function personKey(name, role) {
   return `${role}\n${name}`;
@@ -97,6 +97,10 @@ export class TurnList {
         h('span', { 'aria-hidden': 'true' }, '⚠ '),
         t('rd.turn.unsure', { pct: Math.round((Number(turn.confidence) || 0) * 100) }))
       : null;
+    const echo = (turn.flags || []).includes('echo')
+      ? h('p', { class: 'turn-unsure', 'data-testid': 'echo' },
+        h('span', { 'aria-hidden': 'true' }, '⚠ '), t('rd.turn.echo'))
+      : null;
     const label = h('label', { class: 'visually-hidden', for: textId },
       t('rd.turn.text_label', { n: number, kind: t(`rd.kind.${turn.kind}`), speaker: turn.speaker }));
     const text = this.editable
@@ -114,7 +118,7 @@ export class TurnList {
     return h('li', {
       class: `turn kind-${turn.kind}${turn.low_confidence ? ' is-unsure' : ''}`,
       'data-testid': `turn-${number}`,
-    }, head, unsure, this.editable ? label : null, text, item.audio, item.message, tools);
+    }, head, unsure, echo, this.editable ? label : null, text, item.audio, item.message, tools);
   }
 
   speaker(item, number) {
