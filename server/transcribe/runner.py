@@ -224,6 +224,7 @@ class TranscriptionRunner:
         origin_ms = _origin_ms(interview)
         await self._progress(job, 0.01, "reading audio")
         parties, excluded = await self._read_audio(audio_rows)
+        await self._check_model(interview.language)  # before anything is taken over
         if self.live is not None:
             await self._progress(job, 0.02, "taking over live listening")
             await self.live.settle([p.party.recording_id for p in parties], LIVE_WAIT_S)
@@ -337,6 +338,14 @@ class TranscriptionRunner:
         return data, ""
 
     async def _ensure_pool(self, language: str) -> ProcessPoolExecutor:
+        await self._check_model(language)
+        if self._pool is None:
+            self._pool = worker.new_pool(self._model_dir, self.settings.whisper_device,
+                                         self.settings.whisper_threads, self.settings.log_level)
+        return self._pool
+
+    async def _check_model(self, language: str) -> None:
+        """Refuse at once a model that cannot hear the language: retrying cannot help."""
         if self._model_dir is None:
             self._model_dir = await asyncio.to_thread(
                 resolve_model, self.settings.whisper_model, self.settings.data_dir)
@@ -344,10 +353,6 @@ class TranscriptionRunner:
             raise _Permanent(f"The Whisper model {self.settings.whisper_model!r} is English-only "
                              f"and cannot transcribe {language!r}: set ZEROMEET_WHISPER_MODEL "
                              "to 'base' or another multilingual model.")
-        if self._pool is None:
-            self._pool = worker.new_pool(self._model_dir, self.settings.whisper_device,
-                                         self.settings.whisper_threads, self.settings.log_level)
-        return self._pool
 
     async def _save_draft(self, interview: Interview, turns: list[dict], rows: list[Recording],
                           filtered: list[dict], excluded: list[dict],
