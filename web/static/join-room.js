@@ -114,6 +114,7 @@ export class PhoneRoom {
 
   toggleCaptions() {
     $('room-captions').hidden = !$('room-captions').hidden;
+    $('room').classList.toggle('with-captions', !$('room-captions').hidden);
     this.renderCaptionsButton();
   }
 
@@ -194,6 +195,7 @@ export class PhoneRoom {
     $('toggle-mic').removeEventListener('click', this.onMic);
     $('toggle-captions').removeEventListener('click', this.onCaptions);
     $('room-captions').hidden = true;
+    $('room').classList.remove('with-captions');
     $('switch-cam').removeEventListener('click', this.onSwitch);
     $('room-media-retry').removeEventListener('click', this.onRetryMedia);
     document.removeEventListener('zm:langchange', this.onLang);
