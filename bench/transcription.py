@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from tests.test_transcription_audio import T0, segments_of, silence, speak, timeline  # noqa: E402
 from tests.test_transcription_models import ENGLISH, MANDARIN  # noqa: E402
 from transcription import pipeline  # noqa: E402
-from transcription.engine import Transcriber  # noqa: E402
+from transcription.engine import FALLBACK, TEMPERATURE, Transcriber  # noqa: E402
 from transcription.models import resolve_model  # noqa: E402
 from transcription.pipeline import Party, prepare_party, transcribe_speech  # noqa: E402
 from transcription.turns import merge_turns  # noqa: E402
@@ -68,11 +68,13 @@ def with_room_noise(pcm: np.ndarray) -> np.ndarray:
     return pcm + 0.001 * np.random.default_rng(7).standard_normal(len(pcm)).astype(np.float32)
 
 
-def rtf_case(model: str, language: str, threads: int, seconds: float) -> dict[str, Any]:
+def rtf_case(model: str, language: str, threads: int, seconds: float,
+             temperature: float | tuple[float, ...] = TEMPERATURE) -> dict[str, Any]:
     pcm = party_track(language, seconds)
     segments = segments_of(pcm, T0)
     began = time.perf_counter()
-    transcriber = Transcriber(resolve_model(model, DATA_DIR), cpu_threads=threads)
+    transcriber = Transcriber(resolve_model(model, DATA_DIR), cpu_threads=threads,
+                              temperature=temperature)
     load_s = time.perf_counter() - began
     began = time.perf_counter()
     speeches = prepare_party(segments, list(range(len(segments))), T0)
@@ -81,9 +83,68 @@ def rtf_case(model: str, language: str, threads: int, seconds: float) -> dict[st
     total_s = time.perf_counter() - began
     audio_s = len(pcm) / SR
     return {"model": model, "language": language, "threads": threads, "audio_s": audio_s,
+            "decoding": "fallback" if isinstance(temperature, tuple) else f"t={temperature:g}",
+            "texts": [h.text for h in heard],
             "speech_s": sum(s.end - s.start for s in speeches), "utterances": len(speeches),
             "dropped": sum(1 for h in heard if h.reason), "load_s": load_s, "prepare_s": prepare_s,
             "total_s": total_s, "rtf": total_s / audio_s, "prepare_rtf": prepare_s / audio_s}
+
+
+PACK_S = 28.0  # one Whisper window holds utterances up to this long in all, with
+PACK_GAP_S = 1.0  # this much silence between them
+
+
+def packed_case(model: str, language: str, threads: int, seconds: float) -> dict[str, Any]:
+    """Utterances packed into shared 30 s windows (one encoder pass each), the text split
+    back by Whisper's own timestamps, against one call per utterance on the same audio."""
+    segments = segments_of(party_track(language, seconds), T0)
+    speeches = prepare_party(segments, list(range(len(segments))), T0)
+    transcriber = Transcriber(resolve_model(model, DATA_DIR), cpu_threads=threads)
+    began = time.perf_counter()
+    alone = [transcribe_speech(transcriber, s, language).text for s in speeches]
+    alone_s = time.perf_counter() - began
+    began = time.perf_counter()
+    packed, crossing, windows = [""] * len(speeches), 0, 0
+    for group in _windows(speeches):
+        windows += 1
+        audio, spans, at = [], [], 0.0
+        for index in group:
+            samples = speeches[index].samples
+            spans.append((index, at, at + len(samples) / 16_000))
+            audio += [samples, np.zeros(int(PACK_GAP_S * 16_000), np.float32)]
+            at += len(samples) / 16_000 + PACK_GAP_S
+        found, _ = transcriber.model.transcribe(
+            np.concatenate(audio), language=language, beam_size=5, temperature=TEMPERATURE,
+            vad_filter=False, condition_on_previous_text=False, without_timestamps=False,
+            initial_prompt="以下是普通话的句子。" if language == "zh" else None)
+        for piece in found:
+            middle = (piece.start + piece.end) / 2
+            owner = min(spans, key=lambda span: 0 if span[1] <= middle <= span[2]
+                        else min(abs(middle - span[1]), abs(middle - span[2])))
+            crossing += not any(span[1] - 0.2 <= piece.start and piece.end <= span[2] + 0.2
+                                for span in spans)
+            joiner = "" if language == "zh" else " "
+            packed[owner[0]] = (packed[owner[0]] + joiner + piece.text.strip()).strip()
+    packed_s = time.perf_counter() - began
+    changed = sum(1 for a, b in zip(alone, packed) if a.strip() != b.strip())
+    audio_s = len(party_track(language, seconds)) / SR
+    return {"model": model, "language": language, "threads": threads, "utterances": len(speeches),
+            "windows": windows, "alone_rtf": alone_s / audio_s, "packed_rtf": packed_s / audio_s,
+            "changed": changed, "crossing": crossing, "alone": alone, "packed": packed}
+
+
+def _windows(speeches: list[pipeline.Speech]) -> list[list[int]]:
+    groups: list[list[int]] = []
+    length = 0.0
+    for index, speech in enumerate(speeches):
+        need = speech.end - speech.start + PACK_GAP_S
+        if groups and length + need <= PACK_S:
+            groups[-1].append(index)
+            length += need
+        else:
+            groups.append([index])
+            length = need
+    return groups
 
 
 def interview_tracks(minutes: float) -> tuple[np.ndarray, np.ndarray]:
@@ -126,16 +187,29 @@ def interview_case(minutes: float, threads: int) -> dict[str, Any]:
             "total_s": total_s, "rtf": total_s / audio_s}
 
 
+def report_packed(rows: list[dict[str, Any]]) -> str:
+    out = ["### Packed windows against one call per utterance (same audio, temperature 0)", "",
+           "| model | language | threads | utterances | windows | RTF per utterance | RTF packed | "
+           "utterances whose text changed | pieces across two utterances |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['language']} | {r['threads']} | {r['utterances']} | "
+                   f"{r['windows']} | {r['alone_rtf']:.3f} | {r['packed_rtf']:.3f} | "
+                   f"{r['changed']} | {r['crossing']} |")
+    return "\n".join(out)
+
+
 def report(rows: list[dict[str, Any]], interview: dict[str, Any]) -> str:
     out = ["### Real-time factor, one party (espeak-ng speech with 1 s pauses)", "",
-           "| model | language | threads | audio (s) | speech (s) | utterances | decode+VAD (s) | "
-           "decode+VAD RTF | total (s) | RTF | s per audio minute | model load (s) |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| model | language | threads | decoding | audio (s) | speech (s) | utterances | "
+           "decode+VAD (s) | decode+VAD RTF | total (s) | RTF | s per audio minute | model load (s) | "
+           "same text twice |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        out.append(f"| {r['model']} | {r['language']} | {r['threads']} | {r['audio_s']:.1f} | "
+        out.append(f"| {r['model']} | {r['language']} | {r['threads']} | {r['decoding']} | {r['audio_s']:.1f} | "
                    f"{r['speech_s']:.1f} | {r['utterances']} | {r['prepare_s']:.2f} | "
                    f"{r['prepare_rtf']:.3f} | {r['total_s']:.1f} | {r['rtf']:.3f} | "
-                   f"{60 * r['rtf']:.1f} | {r['load_s']:.2f} |")
+                   f"{60 * r['rtf']:.1f} | {r['load_s']:.2f} | {r.get('same_text_twice', '–')} |")
     i = interview
     out += ["", f"### Two-party interview, {i['minutes_per_party']:g} min per party, Mandarin, base, "
             f"{i['threads']} threads, one worker process", "",
@@ -156,12 +230,25 @@ def main(argv: list[str] | None = None) -> int:
     for model, language in CASES:
         for threads in (1, 2):
             rows.append(rtf_case(model, language, threads, seconds))
+            if threads == 2:
+                again = rtf_case(model, language, threads, seconds)
+                rows[-1]["same_text_twice"] = again["texts"] == rows[-1]["texts"]
             print(f"{model} {language} {threads} thread(s): RTF {rows[-1]['rtf']:.3f}", flush=True)
+    # The same-run baseline: faster-whisper's default temperature fallback.
+    for model, language in CASES:
+        rows.append(rtf_case(model, language, 2, seconds, FALLBACK))
+        again = rtf_case(model, language, 2, seconds, FALLBACK)
+        rows[-1]["same_text_twice"] = again["texts"] == rows[-1]["texts"]
+        print(f"{model} {language} 2 threads, fallback: RTF {rows[-1]['rtf']:.3f}", flush=True)
+    packed = [packed_case(model, language, 2, seconds) for model, language in CASES]
     interview = interview_case(minutes, threads=2)
     print(report(rows, interview))
+    print()
+    print(report_packed(packed))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"transcription-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"cpus": os.cpu_count(), "cases": rows, "interview": interview}, indent=1))
+    out.write_text(json.dumps({"cpus": os.cpu_count(), "cases": rows, "interview": interview,
+                               "packed": packed}, indent=1, ensure_ascii=False))
     print(f"\nJSON: {out.relative_to(ROOT)}")
     return 0
 

@@ -28,6 +28,7 @@ BEAM_SIZE = 5
 # different text now and then and cost 1.3-1.9x the time (RESEARCH.md). A record must come
 # out the same each time it is made; a low-confidence line is kept and marked as such.
 TEMPERATURE = 0.0
+FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's default: the bench's baseline
 _CONFIDENT_NO_SPEECH = 0.5
 
 
@@ -47,7 +48,8 @@ class Transcriber:
     """One loaded Whisper model. Not thread-safe: give each worker process its own."""
 
     def __init__(self, model_dir: Path, device: str = "cpu", cpu_threads: int = 1,
-                 compute_type: str | None = None) -> None:
+                 compute_type: str | None = None,
+                 temperature: float | tuple[float, ...] = TEMPERATURE) -> None:
         from faster_whisper import WhisperModel
 
         if device not in ("cpu", "cuda"):
@@ -60,6 +62,7 @@ class Transcriber:
             raise ModelError(f"Whisper model {model_dir} cannot be loaded on {device} "
                              f"({compute_type}): {exc}") from exc
         self.model_dir = Path(model_dir)
+        self.temperature = temperature
 
     @property
     def multilingual(self) -> bool:
@@ -80,7 +83,7 @@ class Transcriber:
         self.check_language(language)
         prompt = PROMPTS[language]
         segments, _ = self.model.transcribe(
-            audio, language=language, beam_size=BEAM_SIZE, temperature=TEMPERATURE, vad_filter=False,
+            audio, language=language, beam_size=BEAM_SIZE, temperature=self.temperature, vad_filter=False,
             condition_on_previous_text=False, without_timestamps=True, initial_prompt=prompt)
         heard = list(segments)  # decoding happens lazily, here, in this thread
         if not heard:
