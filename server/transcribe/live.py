@@ -249,6 +249,8 @@ class LiveTranscription:
                 row = await session.get(Interview, interview_id)
             if row is None or row.started_at is None:
                 return None
+            if len(self._interviews) >= KEEP_INTERVIEWS:
+                self._interviews.clear()  # a cache: looked up again when needed
             known = self._interviews[interview_id] = (
                 int(row.started_at.timestamp() * 1000), row.language)
         return known
