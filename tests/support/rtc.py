@@ -186,7 +186,9 @@ class RtcClient:
                  audio: MediaStreamTrack | None = None, cheap: bool = False) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
         self.token = token
+        self.label = label
         self.cheap = cheap
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._player = MediaPlayer(audio_file, loop=True) if audio_file and not cheap else None
         self.video: MediaStreamTrack
         if cheap:
@@ -311,7 +313,14 @@ class RtcClient:
         async def poll() -> None:
             while not predicate(self):
                 await asyncio.sleep(0.1)
-        await asyncio.wait_for(poll(), timeout)
+        try:
+            await asyncio.wait_for(poll(), timeout)
+        except TimeoutError:
+            # Say what this client saw: a test that times out otherwise shows nothing.
+            kinds = [m.get("type") for m in self.messages[-20:]]
+            raise AssertionError(f"client {self.label}: not so after {timeout} s; last messages "
+                                 f"{kinds}, errors {self.errors[-5:]}, socket closed: "
+                                 f"{self.ws.closed if self.ws is not None else None}") from None
 
     async def close(self) -> None:
         for task in self._tasks:
