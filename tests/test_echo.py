@@ -74,3 +74,30 @@ def test_a_phone_on_speaker_gives_a_flagged_line_in_the_draft(whisper_models: di
     kept = [(t["speaker"], t["start"]) for t in turns if not t.get("flags")]
     assert [who for who, _ in kept] == ["Wang", "Li"]
     assert abs(kept[0][1] - 1.0) <= 0.3 and abs(kept[1][1] - answer_at) <= 0.3
+
+
+def test_a_record_keeps_the_echo_flag_and_refuses_others() -> None:
+    from transcription.record import build_draft, render_text, validate_turns
+
+    turn = {"speaker": "Li", "role": "worker", "start": 1.2, "end": 3.6, "text": "When?",
+            "confidence": 0.7, "audio": None}
+    kept = validate_turns([{**turn, "flags": ["echo", "echo"]}, {**turn, "flags": []}, turn])
+    assert kept[0]["flags"] == ["echo"] and "flags" not in kept[1] and "flags" not in kept[2]
+    for bad in ("echo", ["loud"], [1]):
+        try:
+            validate_turns([{**turn, "flags": bad}])
+        except ValueError as exc:
+            assert "flags" in str(exc)
+        else:
+            raise AssertionError(f"flags {bad!r} were taken")
+    # The text a party reads and confirms is the same with the flag and without it.
+    from datetime import UTC, datetime
+
+    def text(turns: list[dict]) -> str:
+        at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+        return render_text(build_draft(
+            interview_id="i", case_id="c", language="en", case_number="ZM-1", case_title="t",
+            employer="e", started_at=at, ended_at=at, inspectors=["Wang"],
+            interviewees=[("Li", "worker")], turns=turns))
+
+    assert text([{**turn, "flags": ["echo"]}]) == text([turn])

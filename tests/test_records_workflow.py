@@ -82,6 +82,11 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
     status, body = await api.call("POST", f"{path}/versions", headers=staff,
                                   json={"based_on": 2, "turns": bad})
     assert status == 400 and "turn 1" in body["message"].lower(), body
+    bad = edited(machine)
+    bad[1]["flags"] = ["loud"]  # "echo" is the only mark there is
+    status, body = await api.call("POST", f"{path}/versions", headers=staff,
+                                  json={"based_on": 2, "turns": bad})
+    assert status == 400 and "flags" in body["message"], body
     changes = (await api.ok("GET", f"{path}/diff?from=1&to=2", headers=staff))["changes"]
     replaced = [c for c in changes if c["op"] == "replace"]
     assert replaced and replaced[0]["after"][0]["text"].endswith("since 2024.")
