@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
+import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -222,3 +224,22 @@ async def test_live_listening_under_load_falls_behind_and_catches_up_losing_no_f
         recorder = source._listeners[0][0].__self__
         assert kept + recorder.skipped == source.frames, (rec["kind"], kept, source.frames)
         assert recorder.skipped == 0 and source.shed == 0, (rec["kind"], recorder.skipped, source.shed)
+
+
+async def test_a_live_worker_that_dies_is_replaced_and_nothing_is_lost(api: Api) -> None:
+    staff, case, _ = await api.setup_case()
+    interview = await api.interview(staff, case["id"], language="en")
+    invite = await api.invite(staff, interview["id"], name="李工人", role="worker")
+    live = api.client.app[LIVE]
+    first = await speak_lines(api, staff, interview["id"], invite["token"],
+                              [("inspector", "How long have you worked for this company?")])
+    # The worker process is killed between two lines (the OOM killer, a crash in a library).
+    pid = next(iter(live._pool._processes))
+    os.kill(pid, signal.SIGKILL)
+    second = await speak_lines(api, staff, interview["id"], invite["token"],
+                               [("worker", "They have not paid me since March.")])
+    assert next(iter(live._pool._processes)) != pid  # a new worker heard the second line
+    await api.ok("POST", f"/api/interviews/{interview['id']}/end", headers=staff)
+    record = await wait_for_draft(api, staff, interview["id"])
+    texts = [t["text"] for t in record["turns"]]
+    assert texts == [c["text"] for c in first + second], (texts, first, second)

@@ -4,6 +4,7 @@ from a live state."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 
 import numpy as np
@@ -89,3 +90,32 @@ def test_a_long_speech_comes_out_in_pieces_while_it_goes_on() -> None:
     assert all(s.end - s.start <= 25.0 for s in early)
     held_s = sum(len(data) for _, data in state.held)
     assert held_s < sum(len(data) for _, data in segments)  # the heard part was let go
+
+
+def test_the_job_goes_on_from_live_listening_only_over_the_very_same_segments() -> None:
+    """A recording whose stored segments are not the ones live listening heard (one was
+    altered in the store and left out, or another came) is heard again from its start."""
+    from server.transcribe.live import Snapshot
+    from server.transcribe.runner import TranscriptionRunner, _PartyAudio
+    from transcription.pipeline import Party
+
+    segments, _ = conversation()
+    seqs = [seq for seq, _ in segments]
+    hashes = [hashlib.sha256(data).hexdigest() for _, data in segments]
+    state, _ = listen(Listening(), segments[:3], T0)
+    snapshot = Snapshot(tuple(zip(seqs[:3], hashes[:3])), state, ())
+
+    class Live:
+        def take(self, recording_id: str) -> Snapshot:
+            return snapshot
+
+    runner = TranscriptionRunner.__new__(TranscriptionRunner)
+    runner.live = Live()
+    party = Party("p", "Li", "worker", "r")
+    whole = _PartyAudio(party, [d for _, d in segments], seqs, hashes)
+    assert runner._from_live(whole) == (state, [], segments[3:])  # goes on after the third
+    altered = _PartyAudio(party, [d for _, d in segments[:1] + segments[2:]],
+                          seqs[:1] + seqs[2:], hashes[:1] + hashes[2:])  # seq 2 left out
+    assert runner._from_live(altered) == (Listening(), [], segments[:1] + segments[2:])
+    runner.live = None
+    assert runner._from_live(whole) == (Listening(), [], segments)
