@@ -159,7 +159,7 @@ const STRINGS = {
   'join.retry': { zh: '重试', en: 'Try again' },
   'join.button.ended': { zh: '询问已结束', en: 'The interview has ended' },
   'join.ended.title': { zh: '询问已结束，谢谢', en: 'The interview has ended. Thank you' },
-  'join.ended.text': { zh: '感谢您的配合。您现在可以关闭这个页面了。', en: 'Thank you for taking part. You can close this page now.' },
+  'join.ended.text': { zh: '感谢您的配合。询问笔录整理好以后会发到这个页面，请您核对后签名。您可以让这个页面开着；关掉了也没关系，收到通知后再打开同一个链接就可以。', en: 'Thank you for taking part. The record of the interview will be sent to this page for you to read and sign. You can leave this page open; if you close it, open the same link again when you are told the record is ready.' },
   'join.replaced.title': { zh: '此链接已在另一台设备上打开', en: 'This link was opened on another device' },
   'join.replaced.text': { zh: '这个邀请链接刚刚在另一部手机或另一个浏览器里打开了，这里的视频已经断开。如果要在这部手机上继续，请点击下方按钮。', en: 'This invitation link has just been opened on another phone or in another browser, so the video here was disconnected. To continue on this phone, tap the button below.' },
   'join.rejoin': { zh: '在这部手机上继续', en: 'Continue on this phone' },

@@ -47,6 +47,7 @@ function problemForCode(code) {
 
 function renderProblem() {
   const network = problem === 'network';
+  $('join-problem').classList.toggle('is-done', problem === 'ended');
   $('problem-title').textContent = t(network ? 'join.neterror.title' : `join.${problem}.title`);
   $('problem-text').textContent = t(network ? 'error.network' : `join.${problem}.text`);
   const retry = $('retry');
@@ -97,6 +98,8 @@ async function check() {
   } else {
     try {
       invitation = await api('/api/invitation', { bearer: token, redirectOn401: false });
+      // An interview that is over is not one to join: thank the party, say what comes next.
+      if (invitation.interview.state === 'ended') problem = 'ended';
       // Speak the interview's language unless the person already picked one.
       if (!langChosen() && invitation.interview.language === 'en') setLang('en', { remember: false });
     } catch (err) {
@@ -107,8 +110,26 @@ async function check() {
   const blocker = callProblem();
   if (blocker) note = () => problemMessage(blocker);
   render();
-  if (problem) $('problem-title').focus();
+  if (problem && problem !== 'ended') $('problem-title').focus();
   else record.load();
+  watchForRecord();
+}
+
+// After the end the record is on its way: look for it now and then while the page is in
+// view, so that a party who keeps the page open sees it within seconds of it being sent.
+const RECORD_POLL_MS = 5000;
+let recordTimer = null;
+
+function watchForRecord() {
+  // Until one waits for an answer: a poll must never redraw a record being read and signed.
+  const pending = !record.record || record.record.state !== 'awaiting';
+  const waiting = invitation && problem === 'ended' && pending && document.visibilityState === 'visible';
+  if (waiting && recordTimer === null) {
+    recordTimer = setInterval(() => { record.load().then(watchForRecord); }, RECORD_POLL_MS);
+  } else if (!waiting && recordTimer !== null) {
+    clearInterval(recordTimer);
+    recordTimer = null;
+  }
 }
 
 async function join() {
@@ -141,6 +162,7 @@ function onClosed({ reason, code }) {
   if (problem === 'ended') invitation.interview.state = 'ended';
   render();
   $('problem-title').focus();
+  watchForRecord();
 }
 
 function retry() {
@@ -162,6 +184,7 @@ window.addEventListener('pagehide', () => { if (room) room.leave(); });
 document.addEventListener('visibilitychange', () => {
   const usable = !problem || problem === 'ended';
   if (document.visibilityState === 'visible' && invitation && usable) record.load();
+  watchForRecord();
 });
 check();
 window.__zmReady = true; // legacy.js: the modules ran, no "use another browser" note
