@@ -74,8 +74,9 @@ class RemoteClient:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    env = env_for(tmp_path / "data", ZEROMEET_TRANSCRIBE="1", ZEROMEET_WHISPER_MODEL="tiny.en",
-                  ZEROMEET_WHISPER_THREADS="2")
+    # Both worker processes, as a server runs by default: live listening and the job.
+    env = env_for(tmp_path / "data", ZEROMEET_TRANSCRIBE="1", ZEROMEET_LIVE_CAPTIONS="1",
+                  ZEROMEET_WHISPER_MODEL="tiny.en", ZEROMEET_WHISPER_THREADS="2")
     added = run(["user", "add", "--role", "inspector", "--username", "wang", "--password-stdin"],
                 env, PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
@@ -108,6 +109,7 @@ async def test_a_transcribing_server_logs_json_without_the_spoken_words(
     room = remote_room
     conv = await converse(room, LINES, voice="en", language="en", wait=240)
     assert conv.record["status"] == "draft", conv.record["job"]
+    assert any(m["type"] == "caption" for m in conv.messages["inspector"])  # live listening ran
     async with room.api.client.request("GET", f"/api/interviews/{room.id}/record.pdf",
                                        headers=room.staff) as resp:
         assert resp.status == 200 and (await resp.read()).startswith(b"%PDF")

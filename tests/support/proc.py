@@ -20,10 +20,12 @@ def free_port() -> int:
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for a `zeromeet` subprocess. Transcription is off unless a test
-    turns it on: the tests that end interviews here are about other things."""
+    """A clean environment for a `zeromeet` subprocess. Transcription and live captions
+    are off unless a test turns them on: the tests (and benchmarks) that run calls here
+    are about other things, and a Whisper worker would take their CPU."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROMEET_")}
-    env.update(ZEROMEET_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ZEROMEET_TRANSCRIBE="0")
+    env.update(ZEROMEET_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ZEROMEET_TRANSCRIBE="0",
+               ZEROMEET_LIVE_CAPTIONS="0")
     env.update(extra)
     return env
 
