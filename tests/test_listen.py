@@ -96,7 +96,8 @@ def test_the_job_goes_on_from_live_listening_only_over_the_very_same_segments() 
     """A recording whose stored segments are not the ones live listening heard (one was
     altered in the store and left out, or another came) is heard again from its start."""
     from server.transcribe.live import Snapshot
-    from server.transcribe.runner import TranscriptionRunner, _PartyAudio
+    from server.transcribe.runner import TranscriptionRunner
+    from server.transcribe.stored import PartyAudio
     from transcription.pipeline import Party
 
     segments, _ = conversation()
@@ -112,9 +113,9 @@ def test_the_job_goes_on_from_live_listening_only_over_the_very_same_segments() 
     runner = TranscriptionRunner.__new__(TranscriptionRunner)
     runner.live = Live()
     party = Party("p", "Li", "worker", "r")
-    whole = _PartyAudio(party, [d for _, d in segments], seqs, hashes)
+    whole = PartyAudio(party, [d for _, d in segments], seqs, hashes)
     assert runner._from_live(whole) == (state, [], segments[3:])  # goes on after the third
-    altered = _PartyAudio(party, [d for _, d in segments[:1] + segments[2:]],
+    altered = PartyAudio(party, [d for _, d in segments[:1] + segments[2:]],
                           seqs[:1] + seqs[2:], hashes[:1] + hashes[2:])  # seq 2 left out
     assert runner._from_live(altered) == (Listening(), [], segments[:1] + segments[2:])
     runner.live = None

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,10 +28,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from evidence.errors import IntegrityError, ObjectNotFound, StoreError
+from evidence.errors import StoreError
 from evidence.store import ObjectStore
 from server.db.models import (
-    EvidenceItem, Interview, JobState, Recording, RecordingState, Segment, TranscriptionJob,
+    EvidenceItem, Interview, JobState, Recording, RecordingState, TranscriptionJob,
 )
 from server.db.types import utcnow
 from server.errors import Conflict
@@ -42,6 +40,7 @@ from server.services import recordings, records
 from server.settings import Settings
 from server.transcribe import worker
 from server.transcribe.live import LiveTranscription
+from server.transcribe.stored import PartyAudio, read_audio
 from transcription import pipeline
 from transcription.echo import flag_echoes
 from transcription.errors import ModelError, TranscriptionError
@@ -57,7 +56,6 @@ MAX_ATTEMPTS = 3
 SEAL_WAIT = timedelta(minutes=2)  # how long a job waits for recordings still being sealed
 LIVE_WAIT_S = 10.0  # how long a job waits for live listening to hear the last segments
 _BACKOFF_S = (5, 30, 120)
-_ALTERED = "its bytes do not match its SHA-256"
 
 
 class _NotYet(Exception):
@@ -66,18 +64,6 @@ class _NotYet(Exception):
 
 class _Permanent(Exception):
     """Retrying cannot help (wrong model for the language, missing model); fail at once."""
-
-
-@dataclass(frozen=True)
-class _PartyAudio:
-    party: pipeline.Party
-    segments: list[bytes]
-    seqs: list[int]
-    hashes: list[str]
-
-    def heard(self) -> list[dict[str, Any]]:
-        return [{"recording_id": self.party.recording_id, "seq": seq, "sha256": sha}
-                for seq, sha in zip(self.seqs, self.hashes)]
 
 
 class TranscriptionRunner:
@@ -223,7 +209,7 @@ class TranscriptionRunner:
         interview, audio_rows = await self._inputs(job)
         origin_ms = _origin_ms(interview)
         await self._progress(job, 0.01, "reading audio")
-        parties, excluded = await self._read_audio(audio_rows)
+        parties, excluded = await read_audio(self.sessions, self.store, audio_rows)
         await self._check_model(interview.language)  # before anything is taken over
         if self.live is not None:
             await self._progress(job, 0.02, "taking over live listening")
@@ -271,7 +257,7 @@ class TranscriptionRunner:
             "live_parties": live_parties, "parties": len(parties),
             "filtered": dict(Counter(piece["reason"] for piece in filtered))})
 
-    def _from_live(self, party: _PartyAudio) -> tuple[Listening, list[pipeline.Heard],
+    def _from_live(self, party: PartyAudio) -> tuple[Listening, list[pipeline.Heard],
                                                      list[tuple[int, bytes]]]:
         """Where to go on from for one party: live listening's state and what it heard,
         with the stored segments it did not hear; or the start, with all of them."""
@@ -298,44 +284,6 @@ class TranscriptionRunner:
         if unsealed and utcnow() - ended < SEAL_WAIT:
             raise _NotYet(f"waiting for {len(unsealed)} recording(s) to be sealed")
         return interview, rows
-
-    async def _read_audio(self, rows: list[Recording]) -> tuple[list[_PartyAudio], list[dict]]:
-        """Every stored audio segment, re-hashed: an altered or missing one is left out and
-        named in the draft's evidence item, rather than transcribed."""
-        parties, excluded = [], []
-        for row in rows:
-            async with self.sessions() as session:
-                stored = await recordings.segments(session, row.id)
-            segments, seqs, hashes = [], [], []
-            for segment in stored:
-                data, why = await self._read_segment(segment)
-                if data is None:
-                    excluded.append({"recording_id": row.id, "seq": segment.seq, "why": why})
-                    continue
-                segments.append(data)
-                seqs.append(segment.seq)
-                hashes.append(segment.sha256)
-            role = "inspector" if row.participant_kind == "staff" else row.participant_role
-            party = pipeline.Party(row.participant_id, row.participant_name, role, row.id)
-            parties.append(_PartyAudio(party, segments, seqs, hashes))
-        for item in excluded:
-            log.error("transcription left out a segment", extra=item)
-        return parties, excluded
-
-    async def _read_segment(self, segment: Segment) -> tuple[bytes | None, str]:
-        """The segment's bytes, or None and why it is left out: missing, or altered (by
-        the store's SHA-256 check or the row's). Other store failures are raised, and the
-        job retried: version 1 is written once, so audio that is only out of reach for
-        now must not be left out of it."""
-        try:
-            data = await self.store.get(segment.object_key, segment.version_id)
-        except ObjectNotFound:
-            return None, "missing from the object store"
-        except IntegrityError:
-            return None, _ALTERED
-        if hashlib.sha256(data).hexdigest() != segment.sha256:
-            return None, _ALTERED
-        return data, ""
 
     async def _ensure_pool(self, language: str) -> ProcessPoolExecutor:
         await self._check_model(language)
