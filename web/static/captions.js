@@ -36,12 +36,15 @@ export class Captions {
   }
 
   render() {
+    const list = this.list;
+    // Follow the newest line, unless the reader scrolled up to read an earlier one.
+    const following = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const shown = this.show ? this.lines.slice(-this.show) : this.lines;
-    this.list.replaceChildren(...shown.map((c) => h('li', { class: `caption role-${c.role}`, 'data-testid': 'caption' },
+    list.replaceChildren(...shown.map((c) => h('li', { class: `caption role-${c.role}`, 'data-testid': 'caption' },
       h('span', { class: 'caption-time' }, clock(c.start)),
       h('span', { class: 'caption-who' }, t('cap.who', { name: c.speaker || '', role: roleLabel(c) })),
       h('span', { class: 'caption-text' }, c.text),
       c.delayed ? h('span', { class: 'badge warn caption-delay' }, t('cap.delayed', { s: Math.round(c.delay) })) : null)));
-    if (!this.show) this.list.scrollTop = this.list.scrollHeight;
+    if (!this.show && following) list.scrollTop = list.scrollHeight;
   }
 }
