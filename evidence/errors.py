@@ -13,7 +13,8 @@ class StoreError(EvidenceError):
 
 
 class StoreUnavailable(StoreError):
-    """The object store could not be reached (connection refused, timeout, DNS)."""
+    """The object store could not be reached (connection refused, timeout, DNS), or said
+    it cannot serve right now (an internal error, overloaded): try again."""
 
 
 class StoreMisconfigured(StoreError):

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 SHA256_META = "sha256"  # stored as the user metadata header x-amz-meta-sha256
 _CREDENTIAL_CODES = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 _NO_LOCK_CODES = {"ObjectLockConfigurationNotFoundError", "NotImplemented", "MethodNotAllowed"}
+_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
 
 
 @dataclass(frozen=True)
@@ -409,6 +410,11 @@ class S3ObjectStore:
                 f"{action} (wrong secret key, or no permission on bucket {self.bucket!r}): "
                 f"{exc.message}"
             )
+        if exc.code in _TRANSIENT_CODES:
+            # Its own trouble, for now (a volume server still starting after a restart):
+            # retried like an unreachable store, never reported as our misconfiguration.
+            return StoreUnavailable(f"{where} could not {action} just now ({exc.code}): "
+                                    f"{exc.message}")
         return StoreMisconfigured(f"{where} refused to {action}: {exc.code}: {exc.message}")
 
 

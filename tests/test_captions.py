@@ -20,7 +20,7 @@ from server.app import create_app
 from server.appkeys import LIVE, ROOMS, STORE
 from server.settings import Settings
 from tests.support.api import Api
-from tests.support.conversation import WHO, converse
+from tests.support.conversation import WHO, converse, wait_for_draft
 from tests.support.rooms import Interview
 from tests.support.rtc import RtcClient
 from tests.support.speech import ScriptedAudio, script
@@ -168,15 +168,6 @@ async def test_a_server_restart_mid_interview_still_gives_a_complete_draft(
     assert observed["live"] == {"parties": 2, "of": 4}
     assert wer([text for _, text in before + after], texts) <= MAX_WER_EN
 
-
-async def wait_for_draft(api: Api, staff: dict, interview_id: str, wait: float = 120) -> dict:
-    deadline = time.monotonic() + wait
-    while True:
-        record = await api.ok("GET", f"/api/interviews/{interview_id}/record", headers=staff)
-        if record["status"] != "pending" or record["job"]["state"] == "failed":
-            return record
-        assert time.monotonic() < deadline, record["job"]
-        await asyncio.sleep(0.5)
 
 
 def spin(seconds: float) -> None:

@@ -12,9 +12,9 @@ from playwright.async_api import Browser, expect
 
 from server.settings import Settings
 from tests.support.api import Api
+from tests.support.conversation import wait_for_draft
 from tests.support.rtc import RtcClient
 from tests.support.speech import ScriptedAudio
-from tests.test_captions import wait_for_draft
 from tests.test_rooms_browser import csp_watch, open_phone
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -193,3 +193,14 @@ def test_sha256_file_matches_sha256_bytes(tmp_path: Path) -> None:
     assert sha256_bytes(b"abc") == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     )
+
+
+def test_a_store_that_cannot_serve_for_now_is_unavailable_not_misconfigured(
+        s3_settings: S3Settings) -> None:
+    store = store_for(s3_settings, "errors")
+    for code in ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"):
+        error = S3Error(None, code, "We encountered an internal error", "/b/k", "r", "h")
+        mapped = store._s3_error(error, "read 'k'", "k")
+        assert isinstance(mapped, StoreUnavailable) and code in str(mapped), mapped
+    denied = S3Error(None, "AccessDenied", "Access Denied.", "/b/k", "r", "h")
+    assert isinstance(store._s3_error(denied, "read 'k'", "k"), StoreMisconfigured)

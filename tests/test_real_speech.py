@@ -25,9 +25,9 @@ from playwright.async_api import async_playwright, expect
 from server.settings import Settings
 from tests.support.api import Api
 from tests.support.browser import CHROMIUM_FLAGS, chromium_path
+from tests.support.conversation import wait_for_draft
 from tests.support.rtc import RtcClient
 from tests.support.speech import ScriptedAudio
-from tests.test_captions import wait_for_draft
 from tests.test_rooms_browser import MEDIA
 from transcription.engine import BEAM_SIZE, PROMPTS, TEMPERATURE, Transcriber
 from transcription.normalise import cer, to_simplified, wer

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from minio.error import S3Error
 
+from evidence.errors import StoreUnavailable
 from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
@@ -137,7 +138,17 @@ async def test_weed_is_restarted_after_sigkill(tmp_path: Path) -> None:
         await wait_for(lambda: seaweed.pid not in (None, old_pid) and answers(settings), 30)
 
         assert seaweed.ports is not None and settings.endpoint.endswith(f":{seaweed.ports.s3}")
-        assert await store.get("before") == b"kept"
+        # Its S3 gateway can answer before its volume server is back: for a moment a read
+        # is refused as unavailable (retried by every caller), never as misconfiguration;
+        # then the object is there, unchanged.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert await store.get("before") == b"kept"
+                break
+            except StoreUnavailable:
+                assert time.monotonic() < deadline, "the object store did not come back"
+                await asyncio.sleep(0.2)
     finally:
         await seaweed.stop()
 

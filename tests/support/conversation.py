@@ -99,11 +99,17 @@ async def _converse(room: Interview, lines: list[tuple[str, str]], *, voice: str
 
 
 async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:
+    return await wait_for_draft(room.api, room.staff, room.id, wait)
+
+
+async def wait_for_draft(api: Any, staff: dict, interview_id: str,  # noqa: ANN401 - an Api
+                         wait: float = 120) -> dict[str, Any]:
+    """The record once the machine draft exists (or its job failed), with the progress
+    figures seen on the way in `seen_progress`."""
     deadline = time.monotonic() + wait
     seen_progress = []
     while True:
-        record = await room.api.ok("GET", f"/api/interviews/{room.id}/record",
-                                   headers=room.staff)
+        record = await api.ok("GET", f"/api/interviews/{interview_id}/record", headers=staff)
         job = record["job"]
         assert job is not None, "ending the interview queued no transcription job"
         seen_progress.append(job["progress"])
