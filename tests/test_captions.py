@@ -50,11 +50,12 @@ async def test_captions_arrive_during_the_call_and_the_draft_is_ready_at_once(
     turns = conv.record["turns"]
 
     # Captions reached both parties over the signalling socket while the call ran, each
-    # line attributed to whoever said it, in order, with the words that were said.
+    # line attributed to whoever said it, with the words that were said. (A worker that
+    # fell behind catches up one party at a time, so the socket may bring two out of
+    # order; the pages and the API show them in order of start.)
     for who in ("inspector", "worker"):
-        live = captions_of(conv.messages[who])
+        live = sorted(captions_of(conv.messages[who]), key=lambda c: c["start"])
         assert len(live) >= len(ENGLISH) - 1, live
-        assert [c["start"] for c in live] == sorted(c["start"] for c in live)
         for caption in live:
             line = min(conv.lines, key=lambda l: abs(conv.t0 + l.at - (
                 conv.record_started + caption["start"])))
@@ -62,7 +63,7 @@ async def test_captions_arrive_during_the_call_and_the_draft_is_ready_at_once(
             assert (caption["speaker"], caption["role"]) == (name, role), (caption, line)
             assert caption["delay"] < 20 and caption["participant"]
     said = [text for _, text in ENGLISH]
-    heard = [c["text"] for c in captions_of(conv.messages["inspector"])]
+    heard = sorted_texts(captions_of(conv.messages["inspector"]))
     assert wer([" ".join(said)], [" ".join(heard)]) <= MAX_WER_EN, heard
 
     # The draft was made from what live listening heard: no second pass, seconds after the end.
@@ -135,7 +136,7 @@ async def speak_lines(api: Api, staff: dict, interview_id: str, worker_token: st
             sources.update({(peer.participant.id, kind): source for peer in peers.values()
                             for kind, source in peer.incoming.items()})
         await inspector.wait_for(lambda c: len(captions_of(c.messages)) >= len(lines), timeout=wait)
-        return captions_of(inspector.messages)
+        return sorted(captions_of(inspector.messages), key=lambda c: c["start"])
     finally:
         await asyncio.gather(inspector.close(), worker.close(), return_exceptions=True)
 
@@ -179,7 +180,7 @@ def spin(seconds: float) -> None:
 async def test_live_listening_under_load_falls_behind_and_catches_up_losing_no_frame(
         api: Api) -> None:
     """The machine is busy (both cores spun by other processes) and the live worker is
-    held up for 10 s: captions come late, say so, and all come; the call and the
+    held up for 20 s: captions come late, say so, and all come; the call and the
     recording lose nothing to it."""
     staff, case, _ = await api.setup_case()
     interview = await api.interview(staff, case["id"], language="en")
@@ -187,9 +188,11 @@ async def test_live_listening_under_load_falls_behind_and_catches_up_losing_no_f
     live = api.client.app[LIVE]
     pool = await live._ensure_pool("en")
     await asyncio.wrap_future(pool.submit(spin, 0))  # the model is loaded
-    held = pool.submit(spin, 10)  # the worker is busy: segments wait for it
+    # The worker is busy for longer than joining and the first line take (about 6 s), so
+    # that line's caption is late by more than DELAYED_S however fast the joins are.
+    held = pool.submit(spin, 20)
     hogs = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-    load = [hogs.submit(spin, 12) for _ in range(2)]
+    load = [hogs.submit(spin, 15) for _ in range(2)]
     sources: dict = {}
     lines = [("inspector", "How long have you worked for this company?"),
              ("worker", "I have worked here for two years."),
@@ -200,6 +203,9 @@ async def test_live_listening_under_load_falls_behind_and_catches_up_losing_no_f
     finally:
         hogs.shutdown(cancel_futures=True)
     assert held.done() and all(f.done() for f in load)
+    # Caught up a party at a time: the socket may bring them out of order; the pages and
+    # the API put them in order of start.
+    captions.sort(key=lambda c: c["start"])
     print([(c["text"], c["delay"]) for c in captions])
     assert len(captions) == len(lines)
     assert any(c["delayed"] for c in captions), captions  # held up, and said so

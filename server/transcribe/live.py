@@ -85,6 +85,7 @@ class LiveTranscription:
         self._captions: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
         self._model_dir: Path | None = None
+        self._english_only = False
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.steps = 0  # worker calls made, for tests and the bench
@@ -259,7 +260,8 @@ class LiveTranscription:
         if self._model_dir is None:
             self._model_dir = await asyncio.to_thread(
                 resolve_model, self.settings.whisper_model, self.settings.data_dir)
-        if language != "en" and worker.english_only(self._model_dir):
+            self._english_only = worker.english_only(self._model_dir)
+        if language != "en" and self._english_only:
             return None  # the job says why, once
         if self._pool is None:
             self._pool = worker.new_pool(self._model_dir, self.settings.whisper_device,
