@@ -39,14 +39,13 @@ from evidence.errors import (
     StoreUnavailable,
 )
 from evidence.hashing import CHUNK, HashingReader, is_sha256_hex, sha256_bytes, sha256_file
+from evidence.s3errors import s3_error
 from evidence.versions import NULL_VERSION, ObjectVersion, original, read_id, shadowing
 
 log = logging.getLogger(__name__)
 
 SHA256_META = "sha256"  # stored as the user metadata header x-amz-meta-sha256
-_CREDENTIAL_CODES = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 _NO_LOCK_CODES = {"ObjectLockConfigurationNotFoundError", "NotImplemented", "MethodNotAllowed"}
-_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
 
 
 @dataclass(frozen=True)
@@ -392,30 +391,8 @@ class S3ObjectStore:
             ) from exc
 
     def _s3_error(self, exc: S3Error, action: str, key: str | None) -> StoreError:
-        where = f"The object store at {self.endpoint}"
-        if exc.code in {"NoSuchKey", "NoSuchVersion"} and key is not None:
-            return ObjectNotFound(f"No object {key!r} in bucket {self.bucket}.")
-        if exc.code == "NoSuchBucket":
-            return StoreMisconfigured(f"{where} has no bucket {self.bucket!r}.")
-        if exc.code in _CREDENTIAL_CODES:
-            return StoreMisconfigured(
-                f"{where} refused the access key {self._access_key!r} or its secret key: "
-                f"{exc.message}"
-            )
-        if exc.code == "AccessDenied":
-            # A HEAD answer has no body, so a wrong secret and a missing permission
-            # look the same here; name both.
-            return StoreMisconfigured(
-                f"{where} refused the access key {self._access_key!r} when trying to "
-                f"{action} (wrong secret key, or no permission on bucket {self.bucket!r}): "
-                f"{exc.message}"
-            )
-        if exc.code in _TRANSIENT_CODES:
-            # Its own trouble, for now (a volume server still starting after a restart):
-            # retried like an unreachable store, never reported as our misconfiguration.
-            return StoreUnavailable(f"{where} could not {action} just now ({exc.code}): "
-                                    f"{exc.message}")
-        return StoreMisconfigured(f"{where} refused to {action}: {exc.code}: {exc.message}")
+        return s3_error(exc, action, key, endpoint=self.endpoint, bucket=self.bucket,
+                        access_key=self._access_key)
 
 
 @contextmanager

@@ -3,8 +3,18 @@
 // last few in large text once its party turns them on (off by default).
 
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { addStrings, t } from './i18n.js';
 import { roleLabel } from './room-text.js';
+
+addStrings({
+  'cap.who': { zh: '{name}（{role}）：', en: '{name} ({role}): ' },
+  'cap.delayed': { zh: '延迟 {s} 秒', en: '{s} s late' },
+  'cap.heading': { zh: '实时字幕', en: 'Live captions' },
+  'cap.note': { zh: '机器自动识别，仅供参考，可能有错；笔录以录音为准。', en: 'Machine transcription, for reference only and possibly wrong; the recording is what counts.' },
+  'cap.none': { zh: '还没有识别到说话。', en: 'No speech heard yet.' },
+  'cap.on': { zh: '打开字幕', en: 'Captions on' },
+  'cap.off': { zh: '关闭字幕', en: 'Captions off' },
+});
 
 const KEEP = 300;
 
