@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from tests.support.api import PASSWORD, Api
 
@@ -88,4 +89,36 @@ async def test_legal_staff_see_a_granted_case_read_only(api: Api, browser: Brows
     await expect(page.get_by_text("李四")).to_be_visible()
     assert await page.locator("form:visible").count() == 0
     assert await page.get_by_role("button", name=re.compile("Revoke|Schedule|Create")).count() == 0
+    await context.close()
+
+
+async def test_a_login_script_that_arrives_late_does_not_move_the_cursor(
+        api: Api, browser: Browser) -> None:
+    """On a slow line the page is there before its script: someone already typing their
+    password must not have it land in the name field when the script comes."""
+    await api.user("wang")
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    context = await browser.new_context()
+    page = await context.new_page()
+    held = asyncio.Event()
+    typed = asyncio.Event()
+
+    async def slow_script(route: Route) -> None:
+        held.set()
+        await typed.wait()
+        await route.continue_()
+
+    await page.route("**/static/login.js", slow_script)
+    await page.goto(f"{base}/login", wait_until="commit")
+    await held.wait()
+    await page.locator("#username").wait_for()
+    await page.locator("#username").fill("wang")
+    await page.locator("#password").focus()
+    typed.set()
+    await expect(page.locator("#login-submit")).to_be_enabled()  # the script has run
+    await page.keyboard.type(PASSWORD)
+    assert await page.locator("#username").input_value() == "wang"
+    assert await page.locator("#password").input_value() == PASSWORD
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{base}/cases")
     await context.close()

@@ -59,5 +59,8 @@ form.addEventListener('submit', submit);
 // The button works only once this script is here: a form submitted by the browser itself
 // would carry the password in a request to this page.
 document.getElementById('login-submit').disabled = false;
-form.username.focus();
+// On a slow line someone may already be typing when this script arrives: never take the
+// cursor away from them (their password would go into the name field).
+const typing = document.activeElement && document.activeElement !== document.body;
+if (!typing) form.username.focus();
 skipIfLoggedIn();
