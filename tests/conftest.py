@@ -18,7 +18,7 @@ from tests.support.api import Api
 
 pytest_plugins = [
     "tests.support.s3", "tests.support.postgres", "tests.support.browser", "tests.support.rooms",
-    "tests.support.whisper",
+    "tests.support.whisper", "tests.support.stalls",
 ]
 
 # Never reach for a model hub, in any test.

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from media.recorder import GAP_US
 from server.settings import Settings
 from tests.support.proxy import Proxy
 from tests.support.rooms import Interview
+from tests.support.stalls import LoopWatch
 from tests.test_recording import HELD, recordings_of, sent
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -33,7 +35,7 @@ def settings(settings: Settings, proxy: Proxy) -> Settings:
 
 
 async def test_a_store_outage_loses_nothing_and_catches_up_in_order(
-        room: Interview, proxy: Proxy) -> None:
+        room: Interview, proxy: Proxy, loop_watch: LoopWatch) -> None:
     invite = await room.invite("张三")
     # Pre-encoded senders: parties that encode would share this process's default thread
     # pool with the server's store calls, which the outage keeps busy retrying — their
@@ -60,10 +62,13 @@ async def test_a_store_outage_loses_nothing_and_catches_up_in_order(
         assert rec["state"] == "sealed", rec
         assert rec["health"] is None  # nothing waiting, no alarm left
         assert [s["seq"] for s in rec["segments"]] == list(range(1, rec["segments"][-1]["seq"] + 1))
-        assert not any(s["gap"] for s in rec["segments"])
+        # A gap only where this process's loop (server and peers alike) stood still.
+        gaps = [s["seq"] for s in rec["segments"] if s["gap"]]
+        assert not gaps or loop_watch.longest() * 1e6 > GAP_US * 0.9, (gaps, loop_watch.describe())
         assert sum(s["frames"] for s in rec["segments"]) >= (
             before[rec["participant"]["id"]][rec["kind"]] - HELD[rec["kind"]])
         stored_at = [s["stored_at"] for s in rec["segments"]]
         assert stored_at == sorted(stored_at)  # caught up in order
         verified = await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)
         assert verified["ok"], verified
+
