@@ -47,6 +47,7 @@ from server.views import (
     bundles,
     captions,
     cases,
+    complaints,
     interviews,
     meta,
     party_record,
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (admin.routes, auth.routes, bundles.routes, captions.routes, cases.routes,
+                  complaints.routes,
                   interviews.routes,
                   meta.routes, party_record.routes, record_verify.routes, recordings.routes,
                   records.routes, signalling.routes, uploads.routes):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from server.cli_complaints import add_complaint_commands
 from server.cli_users import add_user_commands
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError, ServerError
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     add_user_commands(commands)
+    add_complaint_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(title="db")
     up = db.add_parser("upgrade", help="apply pending migrations")

@@ -18,6 +18,7 @@ from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.db.models import Role
 from server.errors import ConfigError
 from server.logs import setup_logging
+from server.complaints.units import set_user_unit
 from server.services import staff_admin
 from server.services.accounts import create_user
 from server.settings import Settings
@@ -33,6 +34,7 @@ def add_user_commands(commands: Any) -> None:  # argparse's subparsers action ha
     add.add_argument("--username", required=True)
     _password_stdin(add)
     add.add_argument("--display-name", default="")
+    add.add_argument("--unit", help="the code of the unit the account belongs to")
     add.set_defaults(run=_add)
 
     listing = user.add_parser("list", help="every staff account: username, role, display name, "
@@ -93,6 +95,8 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     async def work(session: AsyncSession) -> None:
         user = await create_user(session, username=args.username, password=password,
                                  role=Role(args.role), display_name=args.display_name)
+        if args.unit:
+            await set_user_unit(session, user.username, args.unit)
         log.info("account created", extra={"action": "add", "username": user.username,
                                            "role": user.role.value, "by": _actor()})
 

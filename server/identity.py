@@ -45,6 +45,13 @@ async def require_party(request: web.Request) -> Party:
     return identity
 
 
+async def optional_staff(request: web.Request) -> Staff | None:
+    """The staff member a request comes from, if it carries a staff credential at all
+    (public endpoints that staff may also use); a party's token counts as no one."""
+    identity = await _identity(request)
+    return identity if isinstance(identity, Staff) else None
+
+
 async def _identity(request: web.Request) -> Staff | Party | None:
     if IDENTITY not in request:
         request[IDENTITY] = await _resolve(request)

@@ -36,6 +36,7 @@ class Role(enum.StrEnum):
     INSPECTOR = "inspector"
     LEGAL = "legal"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"  # a team chief (科长/队长): approves extensions and transfers
 
 
 class CaseStatus(enum.StrEnum):
@@ -66,6 +67,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), default=None)
 
 
 class LoginSession(Base):
@@ -121,6 +123,7 @@ class Case(Base):
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), default=None)
 
     members: Mapped[list[CaseMember]] = relationship(lazy="raise", back_populates="case")
     interviews: Mapped[list[Interview]] = relationship(
@@ -427,3 +430,7 @@ class CustodyCheckpoint(Base):
     head: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column()
     signature: Mapped[str] = mapped_column(String(128))
+
+
+# The complaint tables share this metadata; they live in their own module.
+from server.db import complaint_models  # noqa: E402,F401

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from server.auth import Staff
-from server.db.models import Case, CaseMember, CaseStatus, Counter, Interview, Role, User
+from server.db import counters
+from server.db.models import Case, CaseMember, CaseStatus, Interview, Role, User
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.services import custody
@@ -31,15 +31,7 @@ async def next_number(session: AsyncSession) -> str:
     """The next case number of this year, e.g. ZM-2026-000123. Safe across processes:
     the counter row is incremented in the caller's transaction, which holds its lock."""
     year = utcnow().year
-    name = f"case-number-{year}"
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(
-        dialect.insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
-    )
-    value = await session.scalar(
-        update(Counter).where(Counter.name == name)
-        .values(value=Counter.value + 1).returning(Counter.value)
-    )
+    value = await counters.take(session, f"case-number-{year}")
     return f"{NUMBER_PREFIX}-{year}-{value:06d}"
 
 

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from evidence import custody
 from server.auth import Party, Staff
-from server.db.models import Case, Counter, CustodyCheckpoint, CustodyEvent
+from server.db import counters
+from server.db.models import Case, CustodyCheckpoint, CustodyEvent
 from server.db.types import utcnow
 
 SERVER = {"kind": "server"}
@@ -62,11 +62,7 @@ async def record(session: AsyncSession, *, case_id: str, action: str, actor: dic
 
 
 async def _next_seq(session: AsyncSession, case_id: str) -> int:
-    name = f"custody-{case_id}"
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-    return await session.scalar(update(Counter).where(Counter.name == name)
-                                .values(value=Counter.value + 1).returning(Counter.value))
+    return await counters.take(session, f"custody-{case_id}")
 
 
 async def checkpoint(session: AsyncSession, key: Ed25519PrivateKey, case_id: str) -> dict[str, Any] | None:

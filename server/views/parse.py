@@ -24,11 +24,16 @@ async def json_object(request: web.Request, *, allow_empty: bool = True,
     `max_size` raises the application's small JSON limit for the few bodies that need it
     (a whole record, a drawn signature)."""
     raw = await body_bytes(request, max_size or request.client_max_size)
+    return json_from(raw, request.content_type, allow_empty=allow_empty)
+
+
+def json_from(raw: bytes, content_type: str, *, allow_empty: bool = True) -> dict[str, Any]:
+    """A body already read, as a JSON object (for handlers that keep the bytes too)."""
     if not raw.strip():
         if allow_empty:
             return {}
         raise InvalidInput("The request needs a JSON body.", code="invalid_json")
-    if request.content_type not in ("application/json", "application/octet-stream", ""):
+    if content_type not in ("application/json", "application/octet-stream", ""):
         raise InvalidInput("Send the body as application/json.", code="unsupported_media_type")
     try:
         body = json.loads(raw)
@@ -120,6 +125,23 @@ def whole_number(raw: str, name: str, what: str = "a whole number") -> int:
     if not _DIGITS.fullmatch(raw):
         raise InvalidInput(f"'{name}' must be {what}.")
     return int(raw)
+
+
+def count(body: dict[str, Any], name: str, *, most: int, least: int = 0) -> int | None:
+    """A whole number within bounds, or None when absent (JSON true is not a number)."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise InvalidInput(f"'{name}' must be a whole number from {least} to {most}.")
+    return value
+
+
+def flag(body: dict[str, Any], name: str, *, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be true or false.")
+    return value
 
 
 def only(body: dict[str, Any], allowed: set[str]) -> None:
