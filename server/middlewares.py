@@ -22,9 +22,10 @@ from server.identity import IDENTITY
 log = logging.getLogger("zeromeet.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# An invitation link's token follows /j/; any token's prefix is zms_ or zmi_.
-_JOIN_PATH = re.compile(r"^/j/[^/]*", re.IGNORECASE)
-_TOKEN = re.compile(r"zm[si]_[A-Za-z0-9_\-]*", re.IGNORECASE)
+# An invitation link's token follows /j/, a complaint's status link's /s/; any token's
+# prefix is zms_, zmi_ or zmc_.
+_JOIN_PATH = re.compile(r"^/([js])/[^/]*", re.IGNORECASE)
+_TOKEN = re.compile(r"zm[sic]_[A-Za-z0-9_\-]*", re.IGNORECASE)
 
 _SECURE_BY_PROXY = web.RequestKey("secure_by_proxy", bool)
 
@@ -51,7 +52,7 @@ def redact_path(path: str) -> str:
     normalised as a router or a proxy might (`//j/x`, `/J/x`, `/static/../j/x`), and
     anything shaped like a token is redacted wherever it stands."""
     normal = posixpath.normpath("/" + path.replace("\\", "/").lstrip("/"))
-    return _TOKEN.sub("<redacted>", _JOIN_PATH.sub("/j/<redacted>", normal))
+    return _TOKEN.sub("<redacted>", _JOIN_PATH.sub(r"/\1/<redacted>", normal))
 
 
 @web.middleware

@@ -230,3 +230,20 @@ async def test_a_window_clerk_files_a_collective_complaint(api: Api) -> None:
         "channel": b["window"], **FORM, "workers": 31, "co_complainants": workers})
     got = (await api.ok("GET", "/api/complaints", headers=b["zhao"]))[0]
     assert got["number"] == filed["number"] and len(got["co_complainants"]) == 30
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_confidential_complainant_is_not_named_to_the_employer(api: Api) -> None:
+    b = await bureau(api)
+    filed = await file(api, b["city"], name="王秘密", description="我是王秘密，工头欠我工资。")
+    cid = (await api.ok("GET", "/api/complaints", headers=b["zhao"]))[0]["id"]
+    await api.ok("POST", f"/api/complaints/{cid}/claim", headers=b["zhao"])
+    case_id = (await api.ok("POST", f"/api/complaints/{cid}/accept", headers=b["zhao"]))["case_id"]
+    interview = await api.interview(b["zhao"], case_id)
+    employer = await api.invite(b["zhao"], interview["id"], name="某公司代表", role="employer")
+    seen = await api.ok("GET", "/api/invitation", headers=bearer(employer["token"]))
+    case = await api.ok("GET", f"/api/cases/{case_id}", headers=b["zhao"])
+    assert "王秘密" not in str(seen) and "王秘密" not in case["title"]
+    # The case names the complaint, not the complainant (their own words stay in its
+    # description, which no party's page shows).
+    assert filed["number"] in case["title"] and "投诉人" not in case["description"]

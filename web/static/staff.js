@@ -17,11 +17,15 @@ function renderUser(user) {
 
 /** Administrators reach the account page from every staff page's top bar. */
 function addAdminLink() {
-  if (location.pathname === '/admin/users') return;
+  addLink('/admin/users', 'nav.admin');
+}
+
+function addLink(href, key) {
+  if (location.pathname === href) return;
   const link = document.createElement('a');
-  link.href = '/admin/users';
-  link.dataset.i18n = 'nav.admin'; // re-translated with the page
-  link.textContent = t('nav.admin');
+  link.href = href;
+  link.dataset.i18n = key; // re-translated with the page
+  link.textContent = t(key);
   document.getElementById('logout').before(link);
 }
 
@@ -44,6 +48,7 @@ export async function startStaffPage() {
   }
   renderUser(user);
   if (user.role === 'admin') addAdminLink();
+  if (user.role === 'inspector' || user.role === 'supervisor') addLink('/complaints', 'nav.complaints');
   document.getElementById('user-box').hidden = false;
   document.getElementById('logout').addEventListener('click', logout);
   onLangChange(() => renderUser(user));
