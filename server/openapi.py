@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.openapi_complaints import SCHEMAS as COMPLAINT_SCHEMAS, paths as complaint_paths
 from server.openapi_schemas import JSON, SCHEMAS, Schema, obj as _obj, ref as _ref, string as _s
 
 
@@ -276,7 +277,11 @@ _ERROR_TEXT = {400: "Malformed or invalid request", 401: "Not authenticated",
                403: "Not allowed", 404: "Not found (or no access)", 409: "Conflicts with current state",
                410: "Invitation expired or revoked", 413: "Request body too large",
                415: "File type not accepted",
+               408: "The request body stopped arriving",
                429: "Too many attempts"}
+
+
+PATHS.update(complaint_paths(_op, _param, _array))
 
 
 def document() -> dict[str, Any]:
@@ -287,7 +292,7 @@ def document() -> dict[str, Any]:
         "paths": PATHS,
         "security": [{"bearer": []}, {"cookie": []}],
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **COMPLAINT_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "A staff session token or an invitation token."},
