@@ -39,6 +39,7 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await submit.click()
     number = page.get_by_test_id("complaint-number")
     await expect(number).to_have_text(re.compile(r"^ZM-C-\d{4}-\d{6}$"))
+    filed_number = str(await number.text_content())
     link = await page.get_by_test_id("status-link").get_attribute("href")
     assert link and link.startswith("/s/zmc_")
     await page.get_by_test_id("status-link").click()
@@ -67,7 +68,7 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await staff.get_by_test_id("accept").click()
     await expect(staff.get_by_test_id("complaint-state")).to_have_text("已受理，正在调查")
     await staff.get_by_test_id("complaint-case").click()
-    await expect(staff.locator("#case-heading")).to_contain_text(str(await number.text_content()))
+    await expect(staff.locator("#case-heading")).to_contain_text(filed_number)
     case_id = staff.url.rsplit("/", 1)[1]
     items = await api.ok("GET", f"/api/cases/{case_id}/evidence", headers=b["zhao"])
     assert sorted(i["kind"] for i in items) == ["complaint_form", "upload"]

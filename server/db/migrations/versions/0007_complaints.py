@@ -27,12 +27,33 @@ STATES = ('received', 'claimed', 'accepted', 'refused', 'referred', 'closed')
 def _roles(values: tuple[str, ...]) -> None:
     """The CHECK constraint of `users.role`, which names its allowed values."""
     allowed = "role IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-    with op.batch_alter_table('users') as batch:
-        batch.drop_constraint('user_role', type_='check')
-        batch.create_check_constraint('user_role', allowed)
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint('user_role', 'users', type_='check')
+        op.create_check_constraint('user_role', 'users', allowed)
+        return
+    # SQLite would rebuild the table to change a CHECK, and dropping the old table breaks
+    # the foreign keys of every row naming a user. A CHECK does not change how rows are
+    # stored, so the table's schema text is edited in place instead, as SQLite's ALTER
+    # TABLE documentation describes, and the schema version bumped.
+    bind = op.get_bind()
+    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").scalar()
+    start = sql.index("CONSTRAINT user_role CHECK (")
+    end = sql.index("))", start) + 2
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'",
+                         (sql[:start] + f"CONSTRAINT user_role CHECK ({allowed})" + sql[end:],))
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def upgrade() -> None:
+    if not sa.inspect(op.get_bind()).has_table('units'):  # a SQLite downgrade keeps it
+        _units()
+    _rest()
+
+
+def _units() -> None:
     op.create_table(
         'units',
         sa.Column('id', sa.String(length=36), nullable=False),
@@ -45,6 +66,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('code'),
     )
+
+
+def _rest() -> None:
     op.create_table(
         'channels',
         sa.Column('id', sa.String(length=32), nullable=False),
@@ -164,6 +188,13 @@ def upgrade() -> None:
         sa.UniqueConstraint('complaint_id', 'seq'),
     )
     for table in ('users', 'cases'):
+        if op.get_bind().dialect.name == "sqlite":
+            # In place: a rebuilt table would break the foreign keys of rows naming it. A
+            # downgrade on SQLite leaves the (emptied) column, so it may be here already.
+            have = {row[1] for row in op.get_bind().exec_driver_sql(f"PRAGMA table_info({table})")}
+            if "unit_id" not in have:
+                op.execute(f"ALTER TABLE {table} ADD COLUMN unit_id VARCHAR(36) REFERENCES units (id)")
+            continue
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column('unit_id', sa.String(length=36), nullable=True))
             batch.create_foreign_key(f'fk_{table}_unit', 'units', ['unit_id'], ['id'])
@@ -173,9 +204,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     _roles(OLD_ROLES)
     for table in ('cases', 'users'):
+        if op.get_bind().dialect.name == "sqlite":
+            # SQLite can neither drop a column that is a foreign key nor rebuild a table
+            # other rows name: the column stays, emptied (the upgrade reuses it).
+            op.execute(f"UPDATE {table} SET unit_id = NULL")
+            continue
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(f'fk_{table}_unit', type_='foreignkey')
             batch.drop_column('unit_id')
     for table in ('complaint_events', 'complaint_files', 'complaint_deadlines', 'complaints',
-                  'calendar_days', 'channels', 'units'):
+                  'calendar_days', 'channels'):
         op.drop_table(table)
+    if op.get_bind().dialect.name != "sqlite":  # there the columns above still name it
+        op.drop_table('units')
