@@ -19,8 +19,6 @@ const STRINGS = {
   'role.inspector': { zh: '监察员', en: 'Inspector' },
   'role.legal': { zh: '法制审核人员', en: 'Legal reviewer' },
   'role.admin': { zh: '管理员', en: 'Administrator' },
-  'role.supervisor': { zh: '科（队）长', en: 'Supervisor' },
-  'nav.complaints': { zh: '投诉', en: 'Complaints' },
   'party.worker': { zh: '劳动者', en: 'Worker' },
   'party.employer': { zh: '用人单位代表', en: "Employer's representative" },
   'party.witness': { zh: '证人', en: 'Witness' },

@@ -1,7 +1,12 @@
 // What every staff page shares: who is logged in, the top bar, logging out.
 
 import { api, goToLogin } from './api.js';
-import { t, onLangChange } from './i18n.js';
+import { addStrings, t, onLangChange } from './i18n.js';
+
+addStrings({
+  'role.supervisor': { zh: '科（队）长', en: 'Supervisor' },
+  'nav.complaints': { zh: '投诉', en: 'Complaints' },
+});
 
 /** Inspectors create and change cases; legal staff (and anyone else) only read. */
 export function canChange(user) {
