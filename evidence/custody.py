@@ -31,7 +31,8 @@ ACTIONS = ("captured", "derived", "stored", "viewed", "downloaded", "exported",
            "complaint_received", "complaint_file_added", "complaint_claimed",
            "complaint_transferred", "transfer_taken", "transfer_returned",
            "complaint_accepted", "complaint_refused", "complaint_referred",
-           "deadline_set", "complaint_closed", "complaint_linked")
+           "deadline_set", "complaint_closed", "complaint_linked", "material_requested",
+           "complaint_suspended", "complaint_resumed")
 FIELDS = ("case_id", "seq", "at", "action", "actor", "item_id", "detail", "prev")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.complaints.handling import REFERRALS, RESULTS
+from server.complaints.handling import REFERRALS
 from server.complaints.intake import CATEGORIES
 from server.db.complaint_models import ComplaintState
 from server.openapi_schemas import Schema, obj, ref, string
@@ -38,7 +38,11 @@ SCHEMAS: dict[str, Schema] = {
     "Referral": obj(["to", "reason"], to=string(enum=list(REFERRALS)), reason=_REASON),
     "Extension": obj(["days", "reason"], days={"type": "integer", "minimum": 1, "maximum": 30},
                      reason=_REASON),
-    "Closure": obj(["result", "reply"], result=string(enum=list(RESULTS)),
+    "Material": obj(["what"], what=_REASON),
+    "Options": obj(["categories", "referrals", "results"], categories={"type": "array"},
+                   referrals={"type": "array"}, results={"type": "array", "items": obj(
+                       ["code"], code=string(), label={"type": ["string", "null"]})}),
+    "Closure": obj(["result", "reply"], result=string(description="a code of GET /api/complaint-options"),
                    reply=string(minLength=1, maxLength=5000), amount_recovered=_COUNT,
                    workers_covered=_COUNT),
 }
@@ -55,6 +59,12 @@ def paths(op: Any, param: Any, array: Any) -> dict[str, Any]:
         "accept": ("Accept it (the owner): a case opens with its files as evidence", None),
         "refuse": ("Refuse it with a reason (the owner)", ref("Reason")),
         "refer": ("Refer it elsewhere with a reason (the owner)", ref("Referral")),
+        "ask": ("Ask the complainant for more material (the owner, before a decision): the 5 "
+                "days to decide start again when it arrives or the owner resumes", ref("Material")),
+        "suspend": ("Suspend an accepted complaint with a reason (the owner): its closing clock "
+                    "stops", ref("Reason")),
+        "resume": ("Resume (the owner): after a suspension the closing deadline moves on by the "
+                   "working days it lasted", ref("Reason")),
         "extend": ("Extend the closing deadline (a supervisor of the unit), 30 working days "
                    "at most in all", ref("Extension")),
         "close": ("Close it with a result and a reply the complainant sees (the owner)", ref("Closure")),
@@ -84,6 +94,9 @@ def paths(op: Any, param: Any, array: Any) -> dict[str, Any]:
                      "requestBody": {"required": True, "content": {"multipart/form-data": {
                          "schema": obj(["file"], file=string(format="binary"), note=string())}}}},
         },
+        "/api/complaint-options": {"get": op("What staff choose from: categories, referrals, the "
+                                             "bureau's results", (200, "Options", ref("Options")),
+                                             errors=(401, 403))},
         "/api/units": {"get": op("Units (for transfers)", (200, "Units", array(ref("Unit"))),
                                  errors=(401, 403))},
         "/api/complaints/{complaint_id}": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,10 @@ class IceSettings:
     turn_ttl: timedelta = timedelta(hours=12)
 
 
+COMPLAINT_RESULTS = ("resolved", "partly_resolved", "mediated", "penalised", "not_substantiated",
+                     "withdrawn", "other")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -85,6 +90,9 @@ class Settings:
     # "packets": forward every party's media as received (an SFU). "transcode": decode and
     # encode again for each receiver, aiortc's default path, kept as a benchmark baseline.
     forwarding: str = "packets"
+    # What closing a complaint may say came of it: (code, label) pairs; an empty label
+    # is the pages' own wording of a standard code.
+    complaint_results: tuple[tuple[str, str], ...] = tuple((code, "") for code in COMPLAINT_RESULTS)
 
     @property
     def body_idle_timeout(self) -> float:
@@ -136,6 +144,7 @@ class Settings:
             proxy_headers=(env.get("ZEROMEET_PROXY_HEADERS") or "x-forwarded").lower(),
             client_timeout=timedelta(seconds=_int(env, "ZEROMEET_CLIENT_TIMEOUT_SECONDS", 20)),
             forwarding=(env.get("ZEROMEET_FORWARDING") or "packets").lower(),
+            complaint_results=_results(env.get("ZEROMEET_COMPLAINT_RESULTS") or ""),
         )
         settings.validate()
         return settings
@@ -173,6 +182,30 @@ class Settings:
                               f"not {self.proxy_headers!r}.")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"ZEROMEET_LOG_LEVEL {self.log_level!r} is not a log level.")
+
+
+_RESULT_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _results(raw: str) -> tuple[tuple[str, str], ...]:
+    """ZEROMEET_COMPLAINT_RESULTS: `code=label` pairs (a standard code may stand alone),
+    separated by commas; empty for the standard list."""
+    if not raw.strip():
+        return tuple((code, "") for code in COMPLAINT_RESULTS)
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        code, _, label = part.strip().partition("=")
+        code, label = code.strip(), label.strip()
+        if not _RESULT_CODE.fullmatch(code):
+            raise ConfigError(f"ZEROMEET_COMPLAINT_RESULTS: {code!r} is not a result code "
+                              "(lower-case letters, digits and _, such as paid_in_full).")
+        if not label and code not in COMPLAINT_RESULTS:
+            raise ConfigError(f"ZEROMEET_COMPLAINT_RESULTS: {code!r} needs a label "
+                              f"({code}=已全额支付), being none of the standard ones.")
+        if code in out:
+            raise ConfigError(f"ZEROMEET_COMPLAINT_RESULTS names {code!r} twice.")
+        out[code] = label[:64]
+    return tuple(out.items())
 
 
 def default_database_url(data_dir: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,12 @@ def test_static_turn_credentials() -> None:
     settings = Settings.from_env({"ZEROMEET_TURN_URLS": "turn:t:3478", "ZEROMEET_TURN_USERNAME": "zm",
                                   "ZEROMEET_TURN_PASSWORD": "pw"})
     assert ice.for_browser(settings.ice, "p") == [{"urls": ["turn:t:3478"], "username": "zm", "credential": "pw"}]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("paid_in_full", "needs a label"), ("Bad Code=x", "not a result code"), ("other,other", "twice")])
+def test_a_bad_results_setting_is_refused_in_one_sentence(raw: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"ZEROMEET_DATA_DIR": str(tmp_path), "ZEROMEET_COMPLAINT_RESULTS": raw})
+    got = Settings.from_env({"ZEROMEET_DATA_DIR": str(tmp_path), "ZEROMEET_COMPLAINT_RESULTS": "paid_in_full=已全额支付,mediated,other"})
+    assert got.complaint_results == (("paid_in_full", "已全额支付"), ("mediated", ""), ("other", ""))

@@ -1,7 +1,8 @@
 """What staff do with a complaint: claim it (first responder, 首问负责), transfer it to
-another unit (移送) and take one in, accept it (受理: a case opens with its files as
-evidence), refuse or refer it, extend its closing deadline (a supervisor), close it with
-a reply. Every step is an event of the complaint's log."""
+another unit (移送) and take one in, ask the complainant for more material (补正), accept
+it (受理: a case opens with its files as evidence), refuse or refer it, suspend and resume
+it (中止), extend its closing deadline (a supervisor), close it with a reply. Every step is
+an event of the complaint's log."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import Staff
 from server.complaints import log, units
 from server.complaints.intake import OPEN, all_deadlines, current_deadlines, set_deadline
-from server.complaints.workdays import CLOSE_DAYS, EXTEND_DAYS, TRANSFER_DAYS, local_day
+from server.complaints.workdays import ACCEPT_DAYS, CLOSE_DAYS, EXTEND_DAYS, TRANSFER_DAYS, local_day
 from server.db.complaint_models import Complaint, ComplaintFile, ComplaintState, Unit
 from server.db.models import Case, CaseMember, CaseStatus, EvidenceItem
 from server.db.types import utcnow
@@ -23,7 +24,7 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.services import cases, custody
 
 REFERRALS = ("arbitration", "social_insurance", "court", "police", "other")
-RESULTS = ("resolved", "partly_resolved", "mediated", "penalised", "not_substantiated", "withdrawn", "other")
+MATERIAL, SUSPENDED = "material", "suspended"  # the two ways a complaint's clock stops
 CATEGORY_TITLES = {"wages": "欠薪", "contract": "劳动合同", "insurance": "社会保险",
                    "hours": "工时休假", "child_labour": "童工", "other": "其他", "": "投诉"}
 
@@ -53,13 +54,13 @@ async def queue(session: AsyncSession, staff: Staff, *, unit: str | None = None,
         late = []
         for complaint in found:
             due = [d for d in await current_deadlines(session, complaint.id) if d.met_at is None]
-            if complaint.alert or any(d.due < today for d in due):
+            if complaint.alert or (not complaint.paused_kind and any(d.due < today for d in due)):
                 late.append(complaint)
         return late
     return found
 
 
-def _require_owner(staff: Staff, complaint: Complaint) -> None:
+def require_owner(staff: Staff, complaint: Complaint) -> None:
     if complaint.owner_id != staff.user_id:
         raise Forbidden("Only the officer handling this complaint can do that; claim it first.",
                         code="not_owner")
@@ -85,7 +86,7 @@ async def claim(session: AsyncSession, staff: Staff, complaint: Complaint) -> No
 
 async def transfer(session: AsyncSession, staff: Staff, complaint: Complaint, unit_code: str,
                    reason: str) -> None:
-    _require_owner(staff, complaint)
+    require_owner(staff, complaint)
     _require_state(complaint, ComplaintState.CLAIMED)
     if complaint.transfer_unit_id is not None:
         raise Conflict("A transfer of this complaint is waiting already.", code="transfer_waiting")
@@ -143,8 +144,10 @@ async def _meet(session: AsyncSession, complaint: Complaint, kind: str) -> None:
 async def accept(session: AsyncSession, staff: Staff, complaint: Complaint) -> Case:
     """受理: a case opens for the complaint, its files among the case's evidence (the same
     stored objects), the complaint's log head written into the case's log."""
-    _require_owner(staff, complaint)
+    require_owner(staff, complaint)
     _require_state(complaint, ComplaintState.CLAIMED)
+    _require_running(complaint, allow=MATERIAL)
+    await _end_pause(session, staff, complaint, "decided")
     now = utcnow()
     title = f"{CATEGORY_TITLES.get(complaint.category, '投诉')}投诉 {complaint.number}"
     if complaint.employer:
@@ -203,8 +206,10 @@ def _case_description(complaint: Complaint) -> str:
 async def decide_not_to_accept(session: AsyncSession, staff: Staff, complaint: Complaint, *,
                                refer_to: str | None, reason: str) -> None:
     """不予受理 (refuse), or refer elsewhere (arbitration, social insurance, court, police)."""
-    _require_owner(staff, complaint)
+    require_owner(staff, complaint)
     _require_state(complaint, ComplaintState.CLAIMED)
+    _require_running(complaint, allow=MATERIAL)
+    await _end_pause(session, staff, complaint, "decided")
     complaint.state = ComplaintState.REFERRED if refer_to else ComplaintState.REFUSED
     complaint.reason, complaint.referred_to, complaint.decided_at = reason, refer_to or "", utcnow()
     await _meet(session, complaint, "accept")
@@ -225,17 +230,18 @@ async def extend(session: AsyncSession, staff: Staff, complaint: Complaint, days
                            f"({EXTEND_DAYS} in all).", code="extension_too_long")
     cal = await units.calendar(session)
     await set_deadline(session, complaint, "close", close[0].due, days, cal.add(close[0].due, days),
-                       reason=reason, by=staff.user_id)
+                       reason=reason, by=staff.user_id, cause="extension")
 
 
 async def _extensions(session: AsyncSession, complaint_id: str) -> list[Any]:
-    return [d for d in await all_deadlines(session, complaint_id) if d.kind == "close" and d.reason]
+    return [d for d in await all_deadlines(session, complaint_id) if d.kind == "close" and d.cause == "extension"]
 
 
 async def close(session: AsyncSession, staff: Staff, complaint: Complaint, *, result: str, reply: str,
                 amount_recovered: int | None, workers_covered: int | None) -> None:
-    _require_owner(staff, complaint)
+    require_owner(staff, complaint)
     _require_state(complaint, ComplaintState.ACCEPTED)
+    _require_running(complaint)
     now = utcnow()
     complaint.state, complaint.closed_at = ComplaintState.CLOSED, now
     complaint.result, complaint.reply = result, reply
@@ -244,6 +250,73 @@ async def close(session: AsyncSession, staff: Staff, complaint: Complaint, *, re
     await log.append(session, complaint.id, "complaint_closed", custody.staff_actor(staff), {
         "result": result, "reply": reply, "amount_recovered": amount_recovered,
         "workers_covered": workers_covered}, public=True, at=now)
+
+
+def _require_running(complaint: Complaint, allow: str = "") -> None:
+    if complaint.paused_kind and complaint.paused_kind != allow:
+        raise Conflict("The complaint's clock is stopped (more material asked for, or "
+                       "suspended); resume it first.", code="complaint_paused")
+
+
+async def ask_for_material(session: AsyncSession, staff: Staff, complaint: Complaint, what: str) -> None:
+    """补正: the complainant is asked for more material, shown on their status page. The
+    5 days to decide start again from the day it arrives (or the officer resumes)."""
+    require_owner(staff, complaint)
+    _require_state(complaint, ComplaintState.CLAIMED)
+    _require_running(complaint)
+    await _pause(session, staff, complaint, MATERIAL, what, "material_requested")
+
+
+async def suspend(session: AsyncSession, staff: Staff, complaint: Complaint, reason: str) -> None:
+    """中止: an accepted complaint waits on something outside it (an arbitration, a
+    missing party); its closing clock stops until it is resumed."""
+    require_owner(staff, complaint)
+    _require_state(complaint, ComplaintState.ACCEPTED)
+    _require_running(complaint)
+    await _pause(session, staff, complaint, SUSPENDED, reason, "complaint_suspended")
+
+
+async def _pause(session: AsyncSession, staff: Staff, complaint: Complaint, kind: str, reason: str,
+                 action: str) -> None:
+    now = utcnow()
+    complaint.paused_kind, complaint.paused_reason, complaint.paused_at = kind, reason, now
+    await log.append(session, complaint.id, action, custody.staff_actor(staff), {"reason": reason},
+                     public=True, at=now)
+
+
+async def resume(session: AsyncSession, actor: dict[str, Any], complaint: Complaint, why: str) -> None:
+    """The clock runs again. After more material, the complainant's 5 working days to a
+    decision start afresh from today; after a suspension, the closing deadline moves on by
+    the working days the suspension lasted. Both new dates are kept as deadline changes."""
+    if not complaint.paused_kind:
+        raise Conflict("The complaint's clock is running.", code="complaint_not_paused")
+    kind, since = complaint.paused_kind, complaint.paused_at or utcnow()
+    await _end_pause(session, actor, complaint, why)
+    cal = await units.calendar(session)
+    today = local_day(utcnow())
+    by = actor.get("id") if actor.get("kind") == "staff" else None
+    if kind == MATERIAL:
+        await set_deadline(session, complaint, "accept", today, ACCEPT_DAYS, cal.add(today, ACCEPT_DAYS),
+                           reason=f"补正材料后重新计算 (counted again after more material): {why}", by=by,
+                           cause="resumed")
+        return
+    close = [d for d in await current_deadlines(session, complaint.id) if d.kind == "close"]
+    stopped = cal.between(local_day(since), today)
+    if close and stopped:
+        await set_deadline(session, complaint, "close", close[0].due, stopped, cal.add(close[0].due, stopped),
+                           reason=f"中止 {stopped} 个工作日后恢复 (resumed after {stopped} working days "
+                                  f"suspended): {why}", by=by, cause="resumed")
+
+
+async def _end_pause(session: AsyncSession, actor: Staff | dict[str, Any], complaint: Complaint,
+                     why: str) -> None:
+    if not complaint.paused_kind:
+        return
+    who = custody.staff_actor(actor) if isinstance(actor, Staff) else actor
+    await log.append(session, complaint.id, "complaint_resumed", who,
+                     {"was": complaint.paused_kind, "since": complaint.paused_at.isoformat()
+                      if complaint.paused_at else None, "why": why}, public=True)
+    complaint.paused_kind, complaint.paused_reason, complaint.paused_at = "", "", None
 
 
 def is_open(complaint: Complaint) -> bool:

@@ -124,19 +124,21 @@ async def file_complaint(session: AsyncSession, store: ObjectStore, filing: Fili
 
 
 async def set_deadline(session: AsyncSession, complaint: Complaint, kind: str, counted_from: Any,
-                       days: int, due: Any, *, reason: str = "", by: str | None = None) -> ComplaintDeadline:
+                       days: int, due: Any, *, reason: str = "", by: str | None = None,
+                       cause: str = "") -> ComplaintDeadline:
     """A new due date of `kind`, replacing the current one of that kind (kept)."""
     now = utcnow()
     for old in await current_deadlines(session, complaint.id):
         if old.kind == kind:
             old.replaced_at = now
     row = ComplaintDeadline(complaint_id=complaint.id, kind=kind, due=due, working_days=days,
-                            counted_from=counted_from, reason=reason, set_by=by, set_at=now)
+                            counted_from=counted_from, reason=reason, cause=cause, set_by=by, set_at=now)
     session.add(row)
     await session.flush()
     await log.append(session, complaint.id, "deadline_set", {"kind": "staff", "id": by} if by else
                      {"kind": "server"}, {"kind": kind, "due": due.isoformat(), "working_days": days,
-                                          "counted_from": counted_from.isoformat(), "reason": reason},
+                                          "counted_from": counted_from.isoformat(), "reason": reason,
+                                          "cause": cause},
                      public=kind != "transfer", at=now)
     return row
 

@@ -20,7 +20,9 @@ from server.db.types import utcnow
 STEPS = {"complaint_received": "received", "complaint_claimed": "claimed",
          "transfer_taken": "transferred", "complaint_accepted": "accepted",
          "complaint_refused": "refused", "complaint_referred": "referred",
-         "complaint_closed": "closed", "deadline_set": "deadline", "complaint_file_added": "file_added"}
+         "complaint_closed": "closed", "deadline_set": "deadline", "complaint_file_added": "file_added",
+         "material_requested": "material_requested", "complaint_suspended": "suspended",
+         "complaint_resumed": "resumed"}
 
 
 def _when(value: Any) -> str | None:
@@ -39,12 +41,18 @@ async def _user(session: AsyncSession, user_id: str | None) -> dict[str, str] | 
                                       "display_name": user.display_name}
 
 
-def deadline(d: Any) -> dict[str, Any]:
+def deadline(d: Any, *, paused: bool = False) -> dict[str, Any]:
+    """A due date; a running one past its day is overdue, unless the clock is stopped."""
     today = local_day(utcnow())
     return {"kind": d.kind, "due": d.due.isoformat(), "working_days": d.working_days,
-            "counted_from": d.counted_from.isoformat(), "reason": d.reason,
+            "counted_from": d.counted_from.isoformat(), "reason": d.reason, "cause": d.cause,
             "set_at": _when(d.set_at), "met_at": _when(d.met_at), "replaced_at": _when(d.replaced_at),
-            "overdue": d.met_at is None and d.replaced_at is None and d.due < today}
+            "overdue": not paused and d.met_at is None and d.replaced_at is None and d.due < today}
+
+
+def paused(c: Complaint) -> dict[str, Any] | None:
+    return None if not c.paused_kind else {"kind": c.paused_kind, "reason": c.paused_reason,
+                                           "since": _when(c.paused_at)}
 
 
 async def for_staff(session: AsyncSession, c: Complaint, *, full: bool = False) -> dict[str, Any]:
@@ -64,7 +72,8 @@ async def for_staff(session: AsyncSession, c: Complaint, *, full: bool = False) 
         "case_id": c.case_id, "reason": c.reason, "referred_to": c.referred_to,
         "result": c.result, "reply": c.reply, "amount_recovered": c.amount_recovered,
         "workers_covered": c.workers_covered, "alert": c.alert or None,
-        "deadlines": [deadline(d) for d in await current_deadlines(session, c.id)],
+        "deadlines": [deadline(d, paused=bool(c.paused_kind)) for d in await current_deadlines(session, c.id)],
+        "paused": paused(c), "external_ref": c.external_ref or None,
     }
     if full:
         out["deadline_history"] = [deadline(d) for d in await all_deadlines(session, c.id)]
@@ -90,6 +99,8 @@ async def for_complainant(session: AsyncSession, c: Complaint) -> dict[str, Any]
             step.update(kind=detail["kind"], due=detail["due"])
         if row.action in ("complaint_refused", "complaint_referred"):
             step.update(reason=detail.get("reason", ""), to=detail.get("to", ""))
+        if row.action in ("material_requested", "complaint_suspended"):
+            step.update(reason=detail.get("reason", ""))
         if row.action == "complaint_file_added":
             step.update(sha256=detail.get("sha256"))
         history.append(step)
@@ -100,6 +111,7 @@ async def for_complainant(session: AsyncSession, c: Complaint) -> dict[str, Any]
         "deadlines": [{"kind": d["kind"], "due": d["due"], "met_at": d["met_at"]}
                       for d in map(deadline, await current_deadlines(session, c.id))
                       if d["kind"] != "transfer"],
+        "paused": paused(c),
         "history": history,
         "reason": c.reason or None, "referred_to": c.referred_to or None,
         "result": c.result or None, "reply": c.reply or None,

@@ -104,6 +104,12 @@ class Complaint(Base):
     amount_recovered: Mapped[int | None] = mapped_column(BigInteger, default=None)
     workers_covered: Mapped[int | None] = mapped_column(Integer, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The clock stopped: "material" (more material asked of the complainant, 补正) or
+    # "suspended" (中止, an accepted case waiting on something outside it), since when, why.
+    paused_kind: Mapped[str] = mapped_column(String(16), default="")
+    paused_reason: Mapped[str] = mapped_column(Text, default="")
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    external_ref: Mapped[str] = mapped_column(String(64), default="", index=True)  # an imported clue's own number
 
 
 class ComplaintDeadline(Base):
@@ -119,6 +125,8 @@ class ComplaintDeadline(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     counted_from: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # What moved it: "" (set by the step itself), extension, resumed (after a pause).
+    cause: Mapped[str] = mapped_column(String(16), default="")
     set_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
     met_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from server.appkeys import SETTINGS, STORE
 from server.complaints import handling, intake, log, present, units
-from server.db.complaint_models import ComplaintFile, Unit
+from server.db.complaint_models import Complaint, ComplaintFile, Unit
 from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput
@@ -149,6 +149,10 @@ async def complainant_file(request: web.Request) -> web.Response:
             await session.flush()
             await log.append(session, complaint_id, "complaint_file_added", {"kind": "complainant"},
                              {"file": file_id, "sha256": got.sha256, "size": got.size}, public=True, at=now)
+            complaint = await session.get(Complaint, complaint_id)
+            if complaint is not None and complaint.paused_kind == handling.MATERIAL:
+                await handling.resume(session, {"kind": "complainant"}, complaint, "投诉人补充了材料 "
+                                      "(the complainant sent material)")
     finally:
         await asyncio.to_thread(got.path.unlink, missing_ok=True)
     return web.json_response({"id": file_id, "sha256": got.sha256, "size": got.size,
@@ -163,6 +167,17 @@ async def complaint_queue(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         found = await handling.queue(session, staff, unit=unit, overdue=overdue)
         return web.json_response([await present.for_staff(session, c) for c in found])
+
+
+@routes.get("/api/complaint-options")
+async def options(request: web.Request) -> web.Response:
+    """The lists staff choose from: categories, referrals, and the bureau's results (a
+    label where the bureau gave one; otherwise the page words the standard code)."""
+    await require_staff(request)
+    return web.json_response({
+        "categories": list(intake.CATEGORIES), "referrals": list(handling.REFERRALS),
+        "results": [{"code": code, "label": label or None}
+                    for code, label in request.app[SETTINGS].complaint_results]})
 
 
 @routes.get("/api/units")
@@ -235,6 +250,25 @@ async def refer(request: web.Request) -> web.Response:
         s, st, c, refer_to=choice(b, "to", set(handling.REFERRALS), required=True), reason=_reason(b)))
 
 
+@routes.post("/api/complaints/{complaint_id}/ask")
+async def ask(request: web.Request) -> web.Response:
+    return await _act(request, {"what"}, lambda s, st, c, b: handling.ask_for_material(
+        s, st, c, _reason(b, "what")))
+
+
+@routes.post("/api/complaints/{complaint_id}/suspend")
+async def suspend(request: web.Request) -> web.Response:
+    return await _act(request, {"reason"}, lambda s, st, c, b: handling.suspend(s, st, c, _reason(b)))
+
+
+@routes.post("/api/complaints/{complaint_id}/resume")
+async def resume(request: web.Request) -> web.Response:
+    async def act(session: Any, staff: Any, complaint: Any, body: Any) -> None:
+        handling.require_owner(staff, complaint)
+        await handling.resume(session, custody.staff_actor(staff), complaint, _reason(body))
+    return await _act(request, {"reason"}, act)
+
+
 @routes.post("/api/complaints/{complaint_id}/extend")
 async def extend(request: web.Request) -> web.Response:
     return await _act(request, {"days", "reason"}, lambda s, st, c, b: handling.extend(
@@ -245,7 +279,9 @@ async def extend(request: web.Request) -> web.Response:
 async def close(request: web.Request) -> web.Response:
     return await _act(request, {"result", "reply", "amount_recovered", "workers_covered"},
                       lambda s, st, c, b: handling.close(
-                          s, st, c, result=choice(b, "result", set(handling.RESULTS), required=True) or "",
+                          s, st, c, result=choice(b, "result", {code for code, _ in
+                                                                request.app[SETTINGS].complaint_results},
+                                                  required=True) or "",
                           reply=text(b, "reply", required=True, max_length=5000),
                           amount_recovered=count(b, "amount_recovered", most=10_000_000_000),
                           workers_covered=count(b, "workers_covered", most=100_000)))
