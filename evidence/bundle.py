@@ -22,6 +22,7 @@ INDEX = "data/index.json"
 PUBLIC_KEY = "data/public-key.pem"
 CUSTODY_EVENTS = "data/custody/events.jsonl"
 CUSTODY_CHECKPOINTS = "data/custody/checkpoints.json"
+CALENDAR = "data/complaints/calendar.json"  # the working days a complaint's deadlines count
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
 SIGNED = "tagmanifest-sha256.txt"

@@ -104,8 +104,11 @@ class BundleReader:
         """The sizes the bundle claims, taken before any file is hashed: a megabyte of zip
         can inflate to a terabyte, and is then read only as far as the bundle says it goes.
         And the files that are read whole after they are hashed, so that they are kept."""
-        for path in ("manifest-sha256.txt", bag.CUSTODY_EVENTS, bag.CUSTODY_CHECKPOINTS):
+        for path in ("manifest-sha256.txt", bag.CUSTODY_EVENTS, bag.CUSTODY_CHECKPOINTS, bag.CALENDAR):
             self.source.want(path, READ_LIMIT)
+        for complaint in _dicts((index or {}).get("complaints")):
+            if isinstance(complaint.get("events"), str):
+                self.source.want(complaint["events"], READ_LIMIT)
         entries = _dicts((index or {}).get("items"))
         for entry in entries:
             path, kind = entry.get("path"), entry.get("kind")

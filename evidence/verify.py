@@ -9,7 +9,9 @@ Checks, each discrepancy named by the file or item it concerns:
 - every record confirmation against the version and the text it binds, and its
   signature image;
 - the custody log's chain and its signed checkpoints, the last of which must cover the
-  whole log.
+  whole log;
+- each complaint log the bundle carries: its chain, pinned by the export event, linked
+  to the case's log at acceptance, and its working day of acceptance counted again.
 
 Every file is read through `evidence.reader`: once, and no further than the bundle claims.
 """
@@ -30,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import bundle as bag
-from evidence import chain, confirmation, custody
+from evidence import chain, complaint_check, confirmation, custody
 from evidence.reader import KEY_LIMIT, READ_LIMIT, SIGNATURE_LIMIT, BundleReader
 from evidence.sources import Source, open_source, too_large
 from transcription.record import content_sha256, text_sha256
@@ -43,6 +45,7 @@ class Report:
     case: str = ""
     key_source: str = ""
     key_sha256: str = ""
+    notes: list[str] = field(default_factory=list)  # what the bundle proves, beyond "intact"
 
     @property
     def ok(self) -> bool:
@@ -53,8 +56,9 @@ class Report:
 
     def summary(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
-        return (f"OK {printable(self.case)}: {parts}; signed by Ed25519 key "
-                f"sha256:{self.key_sha256[:16]}… ({self.key_source})")
+        return "\n".join([f"OK {printable(self.case)}: {parts}; signed by Ed25519 key "
+                          f"sha256:{self.key_sha256[:16]}… ({self.key_source})",
+                          *(printable(n) for n in self.notes)])
 
 
 def printable(text: str) -> str:
@@ -88,6 +92,7 @@ class _Checker(BundleReader):
         self.manifests: dict[str, str] = {}  # manifest path: the recording checked with it
         self.texts: dict[str, str | Exception] = {}  # record version: its text's hash
         self.key: Ed25519PublicKey | None = None
+        self.custody_events: list[Any] = []
 
     def run(self) -> None:
         required = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", bag.SIGNED, bag.SIGNATURE,
@@ -119,6 +124,9 @@ class _Checker(BundleReader):
             self.guarded(f"recording {entry.get('id')}", self._recording, entry)
         self.guarded("records", self._records, items)
         self.guarded(bag.CUSTODY_EVENTS, self._custody, str(case.get("id", "")))
+        complaints = self.json_objects(bag.INDEX, '"complaints"', index.get("complaints"))
+        if complaints:
+            self.guarded("complaints", self._complaints, complaints)
         self.report.counts = {
             "files": len([p for p in self.present if p.startswith("data/")]),
             "items": len(items), "recordings": len(recordings),
@@ -126,6 +134,8 @@ class _Checker(BundleReader):
             "confirmations": sum(1 for i in items if i.get("kind") == "confirmation"),
             "custody events": self.report.counts.get("custody events", 0),
         }
+        if complaints:
+            self.report.counts["complaints"] = len(complaints)
 
     # --- the bag --------------------------------------------------------------------
 
@@ -299,15 +309,10 @@ class _Checker(BundleReader):
         if bag.CUSTODY_EVENTS not in self.present:
             self.problem(f"{bag.CUSTODY_EVENTS}: missing")
             return
-        text = self.read(bag.CUSTODY_EVENTS, READ_LIMIT)
-        if text is None:
+        events = self._lines(bag.CUSTODY_EVENTS)
+        if events is None:
             return
-        events: list[Any] = []
-        for number, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
-            try:
-                events.append(json.loads(line))
-            except (ValueError, RecursionError):
-                self.problem(f"{bag.CUSTODY_EVENTS}: line {number} is not JSON")
+        self.custody_events = events
         points = self.json_objects(bag.CUSTODY_CHECKPOINTS, "its content",
                                    self._json(bag.CUSTODY_CHECKPOINTS))
         self.report.counts["custody events"] = len(events)
@@ -318,6 +323,53 @@ class _Checker(BundleReader):
             self.problem(f"{bag.CUSTODY_EVENTS}: events {last + 1}–{len(events)} come after the last "
                          "signed checkpoint (added after export?)")
 
+
+    def _lines(self, path: str) -> list[Any] | None:
+        """The JSON values of a JSON-lines file (each line that is not JSON named)."""
+        text = self.read(path, READ_LIMIT)
+        if text is None:
+            return None
+        out: list[Any] = []
+        for number, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
+            try:
+                out.append(json.loads(line))
+            except (ValueError, RecursionError):
+                self.problem(f"{path}: line {number} is not JSON")
+        return out
+
+    def _complaints(self, complaints: list[dict[str, Any]]) -> None:
+        calendar = None
+        document = self._document(bag.CALENDAR) if bag.CALENDAR in self.present else None
+        if document is None:
+            self.problem(f"{bag.CALENDAR}: missing (the working days of the complaints' deadlines)")
+        else:
+            try:
+                calendar = complaint_check.read_calendar(document)
+            except ValueError as exc:
+                self.problem(f"{bag.CALENDAR}: {exc}")
+        exports = [e for e in self.custody_events if isinstance(e, dict) and e.get("action") == "exported"]
+        detail = self.json_object(bag.CUSTODY_EVENTS, "the export event's detail",
+                                  exports[-1].get("detail") if exports else None)
+        pinned = {str(p.get("id")): p for p in self.json_objects(
+            bag.CUSTODY_EVENTS, "the export event's complaints", detail.get("complaints"))}
+        linked = {str(e["detail"].get("complaint_id")): e["detail"] for e in self.custody_events
+                  if isinstance(e, dict) and e.get("action") == "complaint_linked"
+                  and isinstance(e.get("detail"), dict)}
+        for entry in complaints:
+            cid, path = str(entry.get("id")), str(entry.get("events"))
+            where = f"complaint {entry.get('number')}"
+            if not path.startswith("data/complaints/") or path not in self.present:
+                self.problem(f"{path}: missing ({where}'s log)")
+                continue
+            events = self._lines(path)
+            if events is None:
+                continue
+            problems, note = complaint_check.check(cid, events, pinned=pinned.get(cid),
+                                                   linked=linked.get(cid), calendar=calendar)
+            for problem in problems:
+                self.problem(f"{path}: {problem} ({where})")
+            if note:
+                self.report.notes.append(f"{where}: {note}")
 
 
 def _paths(items: list[dict[str, Any]], kind: str) -> list[str]:

@@ -9,6 +9,12 @@ sits in `data/` under its object key, exactly as stored — the version the serv
 whatever was put over it since; `data/index.json` maps each item to the case with what
 the server observed and what the client claimed, and names anything put over a stored
 version (`store_problems`).
+
+A case opened from a complaint (投诉) also carries the complaint's own hash-chained log
+and the working-day calendar its deadlines were counted on, and the export event names
+each complaint log's head, so the checkpoint signed after it pins those logs too. An
+export for the employer's side (`audience="employer"`) leaves out what a confidential
+complainant sent (their form, their files) and their complaint's log, and says so.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from evidence import bundle as bag
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.store import ObjectStore
 from server.auth import Staff
+from server.complaints import log as complaint_log
+from server.db.complaint_models import CalendarDay, Complaint, ComplaintFile
 from server.db.models import Recording, Segment
 from server.keys import public_pem
 from server.services import cases, custody
@@ -55,6 +63,8 @@ class Plan:
     files: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     custody_events: list[dict[str, Any]] = field(default_factory=list)
     custody_checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    complaint_logs: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    calendar: dict[str, Any] | None = None
 
     @property
     def payload_bytes(self) -> int:
@@ -62,13 +72,34 @@ class Plan:
             s["size"] for r in self.index["recordings"] for s in r["segments"])
 
 
-async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519PrivateKey) -> Plan:
+AUDIENCES = ("", "employer")
+
+
+async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519PrivateKey,
+               audience: str = "") -> Plan:
     """Record the export in the custody log, sign the head, and list what goes in."""
     case = await cases.get_case(session, staff, case_id, with_interviews=True)
     items = await case_evidence(session, case.id)
+    complaints = list(await session.scalars(select(Complaint).where(Complaint.case_id == case.id)
+                                            .order_by(Complaint.received_at)))
+    withheld_keys: set[str] = set()
+    if audience == "employer":
+        for complaint in complaints:
+            if complaint.confidential:
+                withheld_keys |= set(await session.scalars(select(ComplaintFile.object_key).where(
+                    ComplaintFile.complaint_id == complaint.id)))
+        complaints = [c for c in complaints if not c.confidential]
+    withheld = [i for i in items if i.object_key in withheld_keys]
+    items = [i for i in items if i.object_key not in withheld_keys]
+    logs = [(c, await complaint_log.events(session, c.id)) for c in complaints]
+    detail: dict[str, Any] = {"items": len(items), "format": bag.FORMAT}
+    if audience:
+        detail.update(audience=audience, withheld=len(withheld))
+    if logs:
+        detail["complaints"] = [{"number": c.number, "id": c.id, "seq": e[-1]["seq"], "head": e[-1]["hash"]}
+                                for c, e in logs if e]
     await custody.record(session, case_id=case.id, action="exported",
-                         actor=custody.staff_actor(staff),
-                         detail={"items": len(items), "format": bag.FORMAT})
+                         actor=custody.staff_actor(staff), detail=detail)
     await custody.checkpoint(session, key, case.id)
     pem = public_pem(key)
     index: dict[str, Any] = {
@@ -84,7 +115,21 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
         "items": [], "recordings": [],
         "custody": {"events": bag.CUSTODY_EVENTS, "checkpoints": bag.CUSTODY_CHECKPOINTS},
     }
+    if audience:
+        index["audience"] = audience
+        index["withheld"] = [{"id": i.id, "kind": i.kind, "why": "sent by a complainant who asked "
+                              "to be kept from the employer"} for i in withheld]
     out = Plan(number=case.number, index=index)
+    if logs:
+        days = await session.scalars(select(CalendarDay).order_by(CalendarDay.day))
+        out.calendar = {"time_zone": "Asia/Shanghai", "rule": "Monday to Friday, except these days",
+                        "days": {d.day.isoformat(): d.working for d in days}}
+        index["calendar"] = bag.CALENDAR
+        index["complaints"] = []
+        for complaint, events in logs:
+            path = f"data/complaints/{_root_name(complaint.number)}/events.jsonl"
+            out.complaint_logs.append((path, events))
+            index["complaints"].append({"id": complaint.id, "number": complaint.number, "events": path})
     for item in items:
         entry = evidence_item(item)
         entry["path"] = _path(item.object_key)
@@ -156,8 +201,11 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
             yield writer.take()
     finally:
         await asyncio.to_thread(local.unlink, missing_ok=True)
-    events = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in plan.custody_events)
-    writer.add(bag.CUSTODY_EVENTS, events.encode())
+    writer.add(bag.CUSTODY_EVENTS, _jsonl(plan.custody_events))
+    for path, logged in plan.complaint_logs:
+        writer.add(path, _jsonl(logged))
+    if plan.calendar is not None:
+        writer.add(bag.CALENDAR, _json(plan.calendar))
     writer.add(bag.CUSTODY_CHECKPOINTS, _json(plan.custody_checkpoints))
     writer.add(bag.PUBLIC_KEY, public_pem(key))
     writer.add(bag.INDEX, _json(plan.index))
@@ -170,6 +218,10 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
 
 def _root_name(number: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in number) or "bundle"
+
+
+def _jsonl(events: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events).encode()
 
 
 def _json(value: Any) -> bytes:

@@ -231,14 +231,17 @@ PATHS: dict[str, Any] = {
                    errors=(401, 403, 404, 409), media="application/octet-stream"),
     },
     "/api/cases/{case_id}/bundle": {
-        "parameters": [_param("case_id")],
+        "parameters": [_param("case_id"), {
+            "name": "audience", "in": "query", "required": False,
+            "schema": {"type": "string", "enum": ["employer"]},
+            "description": "employer: leave out what a confidential complainant sent"}],
         "post": _op("Export the case's evidence as a signed BagIt bag in a zip, streamed "
                     "(inspector or legal staff on the case); a custody event",
                     (200, "The bundle; X-Payload-Bytes says how much evidence it holds", None),
-                    errors=(401, 403, 404), media="application/zip"),
+                    errors=(400, 401, 403, 404), media="application/zip"),
         "get": {**_op("The same bundle as a browser's own download, with a ticket this session "
                       "got from POST …/bundle/ticket (once, within two minutes)",
-                      (200, "The bundle", None), errors=(401, 403, 404, 410),
+                      (200, "The bundle", None), errors=(400, 401, 403, 404, 410),
                       media="application/zip"),
                 "parameters": [{"name": "ticket", "in": "query", "required": True,
                                 "schema": _s()}]},

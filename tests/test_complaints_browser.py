@@ -45,12 +45,6 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await page.get_by_test_id("status-link").click()
     await expect(page.get_by_test_id("complaint-state")).to_have_text("已收到，等待受理")
     await expect(page.locator("#cs-unit")).to_have_text("历下区大队")
-    photo = tmp_path / "欠条.png"
-    photo.write_bytes(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c63f8cfc0f01f0005000100ff89993d1d0000000049454e44ae426082"))
-    await page.locator("#cs-file").set_input_files(str(photo))
-    await expect(page.locator("#cs-message")).to_contain_text("已收到您的材料")
 
     desk = await browser.new_context(viewport={"width": 1440, "height": 900})
     staff = await desk.new_page()
@@ -65,6 +59,23 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await row.get_by_role("link").click()
     await staff.get_by_test_id("claim").click()
     await expect(staff.get_by_test_id("complaint-state")).to_have_text("已有专人负责")
+    # More material is asked for; the worker's status page says what, and takes a photo.
+    await staff.get_by_test_id("ask").click()
+    await staff.get_by_label("需要补充什么（投诉人可见）").fill("欠条或工资条的照片")
+    await staff.get_by_test_id("confirm-ask").click()
+    await expect(staff.get_by_test_id("complaint-paused")).to_contain_text("等待补充材料")
+    await expect(staff.get_by_test_id("accept")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_test_id("complaint-paused")).to_contain_text("需要您补充材料：欠条或工资条的照片")
+    photo = tmp_path / "欠条.png"
+    photo.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c63f8cfc0f01f0005000100ff89993d1d0000000049454e44ae426082"))
+    await page.locator("#cs-file").set_input_files(str(photo))
+    await expect(page.locator("#cs-message")).to_contain_text("已收到您的材料")
+    await expect(page.get_by_test_id("complaint-paused")).to_be_hidden()
+    await staff.reload()
+    await expect(staff.get_by_test_id("complaint-paused")).to_have_count(0)
     await staff.get_by_test_id("accept").click()
     await expect(staff.get_by_test_id("complaint-state")).to_have_text("已受理，正在调查")
     await staff.get_by_test_id("complaint-case").click()
@@ -84,5 +95,9 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await expect(page.get_by_test_id("complaint-reply")).to_contain_text("已责令该公司支付拖欠工资")
     await expect(page.get_by_test_id("complaint-reply")).to_contain_text("追回金额：86000 元")
     await expect(page.locator("#cs-add")).to_be_hidden()  # finished: no more files
+    await page.get_by_role("button", name="English").click()  # the same page in English
+    await expect(page.get_by_test_id("complaint-state")).to_have_text("Closed")
+    await expect(page.get_by_test_id("complaint-reply")).to_contain_text("Recovered: 86000 yuan")
+    await expect(page.locator("#cs-history")).to_contain_text("More material asked for")
     await phone.close()
     await desk.close()

@@ -7,48 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from evidence.workdays import Calendar
 from transcription.record import china_time
+
+__all__ = ["Calendar", "CalendarFileError", "local_day", "parse_calendar"]
 
 ACCEPT_DAYS = 5  # accept or refuse a complaint (受理) within 5 working days of receipt
 CLOSE_DAYS = 60  # close an accepted one within 60 working days
 EXTEND_DAYS = 30  # at most 30 more, with a supervisor's approval
 TRANSFER_DAYS = 1  # the receiving unit takes a transfer within 1 working day
-MAX_SPAN = 800  # calendar days searched for a due date: far beyond any deadline here
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """The days that break the week's rule: {day: working?}."""
-
-    exceptions: Mapping[date, bool]
-
-    def working(self, day: date) -> bool:
-        if day in self.exceptions:
-            return self.exceptions[day]
-        return day.weekday() < 5
-
-    def add(self, start: date, days: int) -> date:
-        """The `days`-th working day after `start` (not counting `start` itself)."""
-        day, left = start, days
-        for _ in range(MAX_SPAN):
-            if left <= 0:
-                return day
-            day += timedelta(days=1)
-            if self.working(day):
-                left -= 1
-        raise ValueError(f"no {days} working days within {MAX_SPAN} days of {start}")
-
-    def between(self, start: date, end: date) -> int:
-        """Working days after `start` up to and including `end` (0 if `end` ≤ `start`)."""
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            count += self.working(day)
-        return count
 
 
 def local_day(moment: datetime) -> date:

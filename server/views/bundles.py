@@ -15,7 +15,7 @@ from evidence.errors import StoreError
 from server import auth, bundle
 from server.appkeys import BUNDLE_EXPORTS, SETTINGS, SIGNING_KEY, STORE
 from server.auth import Staff
-from server.errors import Forbidden, Gone, NotFound
+from server.errors import Forbidden, Gone, InvalidInput, NotFound
 from server.identity import require_staff, session_token
 from server.services import cases, custody, evidence, uploads
 from server.views.common import transaction
@@ -115,14 +115,18 @@ async def bundle_progress(request: web.Request) -> web.Response:
 async def _export(request: web.Request, staff: Staff, case_id: str,
                   export: Export | None) -> web.StreamResponse:
     key = request.app[SIGNING_KEY]
+    audience = request.query.get("audience", "")
     try:
+        if audience not in bundle.AUDIENCES:
+            raise InvalidInput("'audience' may be 'employer' (an export for the employer's side) "
+                               "or left out.", code="invalid_audience")
         async with transaction(request) as session:
-            planned = await bundle.plan(session, staff, case_id, key)
+            planned = await bundle.plan(session, staff, case_id, key, audience)
     except BaseException as exc:
         if export is not None:
             export.fail(str(getattr(exc, "message", "")) or type(exc).__name__)
         raise
-    name = f"{planned.number}-evidence.zip"
+    name = f"{planned.number}-evidence{'-' + audience if audience else ''}.zip"
     response = web.StreamResponse(headers={
         "Content-Type": "application/zip",
         "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",

@@ -28,6 +28,8 @@ function render() {
   $('cs-unit').textContent = c.unit ? c.unit.name : '';
   fill($('cs-deadlines'), c.deadlines.filter((d) => !d.met_at).map((d) =>
     h('li', {}, t('cs.due', { kind: t(`dl.${d.kind}`) }), '：', h('strong', {}, d.due))));
+  $('cs-paused').hidden = !c.paused;
+  if (c.paused) $('cs-paused').textContent = t(`cs.paused.${c.paused.kind}`, { reason: c.paused.reason });
   const unit = c.unit ? c.unit.name : '';
   fill($('cs-history'), c.history.map((s) => h('li', {}, h('time', { datetime: s.at }, formatDateTime(s.at)), ' ', stepText(s, unit))));
   $('cs-reply-box').hidden = !c.reply && !c.reason;

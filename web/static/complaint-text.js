@@ -46,6 +46,8 @@ addStrings({
   'cs.reason': { zh: '理由：{reason}', en: 'Reason: {reason}' },
   'cs.add': { zh: '补充照片或材料', en: 'Add a photo or document' },
   'cs.added': { zh: '已收到您的材料（编号 {sha}）。', en: 'Your file arrived (fingerprint {sha}).' },
+  'cs.paused.material': { zh: '需要您补充材料：{reason}。请在下方上传，收到后重新计算受理期限。', en: 'Please send more material: {reason}. Add it below; the time to decide starts again when it arrives.' },
+  'cs.paused.suspended': { zh: '办理暂时中止：{reason}。恢复后继续计算期限。', en: 'Handling is suspended: {reason}. The deadline runs on once it resumes.' },
   'cs.recovered': { zh: '追回金额：{amount} 元', en: 'Recovered: {amount} yuan' },
   'state.received': { zh: '已收到，等待受理', en: 'Received, awaiting a decision' },
   'state.claimed': { zh: '已有专人负责', en: 'An officer is handling it' },
@@ -61,6 +63,9 @@ addStrings({
   'step.referred': { zh: '建议通过其他途径解决', en: 'Referred elsewhere' },
   'step.closed': { zh: '已办结', en: 'Closed' },
   'step.deadline': { zh: '{kind}期限：{due}', en: '{kind} due: {due}' },
+  'step.material_requested': { zh: '请投诉人补充材料', en: 'More material asked for' },
+  'step.suspended': { zh: '办理中止', en: 'Suspended' },
+  'step.resumed': { zh: '恢复办理', en: 'Resumed' },
   'step.file_added': { zh: '补充了材料', en: 'Material added' },
   'dl.accept': { zh: '受理', en: 'Decision' },
   'dl.close': { zh: '办结', en: 'Closure' },
@@ -81,7 +86,6 @@ addStrings({
 
 export const CATEGORIES = ['wages', 'contract', 'insurance', 'hours', 'child_labour', 'other'];
 export const REFERRALS = ['arbitration', 'social_insurance', 'court', 'police', 'other'];
-export const RESULTS = ['resolved', 'partly_resolved', 'mediated', 'penalised', 'not_substantiated', 'withdrawn', 'other'];
 
 addStrings({
   'cq.doctitle': { zh: '投诉 · 远程询问', en: 'Complaints' },
@@ -112,6 +116,16 @@ addStrings({
   'cp.refer': { zh: '告知其他途径', en: 'Refer elsewhere' },
   'cp.transfer': { zh: '移送', en: 'Transfer' },
   'cp.take': { zh: '接收移送', en: 'Take the transfer' },
+  'cp.ask': { zh: '请投诉人补充材料', en: 'Ask for more material' },
+  'cp.what': { zh: '需要补充什么（投诉人可见）', en: 'What is needed (the complainant sees this)' },
+  'cp.suspend': { zh: '中止办理', en: 'Suspend' },
+  'cp.resume': { zh: '恢复办理', en: 'Resume' },
+  'cp.paused': { zh: '期限暂停', en: 'Clock stopped' },
+  'cp.paused.material': { zh: '等待补充材料（{since}起）：{reason}', en: 'Waiting for material (since {since}): {reason}' },
+  'cp.paused.suspended': { zh: '中止（{since}起）：{reason}', en: 'Suspended (since {since}): {reason}' },
+  'cp.step.transferred': { zh: '移送至 {unit}', en: 'Transfer to {unit} asked' },
+  'cp.step.taken': { zh: '{unit} 接收移送', en: 'Transfer taken by {unit}' },
+  'cp.step.returned': { zh: '移送未被接收，已退回', en: 'Transfer not taken; it came back' },
   'cp.extend': { zh: '延长办结期限', en: 'Extend the deadline' },
   'cp.close': { zh: '办结并答复', en: 'Close with a reply' },
   'cp.reason': { zh: '理由', en: 'Reason' },
