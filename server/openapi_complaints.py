@@ -32,12 +32,18 @@ SCHEMAS: dict[str, Schema] = {
                      case_id={"type": ["string", "null"]}),
     "ComplaintFile": obj(["id", "sha256"], id=string(), sha256=string()),
     "Channel": obj(["channel", "unit"], channel=string(), unit={"type": ["object", "null"]}),
+    "ChannelEntry": obj(["channel", "name", "medium"], channel=string(), name=string(), medium=string()),
     "Unit": obj(["code", "name"], code=string(), name=string()),
     "Transfer": obj(["unit", "reason"], unit=string(maxLength=32), reason=_REASON),
     "Reason": obj(["reason"], reason=_REASON),
     "Referral": obj(["to", "reason"], to=string(enum=list(REFERRALS)), reason=_REASON),
     "Extension": obj(["days", "reason"], days={"type": "integer", "minimum": 1, "maximum": 30},
                      reason=_REASON),
+    "Counts": obj(["by", "rows"], by=string(), rows={"type": "array", "items": obj(
+        ["key", "received"], key=string(), label=string(), received={"type": "integer"},
+        accepted={"type": "integer"}, closed={"type": "integer"}, overdue={"type": "integer"},
+        median_days_to_contact={"type": ["number", "null"]},
+        median_days_to_close={"type": ["number", "null"]})}),
     "Material": obj(["what"], what=_REASON),
     "Options": obj(["categories", "referrals", "results"], categories={"type": "array"},
                    referrals={"type": "array"}, results={"type": "array", "items": obj(
@@ -94,6 +100,14 @@ def paths(op: Any, param: Any, array: Any) -> dict[str, Any]:
                      "requestBody": {"required": True, "content": {"multipart/form-data": {
                          "schema": obj(["file"], file=string(format="binary"), note=string())}}}},
         },
+        "/api/complaint-counts": {"get": {**op(
+            "Counts of the caller's complaints per unit, channel, category or month: received, "
+            "accepted, closed, overdue, median days to first contact and to closure",
+            (200, "Counts", ref("Counts")), errors=(400, 401, 403)),
+            "parameters": [{"name": "by", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["unit", "channel", "category", "month"]}}]}},
+        "/api/complaint-channels": {"get": op("The channels of the caller's units",
+                                              (200, "Channels", array(ref("ChannelEntry"))), errors=(401, 403))},
         "/api/complaint-options": {"get": op("What staff choose from: categories, referrals, the "
                                              "bureau's results", (200, "Options", ref("Options")),
                                              errors=(401, 403))},

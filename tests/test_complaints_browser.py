@@ -101,3 +101,35 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await expect(page.locator("#cs-history")).to_contain_text("More material asked for")
     await phone.close()
     await desk.close()
+
+
+async def test_a_12333_operator_files_a_collective_complaint_and_reads_the_counts(api: Api, browser: Browser) -> None:
+    b = await bureau(api)
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk = await browser.new_context(viewport={"width": 1440, "height": 900})
+    staff = await desk.new_page()
+    await staff.goto(f"{base}/login?next=/complaints")
+    await staff.get_by_label("用户名").fill("li")
+    await staff.get_by_label("密码").fill(PASSWORD)
+    await staff.get_by_role("button", name="登录").click()
+    await expect(staff.locator("#cf")).to_be_visible()
+    await staff.locator("#cf-name").fill("王师傅")
+    await staff.locator("#cf-phone").fill("139 0000 1111")
+    await staff.locator("#cf-employer").fill("某劳务公司")
+    await staff.locator("#cf-category").select_option("wages")
+    await staff.locator("#cf-co").fill("张一 13900000001\n李二 13900000002\n赵三")
+    await staff.get_by_test_id("file-for-caller").click()
+    await expect(staff.locator("#cf-message")).to_contain_text(re.compile(r"已登记，编号 ZM-C-\d{4}-\d{6}.*/s/zmc_"))
+    number = await staff.locator("#cf-message").get_attribute("data-number")
+    await expect(staff.get_by_test_id("complaint-row")).to_contain_text(str(number))
+    await expect(staff.get_by_test_id("count-row")).to_contain_text("济南市劳动保障监察支队")
+    rows = await api.ok("GET", "/api/complaints", headers=b["li"])
+    assert [(w["name"], w["phone"]) for w in rows[0]["co_complainants"]] == [
+        ("张一", "13900000001"), ("李二", "13900000002"), ("赵三", "")]
+    assert rows[0]["channel"] == b["window"] and rows[0]["confidential"] is True
+    await staff.locator("#cc-by").select_option("category")
+    await expect(staff.get_by_test_id("count-row")).to_contain_text("欠薪")
+    await staff.get_by_role("button", name="English").click()
+    await expect(staff.locator("#cf h2")).to_have_text("File a complaint for a caller or visitor")
+    await expect(staff.get_by_test_id("count-row")).to_contain_text("Unpaid wages")
+    await desk.close()

@@ -11,8 +11,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from server.appkeys import SETTINGS, STORE
-from server.complaints import handling, intake, log, present, units
-from server.db.complaint_models import Complaint, ComplaintFile, Unit
+from server.complaints import counts, handling, intake, log, present, units
+from server.db.complaint_models import Channel, Complaint, ComplaintFile, Unit
 from server.db.models import new_id
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput
@@ -167,6 +167,28 @@ async def complaint_queue(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         found = await handling.queue(session, staff, unit=unit, overdue=overdue)
         return web.json_response([await present.for_staff(session, c) for c in found])
+
+
+@routes.get("/api/complaint-counts")
+async def complaint_counts(request: web.Request) -> web.Response:
+    """Counts per unit, channel, category or month (?by=), of the complaints the caller sees."""
+    staff = await require_staff(request)
+    by = request.query.get("by", "unit")
+    if by not in counts.GROUPS:
+        raise InvalidInput(f"'by' must be one of {', '.join(counts.GROUPS)}.", code="invalid_input")
+    async with transaction(request) as session:
+        return web.json_response({"by": by, "rows": await counts.counts(session, staff, by)})
+
+
+@routes.get("/api/complaint-channels")
+async def channel_list(request: web.Request) -> web.Response:
+    """The channels of the caller's units, for staff filing a complaint for a caller or a
+    visitor (the phone and window ones) and for the counts."""
+    staff = await require_staff(request)
+    async with transaction(request) as session:
+        seen = await units.visible_units(session, staff)
+        found = await session.scalars(select(Channel).where(Channel.unit_id.in_(seen)).order_by(Channel.name))
+        return web.json_response([{"channel": c.id, "name": c.name, "medium": c.medium} for c in found])
 
 
 @routes.get("/api/complaint-options")

@@ -1,7 +1,8 @@
 // A unit's complaints queue: state, age, deadline colour, category, owner; overdue view.
+// Below it: filing a complaint for a caller or a visitor (12333, the window), and counts.
 
 import { api } from './api.js';
-import './complaint-text.js';
+import { CATEGORIES } from './complaint-text.js';
 import { formatDateTime, initI18n, onLangChange, t } from './i18n.js';
 import { fill, h, say } from './dom.js';
 import { startStaffPage } from './staff.js';
@@ -42,6 +43,72 @@ async function load() {
   render();
 }
 
+let counted = null;
+
+function renderCounts() {
+  if (!counted) return;
+  const by = counted.by;
+  const label = (r) => (by === 'category' ? (r.key ? t(`cat.${r.key}`) : t('common.none')) : r.label || r.key);
+  const cell = (v) => h('td', {}, v === null || v === undefined ? t('common.none') : String(v));
+  fill($('cc-rows'), counted.rows.map((r) => h('tr', { 'data-testid': 'count-row' },
+    h('th', { scope: 'row' }, label(r)), cell(r.received), cell(r.accepted), cell(r.closed),
+    cell(r.overdue), cell(r.median_days_to_contact), cell(r.median_days_to_close))));
+}
+
+async function loadCounts() {
+  try {
+    counted = await api(`/api/complaint-counts?by=${$('cc-by').value}`);
+  } catch (err) {
+    say($('cq-message'), err.message);
+    return;
+  }
+  renderCounts();
+}
+
+function coComplainants(text) {
+  // One worker a line: a name, and a phone number as its last word if it has one.
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+    const words = line.split(/\s+/);
+    const last = words[words.length - 1];
+    if (words.length > 1 && /^\+?[0-9-]{5,}$/.test(last)) return { name: words.slice(0, -1).join(' '), phone: last };
+    return { name: line };
+  });
+}
+
+async function fileForCaller(event) {
+  event.preventDefault();
+  const form = $('cf-form');
+  const body = { confidential: $('cf-confidential').checked };
+  for (const el of form.elements) {
+    if (!el.name || el.type === 'checkbox' || el.value.trim() === '') continue;
+    if (el.name === 'co_complainants') body.co_complainants = coComplainants(el.value);
+    else body[el.name] = el.type === 'number' ? Number(el.value) : el.value.trim();
+  }
+  try {
+    const filed = await api('/api/complaints', { method: 'POST', body });
+    const link = `${location.origin}${filed.status_url}`;
+    say($('cf-message'), t('cf.filed', { number: filed.number, link }), 'ok');
+    $('cf-message').dataset.number = filed.number;
+    form.reset();
+    await Promise.all([load(), loadCounts()]);
+  } catch (err) {
+    say($('cf-message'), err.message);
+  }
+}
+
+async function startFiling() {
+  let channels = [];
+  try {
+    channels = (await api('/api/complaint-channels')).filter((c) => c.medium === 'phone' || c.medium === 'window');
+  } catch (err) {
+    return;
+  }
+  if (!channels.length) return;  // this unit takes no calls or visits
+  fill($('cf-channel'), channels.map((c) => h('option', { value: c.channel }, c.name)));
+  fill($('cf-category'), ['', ...CATEGORIES].map((c) => h('option', { value: c }, t(`cat.${c}`))));
+  $('cf').hidden = false;
+}
+
 function choose(late) {
   overdue = late;
   $('show-all').setAttribute('aria-pressed', String(!late));
@@ -50,7 +117,9 @@ function choose(late) {
 }
 
 initI18n();
-onLangChange(render);
+onLangChange(() => { render(); renderCounts(); });
 $('show-all').addEventListener('click', () => choose(false));
 $('show-overdue').addEventListener('click', () => choose(true));
-startStaffPage().then(load);
+$('cc-by').addEventListener('change', loadCounts);
+$('cf-form').addEventListener('submit', fileForCaller);
+startStaffPage().then(() => Promise.all([load(), loadCounts(), startFiling()]));
