@@ -17,6 +17,7 @@ from media.rooms import Rooms
 from server import live_logins, middlewares
 from server.appkeys import (
     BUNDLE_EXPORTS,
+    COMPLAINT_JOURNAL,
     ENGINE,
     JOURNAL,
     LIVE,
@@ -57,6 +58,8 @@ from server.views import (
     signalling,
     uploads,
 )
+from server.complaints import files as complaint_files
+from server.complaints import handling as complaint_handling
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
@@ -65,6 +68,7 @@ log = logging.getLogger("zeromeet")
 # limit is ZEROMEET_MAX_UPLOAD_MB, see server/uploads/receive.py).
 MAX_JSON_BODY = 64 * 1024
 JOURNAL_SWEEP_S = 60.0
+TRANSFER_SWEEP_S = 300.0  # a complaint transfer not taken in time goes back within this long
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -76,7 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _leftovers,
-                            _custody_checkpoints, _rooms, _transcription])
+                            _custody_checkpoints, _complaint_transfers, _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (admin.routes, auth.routes, bundles.routes, captions.routes, cases.routes,
@@ -150,9 +154,11 @@ async def _leftovers(app: web.Application) -> AsyncIterator[None]:
     if cleared:
         log.info("temporary files left by the last run removed", extra={"count": cleared})
     journal = app[JOURNAL] = Journal(spool)
+    complaint_journal = app[COMPLAINT_JOURNAL] = Journal(spool, "complaints")
 
     async def sweep() -> None:
         await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
+        await complaint_files.recover(app[SESSIONS], app[STORE], complaint_journal)
 
     await sweep()
     async with _every(lambda: JOURNAL_SWEEP_S, sweep, "upload-journal-sweep"):
@@ -182,6 +188,18 @@ async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
                       "custody-checkpoints"):
         yield
     await sign("shutdown")
+
+
+async def _complaint_transfers(app: web.Application) -> AsyncIterator[None]:
+    """Transfers of complaints that the receiving unit did not take in time go back to the
+    sending unit (its supervisor alerted), swept every TRANSFER_SWEEP_S."""
+    async def sweep() -> None:
+        returned = await complaint_handling.return_lapsed_transfers(app[SESSIONS])
+        if returned:
+            log.warning("complaint transfers not taken in time went back", extra={"count": returned})
+
+    async with _every(lambda: TRANSFER_SWEEP_S, sweep, "complaint-transfers"):
+        yield
 
 
 @contextlib.asynccontextmanager

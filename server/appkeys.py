@@ -23,6 +23,7 @@ STORE = web.AppKey("store", ObjectStore)
 SIGNING_KEY = web.AppKey("signing_key", Ed25519PrivateKey)
 ROOMS = web.AppKey("rooms", Rooms)
 JOURNAL = web.AppKey("journal", Journal)  # uploads between the store and the database
+COMPLAINT_JOURNAL = web.AppKey("complaint_journal", Journal)  # complainants' files, likewise
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)

@@ -286,7 +286,7 @@ def _store_check(args: argparse.Namespace, settings: Settings) -> int:
         result = asyncio.run(run())
     except StoreError as exc:
         raise ConfigError(str(exc)) from None
-    under = " and ".join(PREFIXES)
+    under = ", ".join(PREFIXES[:-1]) + " and " + PREFIXES[-1]
     for o in result.orphans:
         when = o.last_modified.isoformat() if o.last_modified else "unknown"
         print(f"{_printable(o.key)}\tversion {_printable(o.version_id or 'null')}\t{o.size} bytes"

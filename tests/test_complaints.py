@@ -3,15 +3,17 @@ decisions, deadlines, closure with a reply, and what each token reaches."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from server.appkeys import SESSIONS
+from server.complaints import handling
 from server.complaints import log as complaint_log
 from server.complaints.workdays import Calendar, local_day
-from server.db.complaint_models import ComplaintDeadline
+from server.db.complaint_models import Complaint, ComplaintDeadline
 from server.db.types import utcnow
 from tests.support.api import Api, bearer
 from tests.support.complaints import FORM, bureau, file, load_days
@@ -120,6 +122,11 @@ async def test_a_transfer_is_taken_or_comes_back_to_the_supervisor(api: Api) -> 
         await session.execute(update(ComplaintDeadline).where(
             ComplaintDeadline.complaint_id == second, ComplaintDeadline.kind == "transfer")
             .values(due=local_day(utcnow()) - timedelta(days=3)))
+    # The background sweep sends it back without anyone reading a queue.
+    assert any(t.get_name() == "complaint-transfers" for t in asyncio.all_tasks())
+    assert await handling.return_lapsed_transfers(api.app[SESSIONS]) == 1
+    async with api.app[SESSIONS]() as session:
+        assert (await session.get(Complaint, second)).transfer_unit_id is None
     overdue = await api.ok("GET", "/api/complaints?overdue=1", headers=b["qian"])
     assert [c["id"] for c in overdue] == [second] and "退回" in overdue[0]["alert"]
     back = await api.ok("GET", f"/api/complaints/{second}", headers=b["zhao"])

@@ -86,12 +86,15 @@ async def test_the_check_lists_exactly_what_no_row_names(settings: Settings) -> 
                                   .values(version_id=None))
         over_thumbnail = put_over(store, thumbnail["object_key"], b"another thumbnail")
         store._client.put_object(store.bucket, "elsewhere/note", io.BytesIO(b"x"), 1)
+        # A complainant's file whose row was never written (see server.complaints.files).
+        complaint_key = "complaints/00000000-0000-0000-0000-000000000000/files/x/original"
+        complaint_version = await put_orphan(store, complaint_key)
 
         found = await check(sessions, store)
-    assert found.listed == 5
+    assert found.listed == 6
     assert sorted((o.key, o.version_id) for o in found.orphans) == sorted([
         (key, version), (original["object_key"], forged),
-        (thumbnail["object_key"], over_thumbnail)])
+        (thumbnail["object_key"], over_thumbnail), (complaint_key, complaint_version)])
     orphan = next(o for o in found.orphans if o.key == key)
     assert orphan.size == len(SIGNATURE) and orphan.last_modified is not None
     assert orphan.sha256 == hashlib.sha256(SIGNATURE).hexdigest()
@@ -108,8 +111,8 @@ async def test_the_command_against_an_external_store(settings: Settings) -> None
                   ZEROMEET_S3_REGION=s3.region or "")
     clean = await asyncio.to_thread(run, ["store", "check"], env)
     assert clean.returncode == 0, clean.stderr
-    assert clean.stdout.startswith("OK: each of the 2 stored object versions under cases/ and "
-                                   "interviews/ is named"), clean.stdout
+    assert clean.stdout.startswith("OK: each of the 2 stored object versions under cases/, interviews/ "
+                                   "and complaints/ is named"), clean.stdout
 
     key = orphan_key(case)
     version = await put_orphan(store_of(s3), key)
@@ -119,7 +122,7 @@ async def test_the_command_against_an_external_store(settings: Settings) -> None
     fields = line.split("\t")
     assert fields[:3] == [key, f"version {version}", f"{len(SIGNATURE)} bytes"]
     assert fields[4] == f"sha256 {hashlib.sha256(SIGNATURE).hexdigest()}"
-    assert summary == ("1 of 3 stored object versions under cases/ and interviews/ are named by "
+    assert summary == ("1 of 3 stored object versions under cases/, interviews/ and complaints/ are named by "
                        "no database row")
 
     unreachable = await asyncio.to_thread(

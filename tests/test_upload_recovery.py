@@ -171,3 +171,34 @@ def test_the_sweep_leaves_captures_in_flight_alone(tmp_path: Path) -> None:
     assert [item for item, _ in journal.entries()] == ["ended"]
     journal.done("running")
     assert [item for item, _ in journal.entries()] == ["ended"]
+
+
+async def test_a_complainants_file_stored_before_a_crash_is_recorded_at_the_next_start(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.complaints import files
+    from tests.support.complaints import bureau, file
+
+    async with running(settings) as api:
+        b = await bureau(api)
+        filed = await file(api, b["city"])
+        cid = (await api.ok("GET", "/api/complaints", headers=b["zhao"]))[0]["id"]
+        await api.ok("POST", f"/api/complaints/{cid}/claim", headers=b["zhao"])
+        await api.ok("POST", f"/api/complaints/{cid}/ask", headers=b["zhao"], json={"what": "工资条"})
+        monkeypatch.setattr(files, "record", killed)  # after the store, before the row
+        body = aiohttp.FormData()
+        body.add_field("file", photo(), filename="工资条.jpg", content_type="image/jpeg")
+        status, _ = await api.call("POST", "/api/complaint/evidence", headers=bearer(filed["token"]), data=body)
+        assert status == 500
+        monkeypatch.undo()
+        got = await api.ok("GET", f"/api/complaints/{cid}", headers=b["zhao"])
+        assert [f["kind"] for f in got["files"]] == ["form"] and got["paused"] is not None
+
+    async with running(settings) as api:  # the next start
+        zhao = await api.login("zhao")
+        got = await api.ok("GET", f"/api/complaints/{cid}", headers=zhao)
+        upload = [f for f in got["files"] if f["kind"] == "upload"]
+        assert len(upload) == 1 and upload[0]["claimed"]["filename"] == "工资条.jpg"
+        added = [h for h in got["history"] if h["action"] == "complaint_file_added"]
+        assert added[0]["detail"]["recovered"] is True
+        assert got["paused"] is None  # the material asked for has come
+        assert list((settings.data_dir / "spool" / "complaints" / "pending").glob("*")) == []

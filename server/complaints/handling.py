@@ -135,6 +135,14 @@ async def return_lapsed_transfer(session: AsyncSession, complaint: Complaint) ->
     return True
 
 
+async def return_lapsed_transfers(sessions: Any) -> int:
+    """Every waiting transfer past its day goes back now (the background sweep), not only
+    when someone next reads the queue; how many went back."""
+    async with sessions() as session, session.begin():
+        waiting = await session.scalars(select(Complaint).where(Complaint.transfer_unit_id.is_not(None)))
+        return sum([await return_lapsed_transfer(session, c) for c in waiting])
+
+
 async def _meet(session: AsyncSession, complaint: Complaint, kind: str) -> None:
     for deadline in await current_deadlines(session, complaint.id):
         if deadline.kind == kind and deadline.met_at is None:

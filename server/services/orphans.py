@@ -28,13 +28,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence.store import S3ObjectStore
 from evidence.versions import ObjectVersion, original
+from server.db.complaint_models import ComplaintFile
 from server.db.models import EvidenceItem, Recording, Segment
 from server.errors import ConfigError
 from server.settings import Settings
 
 # Every key zeromeet writes starts so: uploads and snapshots under cases/, recordings and
-# inquiry records under interviews/.
-PREFIXES = ("cases/", "interviews/")
+# inquiry records under interviews/, complaint forms and complainants' files under
+# complaints/.
+PREFIXES = ("cases/", "interviews/", "complaints/")
 
 Named = set[tuple[str, str | None]]  # (object key, version id); None: the key's oldest version
 
@@ -75,6 +77,7 @@ async def _named(sessions: async_sessionmaker) -> Named:
         rows = [
             *await session.execute(select(EvidenceItem.object_key, EvidenceItem.version_id)),
             *await session.execute(select(Segment.object_key, Segment.version_id)),
+            *await session.execute(select(ComplaintFile.object_key, ComplaintFile.version_id)),
             *await session.execute(select(Recording.manifest_key, Recording.manifest_version_id)
                                    .where(Recording.manifest_key != "")),
         ]

@@ -37,8 +37,8 @@ class Journal:
     store until its rows are committed. One per process (its data dir): `in_flight`
     holds the captures whose requests are still running, which recovery leaves alone."""
 
-    def __init__(self, spool: Path) -> None:
-        self.root = spool / "uploads" / "pending"
+    def __init__(self, spool: Path, folder: str = "uploads") -> None:
+        self.root = spool / folder / "pending"
         self.in_flight: set[str] = set()
 
     def begin(self, item_id: str, entry: dict[str, Any]) -> None:

@@ -10,10 +10,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from server.appkeys import SETTINGS, STORE
-from server.complaints import counts, handling, intake, log, present, units
-from server.db.complaint_models import Channel, Complaint, ComplaintFile, Unit
-from server.db.models import new_id
+from server.appkeys import COMPLAINT_JOURNAL, SETTINGS, STORE
+from server.complaints import counts, files, handling, intake, present, units
+from server.db.complaint_models import Channel, ComplaintFile, Unit
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput
 from server.identity import optional_staff, require_staff
@@ -130,29 +129,17 @@ async def complainant_file(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     got = await receive(request, settings.data_dir / "spool" / "uploads",
                         limit=settings.max_upload_mb * 1024 * 1024, fields={"note"})
+    journal = request.app[COMPLAINT_JOURNAL]
     try:
-        file_id = new_id()
-        key = f"complaints/{complaint_id}/files/{file_id}/original"
-        stored = await request.app[STORE].put(key, got.path, sha256=got.sha256, content_type=got.type.mime)
-        now = utcnow()
-        observed = {"received_at": now.isoformat(), "size": got.size, "sha256": got.sha256,
-                    "type": got.type.mime, "address": request.remote or "?"}
-        claimed = {"filename": got.filename[:255], "content_type": got.content_type}
-        if got.fields.get("note"):
-            claimed["note"] = got.fields["note"][:2000]
-        async with transaction(request) as session:
-            session.add(ComplaintFile(id=file_id, complaint_id=complaint_id, kind="upload", object_key=key,
-                                      version_id=stored.version_id, content_type=got.type.mime,
-                                      sha256=got.sha256, size=got.size,
-                                      observed=json.dumps(observed, ensure_ascii=False),
-                                      claimed=json.dumps(claimed, ensure_ascii=False), created_at=now))
-            await session.flush()
-            await log.append(session, complaint_id, "complaint_file_added", {"kind": "complainant"},
-                             {"file": file_id, "sha256": got.sha256, "size": got.size}, public=True, at=now)
-            complaint = await session.get(Complaint, complaint_id)
-            if complaint is not None and complaint.paused_kind == handling.MATERIAL:
-                await handling.resume(session, {"kind": "complainant"}, complaint, "投诉人补充了材料 "
-                                      "(the complainant sent material)")
+        row = await files.store(request.app[STORE], journal, complaint_id, got,
+                                request.remote or "?", utcnow())
+        file_id = row.id
+        try:
+            async with transaction(request) as session:
+                await files.record(session, row)
+            await asyncio.to_thread(journal.done, file_id)
+        finally:  # not committed: the journal's sweep records it within a minute or so
+            journal.release(file_id)
     finally:
         await asyncio.to_thread(got.path.unlink, missing_ok=True)
     return web.json_response({"id": file_id, "sha256": got.sha256, "size": got.size,
