@@ -44,6 +44,8 @@ SCHEMAS: dict[str, Schema] = {
         accepted={"type": "integer"}, closed={"type": "integer"}, overdue={"type": "integer"},
         median_days_to_contact={"type": ["number", "null"]},
         median_days_to_close={"type": ["number", "null"]})}),
+    "Imported": obj(["filed", "skipped"], filed={"type": "array", "items": string()},
+                    skipped={"type": "array", "items": string()}),
     "Material": obj(["what"], what=_REASON),
     "Options": obj(["categories", "referrals", "results"], categories={"type": "array"},
                    referrals={"type": "array"}, results={"type": "array", "items": obj(
@@ -84,6 +86,19 @@ def paths(op: Any, param: Any, array: Any) -> dict[str, Any]:
                        "a caller with co_complainants)", (201, "Filed; the token is shown once",
                                                            ref("NewComplaint")),
                        body=ref("ComplaintInput"), errors=(400, 401, 403, 404, 413, 429), auth=False),
+        },
+        "/api/complaints/import": {
+            "post": {**op("Import clues from another platform (12345, the national wage-arrears clue "
+                          "platform) from a CSV file with a header row; number, name and phone "
+                          "required; each keeps its number as source:number; a bad row refuses the "
+                          "whole file; clues imported before are skipped",
+                          (201, "The numbers filed and the clue numbers skipped", ref("Imported")),
+                          errors=(400, 401, 403, 404, 413)),
+                     "parameters": [
+                         {"name": "channel", "in": "query", "required": True, "schema": string()},
+                         {"name": "source", "in": "query", "required": True,
+                          "schema": string(pattern=r"^[\w\-]{1,24}$")}],
+                     "requestBody": {"required": True, "content": {"text/csv": {"schema": string()}}}},
         },
         "/api/complaint-channels/{channel}": {
             "parameters": [param("channel")],

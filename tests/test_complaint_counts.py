@@ -66,3 +66,37 @@ async def test_one_address_is_limited_but_a_staff_desk_is_not(api: Api) -> None:
     for n in range(12):  # a 12333 operator files call after call from one desk
         await api.ok("POST", "/api/complaints", 201, headers=b["li"], json={
             "channel": b["window"], "name": f"来电{n}", "phone": f"1370000{n:04d}"})
+
+
+CLUES = """线索编号,投诉人,联系电话,被投诉单位,所在区县,问题类别,涉及人数,拖欠金额,诉求内容
+WX-2026-0001,周一,13800000001,某劳务公司,历下区,欠薪,5,"42,000",工地停工两个月未发工资
+WX-2026-0002,吴二,13800000001,某餐饮公司,,社保,,,未缴社会保险
+WX-2026-0003,郑三,13800000001,某建筑公司,市中区,欠薪,12,,
+"""
+
+
+async def test_clues_from_another_platform_are_imported_once_keeping_their_numbers(api: Api) -> None:
+    b = await bureau(api)
+    url = f"/api/complaints/import?channel={b['city']}&source=12345"
+    done = await api.ok("POST", url, 201, headers={**b["li"], "Content-Type": "text/csv"},
+                        data=CLUES.encode("gb18030"))  # as Excel in Chinese saves it
+    assert len(done["filed"]) == 3 and done["skipped"] == []
+    lixia = await api.ok("GET", "/api/complaints", headers=b["zhao"])
+    assert [(c["external_ref"], c["name"], c["amount"], c["category"]) for c in lixia] == [
+        ("12345:WX-2026-0001", "周一", 42000, "wages")]
+    city = await api.ok("GET", "/api/complaints", headers=b["li"])
+    assert [c["external_ref"] for c in city] == ["12345:WX-2026-0002"]  # no district: the channel's unit
+    full = await api.ok("GET", f"/api/complaints/{city[0]['id']}", headers=b["li"])
+    assert full["history"][0]["action"] == "complaint_received" and full["files"][0]["kind"] == "form"
+    again = await api.ok("POST", url, 201, headers={**b["li"], "Content-Type": "text/csv"}, data=CLUES.encode())
+    assert again == {"filed": [], "skipped": ["WX-2026-0001", "WX-2026-0002", "WX-2026-0003"]}
+    bad = CLUES.replace("WX-2026-0003,郑三,13800000001", "WX-2026-0004,郑三,电话不详")
+    status, got = await api.call("POST", url.replace("12345", "wage-clues"), headers=b["li"], data=bad.encode())
+    assert status == 400 and got["error"] == "import_invalid" and "Line 4" in got["message"], got
+    assert len(await api.ok("GET", "/api/complaints", headers=b["li"])) == 1  # nothing of that file filed
+    for query, code in ((f"channel={b['city']}", 400), (f"channel={b['lixia']}&source=x", 403),
+                        ("channel=nope&source=x", 404)):
+        status, got = await api.call("POST", f"/api/complaints/import?{query}", headers=b["li"], data=CLUES.encode())
+        assert status == code, (query, got)
+    status, got = await api.call("POST", url, headers=b["li"], data="名字,电话\n张三,1\n".encode())
+    assert status == 400 and "no column for number" in got["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from typing import Any
@@ -11,10 +12,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from server.appkeys import COMPLAINT_JOURNAL, SETTINGS, STORE
-from server.complaints import counts, files, handling, intake, present, units
+from server.complaints import counts, files, handling, imports, intake, present, units
 from server.db.complaint_models import Channel, ComplaintFile, Unit
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidInput
+from server.errors import Conflict, Forbidden, InvalidInput
 from server.identity import optional_staff, require_staff
 from server.services import custody
 from server.uploads.receive import receive
@@ -88,6 +89,41 @@ async def file_complaint(request: web.Request) -> web.Response:
         number = complaint.number
     return web.json_response({"number": number, "token": token,
                               "status_url": f"/s/{token}"}, status=201)
+
+
+IMPORT_BYTES = 2 * 1024 * 1024
+
+
+@routes.post("/api/complaints/import")
+async def import_clues(request: web.Request) -> web.Response:
+    """Clues from another platform as a CSV file (header row; number, name and phone
+    required), filed on one of the caller's channels, each keeping its own number as
+    `source:number`; nothing is filed if any row is bad, and what was imported before
+    is skipped."""
+    staff = await require_staff(request)
+    channel = request.query.get("channel", "")[:32]
+    source = request.query.get("source", "").strip()[:24]
+    if not source or not re.fullmatch(r"[\w\-]+", source):
+        raise InvalidInput("'source' must name where the clues come from, e.g. 12345 or "
+                           "national-wage-clues.", code="import_invalid")
+    raw = await body_bytes(request, IMPORT_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
+        except UnicodeDecodeError:
+            raise InvalidInput("The file is neither UTF-8 nor GB18030 text.", code="import_invalid") from None
+    rows = imports.parse(text, _fields)
+    async with transaction(request) as session:
+        found = await intake.channel_of(session, channel)
+        if found.unit_id not in await units.visible_units(session, staff):
+            raise Forbidden("Clues can be imported only on a channel of one's own unit.", code="other_unit")
+        done = await imports.import_rows(
+            session, request.app[STORE], channel=found.id, source=source, staff_id=staff.user_id,
+            filename=request.headers.get("X-Filename", ""), file_sha256=hashlib.sha256(raw).hexdigest(),
+            rows=rows)
+    return web.json_response({"filed": done.filed, "skipped": done.skipped}, status=201)
 
 
 @routes.get("/api/complaint-channels/{channel}")
