@@ -1,5 +1,5 @@
 """Checking a complaint's log offline, as a bundle carries it (see `server.bundle`): the
-log's own hash chain, that it is the log the export's signed event pinned, that the
+log's own hash chain and signed checkpoints, that it is the log the export's signed event pinned, that the
 case's log was linked to it at acceptance, and on which working day it was accepted,
 counted again on the calendar the bundle carries."""
 
@@ -34,10 +34,16 @@ def read_calendar(document: dict[str, Any]) -> tuple[Calendar, tzinfo]:
     return Calendar(exceptions), zone
 
 
-def check(complaint_id: str, events: list[Any], *, pinned: dict[str, Any] | None,
-          linked: dict[str, Any] | None, calendar: tuple[Calendar, tzinfo] | None) -> tuple[list[str], str]:
-    """Problems with one complaint's log, and a line saying what it proves ('' if nothing)."""
-    problems = custody.check_log(complaint_id, events, [], None)
+def check(complaint_id: str, events: list[Any], *, points: list[dict[str, Any]], key: Any,
+          pinned: dict[str, Any] | None, linked: dict[str, Any] | None,
+          calendar: tuple[Calendar, tzinfo] | None) -> tuple[list[str], str]:
+    """Problems with one complaint's log (its chain, its own signed checkpoints, the pin
+    of the export event, the link made at acceptance), and a line saying what it proves
+    ('' if nothing)."""
+    problems = custody.check_log(complaint_id, events, points, key)
+    last = max((p["seq"] for p in points if custody.is_seq(p.get("seq"))), default=0)
+    if len(events) > last:
+        problems.append(f"events {last + 1}–{len(events)} come after its last signed checkpoint")
     hashes = [e.get("hash") if isinstance(e, dict) else None for e in events]
     if pinned is None:
         problems.append("the export event does not name this log's head, so no signature covers it")

@@ -32,7 +32,7 @@ ACTIONS = ("captured", "derived", "stored", "viewed", "downloaded", "exported",
            "complaint_transferred", "transfer_taken", "transfer_returned",
            "complaint_accepted", "complaint_refused", "complaint_referred",
            "deadline_set", "complaint_closed", "complaint_linked", "material_requested",
-           "complaint_suspended", "complaint_resumed")
+           "complaint_suspended", "complaint_resumed", "complaint_reply_shown")
 FIELDS = ("case_id", "seq", "at", "action", "actor", "item_id", "detail", "prev")
 
 

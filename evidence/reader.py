@@ -107,8 +107,9 @@ class BundleReader:
         for path in ("manifest-sha256.txt", bag.CUSTODY_EVENTS, bag.CUSTODY_CHECKPOINTS, bag.CALENDAR):
             self.source.want(path, READ_LIMIT)
         for complaint in _dicts((index or {}).get("complaints")):
-            if isinstance(complaint.get("events"), str):
-                self.source.want(complaint["events"], READ_LIMIT)
+            for name in ("events", "checkpoints"):
+                if isinstance(complaint.get(name), str):
+                    self.source.want(complaint[name], READ_LIMIT)
         entries = _dicts((index or {}).get("items"))
         for entry in entries:
             path, kind = entry.get("path"), entry.get("kind")

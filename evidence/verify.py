@@ -364,8 +364,12 @@ class _Checker(BundleReader):
             events = self._lines(path)
             if events is None:
                 continue
-            problems, note = complaint_check.check(cid, events, pinned=pinned.get(cid),
-                                                   linked=linked.get(cid), calendar=calendar)
+            points_path = str(entry.get("checkpoints"))
+            points = self.json_objects(points_path, "its content", self._json(points_path)) \
+                if points_path.startswith("data/complaints/") and points_path in self.present else []
+            problems, note = complaint_check.check(cid, events, points=points, key=self.key,
+                                                   pinned=pinned.get(cid), linked=linked.get(cid),
+                                                   calendar=calendar)
             for problem in problems:
                 self.problem(f"{path}: {problem} ({where})")
             if note:

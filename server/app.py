@@ -60,6 +60,7 @@ from server.views import (
 )
 from server.complaints import files as complaint_files
 from server.complaints import handling as complaint_handling
+from server.complaints import log as complaint_log
 from server.views.pages import add_page_routes
 
 log = logging.getLogger("zeromeet")
@@ -175,11 +176,12 @@ async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
     async def sign(when: str) -> None:
         try:
             signed = await custody.sign_heads(sessions, key)
+            signed += await complaint_log.sign_heads(sessions, key)
         except (OSError, SQLAlchemyError) as exc:
             log.warning("signing custody checkpoints failed: %s", exc, extra={"when": when})
             return
         if signed:
-            log.info("custody checkpoints signed", extra={"cases": signed, "when": when})
+            log.info("custody checkpoints signed", extra={"logs": signed, "when": when})
 
     async def periodic() -> None:
         await sign("periodic")

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evidence import bundle as bag
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.store import ObjectStore
+from server import evidence_list
 from server.auth import Staff
 from server.complaints import log as complaint_log
 from server.db.complaint_models import CalendarDay, Complaint, ComplaintFile
@@ -46,6 +47,7 @@ from server.services import cases, custody
 from server.services.evidence import shadowed
 from server.services.recordings import case_evidence
 from server.views.serialize import evidence_item, when
+from transcription.pdf import FontMissing
 
 log = logging.getLogger("zeromeet.bundle")
 
@@ -63,7 +65,7 @@ class Plan:
     files: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     custody_events: list[dict[str, Any]] = field(default_factory=list)
     custody_checkpoints: list[dict[str, Any]] = field(default_factory=list)
-    complaint_logs: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    complaint_logs: list[tuple[str, Any]] = field(default_factory=list)  # (path, events or checkpoints)
     calendar: dict[str, Any] | None = None
 
     @property
@@ -91,6 +93,8 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
         complaints = [c for c in complaints if not c.confidential]
     withheld = [i for i in items if i.object_key in withheld_keys]
     items = [i for i in items if i.object_key not in withheld_keys]
+    for complaint in complaints:
+        await complaint_log.checkpoint(session, key, complaint.id)
     logs = [(c, await complaint_log.events(session, c.id)) for c in complaints]
     detail: dict[str, Any] = {"items": len(items), "format": bag.FORMAT}
     if audience:
@@ -127,9 +131,12 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
         index["calendar"] = bag.CALENDAR
         index["complaints"] = []
         for complaint, events in logs:
-            path = f"data/complaints/{_root_name(complaint.number)}/events.jsonl"
-            out.complaint_logs.append((path, events))
-            index["complaints"].append({"id": complaint.id, "number": complaint.number, "events": path})
+            folder = f"data/complaints/{_root_name(complaint.number)}"
+            out.complaint_logs += [(f"{folder}/events.jsonl", events), (f"{folder}/checkpoints.json",
+                                   await complaint_log.checkpoints(session, complaint.id))]
+            index["complaints"].append({"id": complaint.id, "number": complaint.number,
+                                        "events": f"{folder}/events.jsonl",
+                                        "checkpoints": f"{folder}/checkpoints.json"})
     for item in items:
         entry = evidence_item(item)
         entry["path"] = _path(item.object_key)
@@ -201,9 +208,10 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
             yield writer.take()
     finally:
         await asyncio.to_thread(local.unlink, missing_ok=True)
+    await _evidence_list(plan, writer)
     writer.add(bag.CUSTODY_EVENTS, _jsonl(plan.custody_events))
-    for path, logged in plan.complaint_logs:
-        writer.add(path, _jsonl(logged))
+    for path, content in plan.complaint_logs:
+        writer.add(path, _jsonl(content) if path.endswith(".jsonl") else _json(content))
     if plan.calendar is not None:
         writer.add(bag.CALENDAR, _json(plan.calendar))
     writer.add(bag.CUSTODY_CHECKPOINTS, _json(plan.custody_checkpoints))
@@ -214,6 +222,23 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
         "External-Description": f"Evidence of case {plan.number}",
         "Bag-Group-Identifier": plan.index["case"]["id"]})
     yield writer.take()
+
+
+async def _evidence_list(plan: Plan, writer: bag.BagWriter) -> None:
+    """The evidence list (证据目录), CSV and PDF, of what the bundle holds."""
+    listed = evidence_list.rows(plan.index)
+    writer.add(evidence_list.CSV_PATH, evidence_list.csv_bytes(listed))
+    plan.index["evidence_list"] = {"csv": evidence_list.CSV_PATH}
+    try:
+        pdf = await asyncio.to_thread(evidence_list.pdf_bytes, plan.number, plan.index["exported_at"], listed)
+    except FontMissing as exc:  # the CSV says it all; the PDF needs a Chinese font
+        log.warning("the evidence list has no PDF: %s", exc)
+        return
+    except Exception:  # noqa: BLE001 - a list that cannot be drawn must not cost the bundle
+        log.exception("the evidence list's PDF could not be made; the bundle has the CSV")
+        return
+    writer.add(evidence_list.PDF_PATH, pdf)
+    plan.index["evidence_list"]["pdf"] = evidence_list.PDF_PATH
 
 
 def _root_name(number: str) -> str:

@@ -11,6 +11,7 @@ import segno
 
 from server.cli_users import _in_db
 from server.complaints import units
+from server.complaints.intake import CATEGORIES
 from server.complaints.workdays import CalendarFileError, parse_calendar
 from server.errors import ConfigError
 from server.settings import Settings
@@ -28,6 +29,8 @@ def add_complaint_commands(commands: Any) -> None:  # argparse's subparsers acti
     add.add_argument("--parent", help="the code of the unit above (none for the city bureau)")
     add.add_argument("--district", action="append", default=[],
                      help="a district whose complaints this unit receives (repeatable)")
+    add.add_argument("--category", action="append", default=[], choices=list(CATEGORIES),
+                     help="a kind of complaint this unit takes (repeatable; none: every kind)")
     add.set_defaults(run=_unit_add)
 
     channel = commands.add_parser("channel", help="standing public complaint links of a unit") \
@@ -51,7 +54,8 @@ def add_complaint_commands(commands: Any) -> None:  # argparse's subparsers acti
 def _unit_add(args: argparse.Namespace, settings: Settings) -> int:
     async def work(session: Any) -> str:
         unit = await units.add_unit(session, code=args.code.strip(), name=args.name.strip(),
-                                    parent=args.parent, districts=[d.strip() for d in args.district])
+                                    parent=args.parent, districts=[d.strip() for d in args.district],
+                                    categories=args.category)
         return unit.code
     print(f"added unit {_in_db(settings, work)}")
     return 0

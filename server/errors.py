@@ -7,9 +7,10 @@ class ServerError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the request field it is about, for the pages to name in their language
         if code is not None:
             self.code = code
 

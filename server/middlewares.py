@@ -43,8 +43,12 @@ _SECURITY_HEADERS = {
 }
 
 
-def error_response(status: int, code: str, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+def error_response(status: int, code: str, message: str, *, field: str | None = None,
+                   **headers: str) -> web.Response:
+    body = {"error": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return web.json_response(body, status=status, headers=headers)
 
 
 def redact_path(path: str) -> str:
@@ -176,7 +180,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except TooManyRequests as exc:
         return error_response(exc.status, exc.code, exc.message, **{"Retry-After": str(exc.retry_after)})
     except ServerError as exc:
-        response = error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message, field=exc.field)
         if isinstance(exc, RequestTimeout):  # the rest of the body may still come: hang up
             response.force_close()
         return response

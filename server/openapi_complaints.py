@@ -10,7 +10,6 @@ from server.db.complaint_models import ComplaintState
 from server.openapi_schemas import Schema, obj, ref, string
 
 _REASON = string(minLength=1, maxLength=2000)
-_COUNT = {"type": ["integer", "null"], "minimum": 0}
 
 SCHEMAS: dict[str, Schema] = {
     "ComplaintInput": obj(
@@ -50,9 +49,11 @@ SCHEMAS: dict[str, Schema] = {
     "Options": obj(["categories", "referrals", "results"], categories={"type": "array"},
                    referrals={"type": "array"}, results={"type": "array", "items": obj(
                        ["code"], code=string(), label={"type": ["string", "null"]})}),
-    "Closure": obj(["result", "reply"], result=string(description="a code of GET /api/complaint-options"),
-                   reply=string(minLength=1, maxLength=5000), amount_recovered=_COUNT,
-                   workers_covered=_COUNT),
+    "Closure": obj(["result", "reply", "amount_recovered", "workers_covered"],
+                   result=string(description="a code of GET /api/complaint-options"),
+                   reply=string(minLength=1, maxLength=5000),
+                   amount_recovered={"type": "integer", "minimum": 0, "description": "yuan; 0 if none"},
+                   workers_covered={"type": "integer", "minimum": 0}),
 }
 
 
@@ -75,12 +76,14 @@ def paths(op: Any, param: Any, array: Any) -> dict[str, Any]:
                    "working days it lasted", ref("Reason")),
         "extend": ("Extend the closing deadline (a supervisor of the unit), 30 working days "
                    "at most in all", ref("Extension")),
-        "close": ("Close it with a result and a reply the complainant sees (the owner)", ref("Closure")),
+        "close": ("Close it with a result, the amount recovered, the workers covered and a reply "
+                  "the complainant sees (the owner)", ref("Closure")),
     }
     out: dict[str, Any] = {
         "/api/complaints": {
             "get": op("The complaints of the caller's unit (a supervisor's: and those under it); "
-                      "?overdue=1 for the overdue and alerted ones, ?unit=CODE for one unit",
+                      "?overdue=1 for the overdue and alerted ones, ?at_risk=1 for those due within 2 "
+                      "working days, ?unit=CODE for one unit",
                       (200, "Complaints", array(ref("Complaint"))), errors=(401, 403, 404)),
             "post": op("File a complaint (anyone, limited per address and phone; staff may file for "
                        "a caller with co_complainants)", (201, "Filed; the token is shown once",

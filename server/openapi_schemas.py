@@ -40,7 +40,8 @@ _RECORDING: dict[str, Schema] = dict(
     health={"oneOf": [ref("RecordingHealth"), {"type": "null"}]})
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": obj(["error", "message"], error=string(), message=string()),
+    "Error": obj(["error", "message"], error=string(), message=string(),
+                 field=string(description="the request field it is about, when one")),
     "User": obj(["username", "role"], username=string(), display_name=string(),
                  role=string(enum=[r.value for r in Role])),
     "Account": obj(
@@ -60,16 +61,17 @@ SCHEMAS: dict[str, Schema] = {
         number=string(pattern=r"^ZM-\d{4}-\d{6}$"), title=string(), employer=string(), description=string(),
         status=string(enum=[s.value for s in CaseStatus]), created_at=TIME, updated_at=TIME,
         members={"type": "array", "items": ref("User")},
-        interviews={"type": "array", "items": ref("Interview")},
+        interviews={"type": "array", "items": ref("Interview")}, last_activity_at=TIME,
     ),
     "Grant": obj(["username"], username=string()),
     "InterviewInput": obj([], title=string(maxLength=200), language=string(enum=["zh", "en"]),
-                           scheduled_for=TIME),
+                           scheduled_for=TIME, purpose=string(maxLength=500)),
     "Interview": obj(
         ["id", "case_id", "state"], id=string(format="uuid"), case_id=string(format="uuid"),
         title=string(), language=string(enum=["zh", "en"]),
         state=string(enum=[s.value for s in InterviewState]), scheduled_for=OPT_TIME,
-        created_at=TIME, started_at=OPT_TIME, ended_at=OPT_TIME,
+        created_at=TIME, started_at=OPT_TIME, ended_at=OPT_TIME, purpose=string(),
+        cancelled_at=OPT_TIME, cancel_reason={"type": ["string", "null"]},
     ),
     "InterviewDetail": {"allOf": [ref("Interview"), obj(
         ["participants", "recordings"], case_number=string(),
@@ -134,9 +136,16 @@ SCHEMAS: dict[str, Schema] = {
         token=string(description="Shown once; the server keeps only its hash."))]},
     "OwnInvitation": obj(
         ["name", "role", "interview", "case"], name=string(), role=string(), expires_at=TIME,
-        interview=obj(["id", "state"], id=string(), title=string(), state=string(), language=string()),
-        case=obj(["id", "number"], id=string(format="uuid"), number=string(), title=string()),
+        interview=obj(["id", "state"], id=string(), state=string(), language=string(),
+                      purpose={"type": ["string", "null"]}, scheduled_for=OPT_TIME,
+                      cancelled={"type": "boolean"}, cancel_reason={"type": ["string", "null"]}),
+        case=obj(["id", "number"], id=string(format="uuid"), number=string()),
+        bureau=obj(["name", "phone"], name=string(), phone=string()),
+        inspectors={"type": "array", "items": string()},
     ),
+    "Reschedule": obj([], scheduled_for={"type": ["string", "null"], "format": "date-time"},
+                      purpose=string(maxLength=500)),
+    "Cancellation": obj(["reason"], reason=string(minLength=1, maxLength=500)),
     "Caption": obj(
         ["participant", "role", "start", "end", "text"], participant={"type": ["string", "null"]},
         speaker=string(), role=string(), start={"type": "number"}, end={"type": "number"},

@@ -17,8 +17,7 @@ from server.complaints import intake
 from server.complaints.workdays import Calendar, local_day
 from server.db.types import utcnow
 from tests.support.api import Api, bearer
-from tests.support.complaints import bureau, file
-from tests.test_complaints import PNG, aiohttp_form
+from tests.support.complaints import PNG, aiohttp_form, bureau, file
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -71,6 +70,11 @@ async def test_the_bundle_proves_on_which_working_day_a_complaint_was_accepted(
     problems = verify(root).problems
     assert any("not the log the export pinned" in p for p in problems), problems
     log_file.write_text(original)
+    points_file = log_file.with_name("checkpoints.json")
+    assert len(json.loads(points_file.read_text())) >= 1  # signed at export
+    points_file.write_text("[]")
+    problems = verify(root).problems
+    assert any("after its last signed checkpoint" in p for p in problems), problems
     (root / "data" / "complaints" / "calendar.json").write_text(json.dumps(
         {"time_zone": "Asia/Shanghai", "days": {"not a day": True}}))
     assert any("calendar.json" in p and "not a date" in p for p in verify(root).problems)

@@ -29,7 +29,8 @@ async def test_counts_per_unit_channel_category_and_month(api: Api) -> None:
     await api.ok("POST", f"/api/complaints/{first}/claim", headers=b["zhao"])
     await api.ok("POST", f"/api/complaints/{first}/accept", headers=b["zhao"])
     await api.ok("POST", f"/api/complaints/{first}/close", headers=b["zhao"],
-                 json={"result": "resolved", "reply": "已支付。"})
+                 json={"result": "resolved", "reply": "已支付。", "amount_recovered": 5000,
+                       "workers_covered": 1})
     two_days = utcnow() - timedelta(days=2)
     async with api.app[SESSIONS]() as session, session.begin():
         await session.execute(update(Complaint).where(Complaint.id == first).values(received_at=two_days))

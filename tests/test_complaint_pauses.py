@@ -14,8 +14,7 @@ from server.db.complaint_models import Complaint, ComplaintDeadline
 from server.db.types import utcnow
 from server.settings import Settings
 from tests.support.api import Api, bearer
-from tests.support.complaints import bureau, file
-from tests.test_complaints import PNG, aiohttp_form
+from tests.support.complaints import PNG, aiohttp_form, bureau, file
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -76,7 +75,7 @@ async def test_a_suspension_moves_the_closing_deadline_by_the_working_days_it_la
     await api.ok("POST", f"/api/complaints/{cid}/resume", 409, headers=b["zhao"], json={"reason": "x"})
     await api.ok("POST", f"/api/complaints/{cid}/suspend", headers=b["zhao"],
                  json={"reason": "用人单位负责人下落不明，等待公安协查"})
-    closing = {"result": "mediated", "reply": "已调解。"}
+    closing = {"result": "mediated", "reply": "已调解。", "amount_recovered": 0, "workers_covered": 12}
     got = await api.call("POST", f"/api/complaints/{cid}/close", headers=b["zhao"], json=closing)
     assert got[0] == 409 and got[1]["error"] == "complaint_paused"
     ten_days_ago = utcnow() - timedelta(days=10)
@@ -102,8 +101,13 @@ async def test_the_bureau_sets_its_own_list_of_results(api: Api) -> None:
                                   {"code": "mediated", "label": None}, {"code": "other", "label": None}]
     await api.ok("GET", "/api/complaint-options", 401)
     status, got = await api.call("POST", f"/api/complaints/{cid}/close", headers=b["zhao"],
-                                 json={"result": "resolved", "reply": "x"})  # standard, but not this bureau's
+                                 json={"result": "resolved", "reply": "x", "amount_recovered": 0,
+                                       "workers_covered": 1})  # standard, but not this bureau's
     assert status == 400, got
     done = await api.ok("POST", f"/api/complaints/{cid}/close", headers=b["zhao"],
-                        json={"result": "paid_in_full", "reply": "已全额支付拖欠工资。"})
+                        json={"result": "paid_in_full", "reply": "已全额支付拖欠工资。"}, status=400)
+    assert "amount_recovered" in str(done)  # a closure says how much came back and for how many
+    done = await api.ok("POST", f"/api/complaints/{cid}/close", headers=b["zhao"],
+                        json={"result": "paid_in_full", "reply": "已全额支付拖欠工资。",
+                              "amount_recovered": 86000, "workers_covered": 12})
     assert done["result"] == "paid_in_full"

@@ -9,18 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from server.appkeys import SESSIONS
-from server.complaints import handling
+from server.appkeys import SESSIONS, SIGNING_KEY
+from server.complaints import handling, units
 from server.complaints import log as complaint_log
 from server.complaints.workdays import Calendar, local_day
 from server.db.complaint_models import Complaint, ComplaintDeadline
 from server.db.types import utcnow
 from tests.support.api import Api, bearer
-from tests.support.complaints import FORM, bureau, file, load_days
-
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
-       b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+from tests.support.complaints import FORM, PNG, aiohttp_form, bureau, file, load_days
 
 
 async def test_a_complaint_from_a_poster_to_a_reply(api: Api) -> None:
@@ -68,19 +64,16 @@ async def test_a_complaint_from_a_poster_to_a_reply(api: Api) -> None:
              "amount_recovered": 86000, "workers_covered": 12}
     await api.ok("POST", f"/api/complaints/{cid}/close", 404, headers=b["sun"], json=close)  # not theirs to see
     await api.ok("POST", f"/api/complaints/{cid}/close", headers=b["zhao"], json=close)
+    before = len((await api.ok("GET", f"/api/complaints/{cid}", headers=b["zhao"]))["history"])
     status = await api.ok("GET", "/api/complaint", headers=me)
     assert status["state"] == "closed" and status["reply"] == close["reply"]
+    await api.ok("GET", "/api/complaint", headers=me)  # a second look is not logged again
+    after = (await api.ok("GET", f"/api/complaints/{cid}", headers=b["zhao"]))["history"]
+    assert [e["action"] for e in after[before:]] == ["complaint_reply_shown"]
     steps = [h["step"] for h in status["history"]]
     assert steps[:3] == ["received", "deadline", "file_added"]
     assert {"claimed", "accepted", "closed"} <= set(steps)
     await api.ok("POST", "/api/complaint/evidence", 409, headers=me, data=aiohttp_form(PNG, "x.png"))
-
-
-def aiohttp_form(data: bytes, name: str):  # noqa: ANN201
-    import aiohttp
-    form = aiohttp.FormData()
-    form.add_field("file", data, filename=name, content_type="image/png")
-    return form
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -95,6 +88,19 @@ async def test_routing_falls_back_to_the_channels_unit(api: Api) -> None:
     # The supervisor of 历下 sees 历下's queue, the city inspector only the city's.
     assert len(await api.ok("GET", "/api/complaints", headers=b["qian"])) == 1
     assert len(await api.ok("GET", "/api/complaints", headers=b["li"])) == 1
+    # Then by category: a 历下 team for social insurance, and a city-wide one.
+    async with api.app[SESSIONS]() as session, session.begin():
+        await units.add_unit(session, code="lixia-ins", name="历下区社保组", parent="lixia",
+                             districts=["历下区"], categories=["insurance"])
+        await units.add_unit(session, code="city-ins", name="市社保稽核组", parent="city",
+                             districts=[], categories=["insurance"])
+    for n, (district, category, unit) in enumerate((("历下区", "insurance", "lixia-ins"),
+                                                    ("历下区", "wages", "lixia"),
+                                                    ("槐荫区", "insurance", "city-ins"),
+                                                    ("槐荫区", "wages", "city"))):
+        filed = await file(api, b["city"], district=district, category=category, phone=f"1370000000{n}")
+        status = await api.ok("GET", "/api/complaint", headers=bearer(filed["token"]))
+        assert status["unit"]["code"] == unit, (district, category, status["unit"])
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -133,6 +139,9 @@ async def test_a_transfer_is_taken_or_comes_back_to_the_supervisor(api: Api) -> 
     assert back["unit"]["code"] == "lixia" and back["transfer"] is None
     assert "transfer_returned" in [h["action"] for h in back["history"]]
     await api.ok("POST", f"/api/complaints/{second}/take", 404, headers=b["sun"])
+    seen_to = await api.ok("POST", f"/api/complaints/{second}/refuse", headers=b["zhao"],
+                           json={"reason": "市中区不予接收，经核实不属于监察范围"})
+    assert seen_to["alert"] is None  # the owner's next step sees to the alert
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -170,6 +179,11 @@ async def test_an_unanswered_complaint_becomes_overdue(api: Api) -> None:
     await file(api, b["city"])
     cid = (await api.ok("GET", "/api/complaints", headers=b["zhao"]))[0]["id"]
     assert await api.ok("GET", "/api/complaints?overdue=1", headers=b["zhao"]) == []
+    assert await api.ok("GET", "/api/complaints?at_risk=1", headers=b["zhao"]) == []  # 5 working days left
+    async with api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(ComplaintDeadline).where(ComplaintDeadline.complaint_id == cid)
+                              .values(due=Calendar({}).add(local_day(utcnow()), 2)))
+    assert [c["id"] for c in await api.ok("GET", "/api/complaints?at_risk=1", headers=b["zhao"])] == [cid]
     async with api.app[SESSIONS]() as session, session.begin():
         await session.execute(update(ComplaintDeadline).where(ComplaintDeadline.complaint_id == cid)
                               .values(due=local_day(utcnow()) - timedelta(days=1)))
@@ -192,6 +206,17 @@ async def test_refusal_and_referral_tell_the_complainant_why(api: Api) -> None:
         status = await api.ok("GET", "/api/complaint", headers=bearer(filed["token"]))
         states[status["state"]] = status
     assert states["refused"]["reason"] == "不属于劳动保障监察范围"
+    # A complaint never accepted has no case log to pin it: its own log is signed.
+    key = api.app[SIGNING_KEY]
+    assert await complaint_log.sign_heads(api.app[SESSIONS], key) == 2
+    assert await complaint_log.sign_heads(api.app[SESSIONS], key) == 0  # nothing moved since
+    async with api.app[SESSIONS]() as session:
+        points = await complaint_log.checkpoints(session, ids[1])
+        logged = await complaint_log.events(session, ids[1])
+    assert points[-1]["seq"] == len(logged)
+    assert complaint_log.check(ids[1], logged, points, key.public_key()) == []
+    points[-1]["head"] = logged[0]["hash"]
+    assert "not the signed head" in complaint_log.check(ids[1], logged, points, key.public_key())[0]
     assert states["referred"]["referred_to"] == "arbitration"
     await api.ok("POST", f"/api/complaints/{ids[0]}/accept", 409, headers=b["zhao"])
 

@@ -23,6 +23,10 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     page = await phone.new_page()
     await page.goto(f"{base}/r/{b['city']}")
     await expect(page.locator("#rp-unit")).to_contain_text("济南市劳动保障监察支队")
+    await page.get_by_role("button", name="English").click()  # the form in English, and back
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Report unpaid wages or other labour problems")
+    await expect(page.get_by_label("Your name (required)")).to_be_visible()
+    await page.get_by_role("button", name="中文").click()
     submit = page.get_by_test_id("submit")
     box = await submit.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 640  # reachable without scrolling
@@ -87,6 +91,7 @@ async def test_a_worker_complains_from_a_poster_and_reads_the_reply(api: Api, br
     await staff.get_by_test_id("close").click()
     await staff.get_by_label("给投诉人的答复").fill("已责令该公司支付拖欠工资，请注意查收。")
     await staff.get_by_label("追回金额（元）").fill("86000")
+    await staff.locator("#cp-f-workers_covered").fill("12")
     await staff.get_by_test_id("confirm-close").click()
     await expect(staff.get_by_test_id("complaint-state")).to_have_text("已办结")
 

@@ -39,8 +39,11 @@ async def visible(session: AsyncSession, staff: Staff, complaint_id: str) -> Com
     return complaint
 
 
+AT_RISK_DAYS = 2  # a running deadline this many working days away or fewer is at risk
+
+
 async def queue(session: AsyncSession, staff: Staff, *, unit: str | None = None,
-                overdue: bool = False) -> list[Complaint]:
+                overdue: bool = False, at_risk: bool = False) -> list[Complaint]:
     seen = await units.visible_units(session, staff)
     if unit is not None:
         seen &= {(await units.unit_by_code(session, unit)).id}
@@ -49,6 +52,15 @@ async def queue(session: AsyncSession, staff: Staff, *, unit: str | None = None,
         .order_by(Complaint.received_at.desc())))
     for complaint in found:
         await return_lapsed_transfer(session, complaint)
+    if at_risk:
+        today, cal = local_day(utcnow()), await units.calendar(session)
+        soon = []
+        for complaint in found:
+            due = [d for d in await current_deadlines(session, complaint.id) if d.met_at is None]
+            if not complaint.paused_kind and any(
+                    today <= d.due and cal.between(today, d.due) <= AT_RISK_DAYS for d in due):
+                soon.append(complaint)
+        return soon
     if overdue:
         today = local_day(utcnow())
         late = []
@@ -87,6 +99,7 @@ async def claim(session: AsyncSession, staff: Staff, complaint: Complaint) -> No
 async def transfer(session: AsyncSession, staff: Staff, complaint: Complaint, unit_code: str,
                    reason: str) -> None:
     require_owner(staff, complaint)
+    complaint.alert = ""  # the owner sees to what the alert was about
     _require_state(complaint, ComplaintState.CLAIMED)
     if complaint.transfer_unit_id is not None:
         raise Conflict("A transfer of this complaint is waiting already.", code="transfer_waiting")
@@ -153,6 +166,7 @@ async def accept(session: AsyncSession, staff: Staff, complaint: Complaint) -> C
     """受理: a case opens for the complaint, its files among the case's evidence (the same
     stored objects), the complaint's log head written into the case's log."""
     require_owner(staff, complaint)
+    complaint.alert = ""  # the owner sees to what the alert was about
     _require_state(complaint, ComplaintState.CLAIMED)
     _require_running(complaint, allow=MATERIAL)
     await _end_pause(session, staff, complaint, "decided")
@@ -215,6 +229,7 @@ async def decide_not_to_accept(session: AsyncSession, staff: Staff, complaint: C
                                refer_to: str | None, reason: str) -> None:
     """不予受理 (refuse), or refer elsewhere (arbitration, social insurance, court, police)."""
     require_owner(staff, complaint)
+    complaint.alert = ""  # the owner sees to what the alert was about
     _require_state(complaint, ComplaintState.CLAIMED)
     _require_running(complaint, allow=MATERIAL)
     await _end_pause(session, staff, complaint, "decided")
@@ -270,6 +285,7 @@ async def ask_for_material(session: AsyncSession, staff: Staff, complaint: Compl
     """补正: the complainant is asked for more material, shown on their status page. The
     5 days to decide start again from the day it arrives (or the officer resumes)."""
     require_owner(staff, complaint)
+    complaint.alert = ""  # the owner sees to what the alert was about
     _require_state(complaint, ComplaintState.CLAIMED)
     _require_running(complaint)
     await _pause(session, staff, complaint, MATERIAL, what, "material_requested")
@@ -325,6 +341,19 @@ async def _end_pause(session: AsyncSession, actor: Staff | dict[str, Any], compl
                      {"was": complaint.paused_kind, "since": complaint.paused_at.isoformat()
                       if complaint.paused_at else None, "why": why}, public=True)
     complaint.paused_kind, complaint.paused_reason, complaint.paused_at = "", "", None
+
+
+async def note_reply_shown(session: AsyncSession, complaint: Complaint, user_agent: str) -> None:
+    """The first time the status link shows a finished complaint, the log says so: the
+    bureau's answer reached the complainant's screen (each later look is not logged)."""
+    if is_open(complaint):
+        return
+    action = "complaint_reply_shown"
+    if any(r.action == action and json.loads(r.body)["detail"].get("state") == complaint.state.value
+           for r in await log.rows(session, complaint.id)):
+        return
+    await log.append(session, complaint.id, action, {"kind": "complainant"},
+                     {"state": complaint.state.value, "user_agent": user_agent})
 
 
 def is_open(complaint: Complaint) -> bool:

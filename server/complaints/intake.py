@@ -70,15 +70,21 @@ def raise_limited(code: str, window: timedelta) -> None:
     raise error
 
 
-async def route(session: AsyncSession, channel: Channel, district: str) -> Unit:
-    """The unit whose districts include the complaint's; else the channel's own unit for
-    a district team's channel, the city bureau above it otherwise."""
-    by_id = {u.id: u for u in await units.all_units(session)}
-    if district:
-        for unit in sorted(by_id.values(), key=lambda u: u.code):
-            if district in json.loads(unit.districts):
-                return unit
-    return by_id[channel.unit_id]
+async def route(session: AsyncSession, channel: Channel, district: str, category: str = "") -> Unit:
+    """The unit whose districts include the complaint's, the one taking its category
+    first (a unit naming no categories takes every kind); with no district match, a
+    city-wide unit (no districts) naming the category; else the channel's own unit."""
+    found = sorted(await units.all_units(session), key=lambda u: u.code)
+    def listed(unit: Unit, column: str) -> list[str]:
+        return json.loads(getattr(unit, column) or "[]")
+    local = [u for u in found if district and district in listed(u, "districts")]
+    if local:
+        return next((u for u in local if category and category in listed(u, "categories")),
+                    next((u for u in local if not listed(u, "categories")), local[0]))
+    wide = [u for u in found if category and category in listed(u, "categories") and not listed(u, "districts")]
+    if wide:
+        return wide[0]
+    return next(u for u in found if u.id == channel.unit_id)
 
 
 async def channel_of(session: AsyncSession, channel_id: str) -> Channel:
@@ -96,7 +102,7 @@ async def file_complaint(session: AsyncSession, store: ObjectStore, filing: Fili
     f = filing.fields
     if not filing.external_ref:  # an import is a list someone else received, not a flood
         await check_limits(session, filing.address, f["phone"], now, staff=filing.filed_by is not None)
-    unit = await route(session, channel, f.get("district", ""))
+    unit = await route(session, channel, f.get("district", ""), f.get("category", ""))
     cal = await units.calendar(session)
     complaint_id = new_id()
     key = f"complaints/{complaint_id}/form.json"

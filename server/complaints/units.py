@@ -22,14 +22,15 @@ CHANNEL_LENGTH = 8
 
 
 async def add_unit(session: AsyncSession, *, code: str, name: str, parent: str | None,
-                   districts: list[str]) -> Unit:
+                   districts: list[str], categories: list[str] | None = None) -> Unit:
     """A new unit. The first top-level one (the city bureau) also becomes the unit of
     every existing case and staff member that has none."""
     if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise Conflict(f"A unit with the code {code!r} exists already.")
     parent_id = (await unit_by_code(session, parent)).id if parent else None
     unit = Unit(code=code, name=name, parent_id=parent_id,
-                districts=json.dumps(districts, ensure_ascii=False))
+                districts=json.dumps(districts, ensure_ascii=False),
+                categories=json.dumps(categories or []))
     session.add(unit)
     await session.flush()
     if parent_id is None and await session.scalar(

@@ -24,7 +24,8 @@ class ComplaintState(enum.StrEnum):
 
 class Unit(Base):
     """The city bureau or one of its district teams. `districts` (JSON list) are the
-    district names whose complaints it receives."""
+    district names whose complaints it receives; `categories` (JSON list), if any, the
+    kinds of complaint it takes (a social-insurance team), else it takes every kind."""
 
     __tablename__ = "units"
 
@@ -33,6 +34,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(128))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), default=None)
     districts: Mapped[str] = mapped_column(Text, default="[]")
+    categories: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -167,3 +169,17 @@ class ComplaintEvent(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ComplaintCheckpoint(Base):
+    """The server's signature over a complaint log's head at `seq` (the same message as a
+    case log's checkpoint, the complaint's id standing for the case's)."""
+
+    __tablename__ = "complaint_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()
+    signature: Mapped[str] = mapped_column(String(128))

@@ -146,6 +146,7 @@ def _complaint_token(request: web.Request) -> str | None:
 async def complaint_status(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         complaint = await intake.by_token(session, _complaint_token(request))
+        await handling.note_reply_shown(session, complaint, request.headers.get("User-Agent", "")[:200])
         return web.json_response(await present.for_complainant(session, complaint))
 
 
@@ -187,8 +188,9 @@ async def complaint_queue(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     unit = request.query.get("unit") or None
     overdue = request.query.get("overdue") in ("1", "true")
+    at_risk = request.query.get("at_risk") in ("1", "true")
     async with transaction(request) as session:
-        found = await handling.queue(session, staff, unit=unit, overdue=overdue)
+        found = await handling.queue(session, staff, unit=unit, overdue=overdue, at_risk=at_risk)
         return web.json_response([await present.for_staff(session, c) for c in found])
 
 
@@ -229,7 +231,8 @@ async def options(request: web.Request) -> web.Response:
 async def unit_list(request: web.Request) -> web.Response:
     await require_staff(request)
     async with transaction(request) as session:
-        return web.json_response([{"code": u.code, "name": u.name, "districts": json.loads(u.districts)}
+        return web.json_response([{"code": u.code, "name": u.name, "districts": json.loads(u.districts),
+                                   "categories": json.loads(u.categories)}
                                   for u in await units.all_units(session)])
 
 
@@ -328,5 +331,5 @@ async def close(request: web.Request) -> web.Response:
                                                                 request.app[SETTINGS].complaint_results},
                                                   required=True) or "",
                           reply=text(b, "reply", required=True, max_length=5000),
-                          amount_recovered=count(b, "amount_recovered", most=10_000_000_000),
-                          workers_covered=count(b, "workers_covered", most=100_000)))
+                          amount_recovered=count(b, "amount_recovered", most=10_000_000_000, required=True),
+                          workers_covered=count(b, "workers_covered", most=100_000, required=True)))

@@ -73,17 +73,17 @@ def text(
     value = body.get(name)
     if value is None:
         if required:
-            raise InvalidInput(f"'{name}' is required.", code="missing_field")
+            raise InvalidInput(f"'{name}' is required.", code="missing_field", field=name)
         return default
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be a string.")
+        raise InvalidInput(f"'{name}' must be a string.", field=name)
     value = unicodedata.normalize("NFC", value).strip()
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in value):
-        raise InvalidInput(f"'{name}' contains control characters or broken Unicode.")
+        raise InvalidInput(f"'{name}' contains control characters or broken Unicode.", field=name)
     if required and not value:
-        raise InvalidInput(f"'{name}' must not be empty.", code="missing_field")
+        raise InvalidInput(f"'{name}' must not be empty.", code="missing_field", field=name)
     if len(value) > max_length:
-        raise InvalidInput(f"'{name}' is longer than {max_length} characters.")
+        raise InvalidInput(f"'{name}' is longer than {max_length} characters.", field=name)
     return value
 
 
@@ -93,10 +93,10 @@ def choice(body: dict[str, Any], name: str, allowed: set[str], *, default: str |
     if value is None:
         if required:
             raise InvalidInput(f"'{name}' is required; one of {', '.join(sorted(allowed))}.",
-                               code="missing_field")
+                               code="missing_field", field=name)
         return default
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidInput(f"'{name}' must be one of {', '.join(sorted(allowed))}.")
+        raise InvalidInput(f"'{name}' must be one of {', '.join(sorted(allowed))}.", field=name)
     return value
 
 
@@ -106,41 +106,44 @@ def timestamp(body: dict[str, Any], name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be an ISO 8601 time string.")
+        raise InvalidInput(f"'{name}' must be an ISO 8601 time string.", field=name)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"'{name}' is not an ISO 8601 time.") from None
+        raise InvalidInput(f"'{name}' is not an ISO 8601 time.", field=name) from None
     if parsed.tzinfo is None:
-        raise InvalidInput(f"'{name}' needs a time zone, e.g. 2026-11-23T09:00:00+08:00.")
+        raise InvalidInput(f"'{name}' needs a time zone, e.g. 2026-11-23T09:00:00+08:00.", field=name)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(f"'{name}' is out of range.") from None
+        raise InvalidInput(f"'{name}' is out of range.", field=name) from None
 
 
 def whole_number(raw: str, name: str, what: str = "a whole number") -> int:
     """A count, sequence or version number from a URL: ASCII digits only, at most nine.
     `int()` and `str.isdigit()` also take "١٢", "¹", " 7" or "1_0"; a URL never should."""
     if not _DIGITS.fullmatch(raw):
-        raise InvalidInput(f"'{name}' must be {what}.")
+        raise InvalidInput(f"'{name}' must be {what}.", field=name)
     return int(raw)
 
 
-def count(body: dict[str, Any], name: str, *, most: int, least: int = 0) -> int | None:
+def count(body: dict[str, Any], name: str, *, most: int, least: int = 0,
+          required: bool = False) -> int | None:
     """A whole number within bounds, or None when absent (JSON true is not a number)."""
     value = body.get(name)
     if value is None or value == "":
+        if required:
+            raise InvalidInput(f"'{name}' is required (0 if none).", code="missing_field", field=name)
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
-        raise InvalidInput(f"'{name}' must be a whole number from {least} to {most}.")
+        raise InvalidInput(f"'{name}' must be a whole number from {least} to {most}.", field=name)
     return value
 
 
 def flag(body: dict[str, Any], name: str, *, default: bool) -> bool:
     value = body.get(name, default)
     if not isinstance(value, bool):
-        raise InvalidInput(f"'{name}' must be true or false.")
+        raise InvalidInput(f"'{name}' must be true or false.", field=name)
     return value
 
 

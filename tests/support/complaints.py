@@ -6,9 +6,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import aiohttp
+
 from server.appkeys import SESSIONS
 from server.complaints import units
 from tests.support.api import Api
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+       b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")  # a 1×1 image: a photo a complainant sends
+
+
+def aiohttp_form(data: bytes, name: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name, content_type="image/png")
+    return form
+
 
 FORM = {"name": "李师傅", "phone": "138 0013 8000", "employer": "某建设有限公司",
         "district": "历下区", "category": "wages", "workers": 12, "amount": 86000,
