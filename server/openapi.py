@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.db.models import CaseStatus
 from server.openapi_complaints import SCHEMAS as COMPLAINT_SCHEMAS, paths as complaint_paths
 from server.openapi_schemas import JSON, SCHEMAS, Schema, obj as _obj, ref as _ref, string as _s
 
@@ -66,7 +67,15 @@ PATHS: dict[str, Any] = {
                     errors=(400, 401, 403, 404, 409) if action == "disable" else (400, 401, 403, 404)),
     } for action, summary in _ADMIN_ACTIONS.items()},
     "/api/cases": {
-        "get": _op("Cases the caller has access to", (200, "Cases", _array(_ref("Case")))),
+        "get": {**_op("Cases the caller has access to, most recently active first",
+                      (200, "Cases", _array(_ref("Case"))), errors=(400, 401, 403)),
+                "parameters": [
+                    {"name": "q", "in": "query", "required": False, "schema": _s()},
+                    {"name": "status", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": [s.value for s in CaseStatus]}},
+                    {"name": "member", "in": "query", "required": False, "schema": _s()},
+                    {"name": "awaiting_signature", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["1", "true"]}}]},
         "post": _op("Open a case (inspectors)", (201, "Created", _ref("Case")), body=_ref("CaseInput")),
     },
     "/api/cases/{case_id}": {
@@ -95,6 +104,16 @@ PATHS: dict[str, Any] = {
         "parameters": [_param("interview_id")],
         "post": _op("End the interview", (200, "Ended", _ref("Interview")),
                     errors=(401, 403, 404, 409)),
+    },
+    "/api/interviews/{interview_id}/reschedule": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Move an interview nobody has joined, or change its purpose", (200, "Moved", _ref("Interview")),
+                    body=_ref("Reschedule"), errors=(400, 401, 403, 404, 409)),
+    },
+    "/api/interviews/{interview_id}/cancel": {
+        "parameters": [_param("interview_id")],
+        "post": _op("Call off an interview nobody has joined, with a reason", (200, "Cancelled", _ref("Interview")),
+                    body=_ref("Cancellation"), errors=(400, 401, 403, 404, 409)),
     },
     "/api/interviews/{interview_id}/invites": {
         "parameters": [_param("interview_id")],

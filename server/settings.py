@@ -93,6 +93,10 @@ class Settings:
     # What closing a complaint may say came of it: (code, label) pairs; an empty label
     # is the pages' own wording of a standard code.
     complaint_results: tuple[tuple[str, str], ...] = tuple((code, "") for code in COMPLAINT_RESULTS)
+    # Who is calling, as a party's join page says it: the bureau (a case's unit, when it
+    # has one, is named instead) and the number a party may call to check.
+    bureau_name: str = "劳动保障监察机构"
+    bureau_phone: str = "12333"
 
     @property
     def body_idle_timeout(self) -> float:
@@ -145,6 +149,8 @@ class Settings:
             client_timeout=timedelta(seconds=_int(env, "ZEROMEET_CLIENT_TIMEOUT_SECONDS", 20)),
             forwarding=(env.get("ZEROMEET_FORWARDING") or "packets").lower(),
             complaint_results=_results(env.get("ZEROMEET_COMPLAINT_RESULTS") or ""),
+            bureau_name=(env.get("ZEROMEET_BUREAU_NAME") or "劳动保障监察机构").strip()[:128],
+            bureau_phone=(env.get("ZEROMEET_BUREAU_PHONE") or "12333").strip()[:32],
         )
         settings.validate()
         return settings

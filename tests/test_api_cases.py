@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 
 from tests.support.api import Api, bearer
+from tests.support.complaints import PNG
 
 
 async def test_inspector_creates_and_lists_a_case(api: Api) -> None:
@@ -109,3 +111,28 @@ async def test_an_invitation_token_reaches_no_staff_endpoint(api: Api) -> None:
     ):
         status, body = await api.call(method, path, headers=bearer(token), json={"title": "x"})
         assert (status, body["error"]) == (403, "staff_only"), (method, path)
+
+
+async def test_the_case_list_is_searched_filtered_and_ordered_by_real_activity(api: Api) -> None:
+    wang = await api.staff("wang")
+    await api.staff("zhou")
+    old = await api.case(wang, title="欠薪投诉：某建筑工地")
+    busy = await api.case(wang, title="社保 100%_缴纳")
+    other = await api.case(wang, title="工时")
+    await api.ok("PATCH", f"/api/cases/{other['id']}", headers=wang, json={"status": "investigating"})
+    await api.ok("POST", f"/api/cases/{old['id']}/members", 201, headers=wang, json={"username": "zhou"})
+    # Something happens on the oldest case: it comes first, by its custody log's last step.
+    await api.ok("POST", f"/api/cases/{old['id']}/evidence", 201, headers=wang,
+                 data={"file": io.BytesIO(PNG)})
+    listed = await api.ok("GET", "/api/cases", headers=wang)
+    assert listed[0]["id"] == old["id"] and listed[0]["last_activity_at"] >= listed[1]["last_activity_at"]
+    numbers = lambda found: [c["number"] for c in found]  # noqa: E731
+    assert numbers(await api.ok("GET", "/api/cases?q=建筑", headers=wang)) == [old["number"]]
+    assert numbers(await api.ok("GET", f"/api/cases?q={busy['number']}", headers=wang)) == [busy["number"]]
+    assert numbers(await api.ok("GET", "/api/cases?q=100%25_", headers=wang)) == [busy["number"]]  # % and _ are letters
+    assert numbers(await api.ok("GET", "/api/cases?q=0%25x", headers=wang)) == []
+    assert numbers(await api.ok("GET", "/api/cases?status=investigating", headers=wang)) == [other["number"]]
+    assert numbers(await api.ok("GET", "/api/cases?member=zhou", headers=wang)) == [old["number"]]
+    assert await api.ok("GET", "/api/cases?awaiting_signature=1", headers=wang) == []
+    status, got = await api.call("GET", "/api/cases?status=lost", headers=wang)
+    assert status == 400 and "intake" in got["message"]

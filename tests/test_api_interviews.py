@@ -53,8 +53,10 @@ async def test_party_sees_its_own_invitation_and_its_use_is_recorded(api: Api) -
     made = await api.invite(wang, interview["id"], name="李四", role="witness")
     own = await api.ok("GET", "/api/invitation", headers=bearer(made["token"]))
     assert own["name"] == "李四" and own["role"] == "witness"
-    # The case's id is what the join page uploads evidence to.
-    assert own["case"] == {"id": case["id"], "number": case["number"], "title": case["title"]}
+    # The case's id is what the join page uploads evidence to; its title (an internal
+    # note) is not for the parties.
+    assert own["case"] == {"id": case["id"], "number": case["number"]}
+    assert case["title"] not in str(own)
     assert own["interview"]["id"] == interview["id"]
     listed = await api.ok("GET", f"/api/interviews/{interview['id']}/invites", headers=wang)
     assert listed[0]["used_at"] is not None

@@ -5,6 +5,7 @@ every way the issue names, each caught and named."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -100,6 +101,21 @@ async def test_a_bundle_verifies_offline_and_every_tamper_is_named(room: Intervi
                               "-sigfile", str(bag / "tagmanifest-sha256.txt.sig")],
                              capture_output=True, text=True)
     assert openssl.returncode == 0 and "Signature Verified Successfully" in openssl.stdout, openssl
+
+    # The evidence list (证据目录), one row per item of the index, as CSV and PDF.
+    listed = list(csv.reader(io.StringIO((bag / "data/evidence-list.csv").read_text(encoding="utf-8-sig"))))
+    assert listed[0] == ["序号", "证据种类", "说明", "提供人或来源", "收到时间", "大小（字节）", "SHA-256", "文件"]
+    assert [r[6] for r in listed[1:]] == [i["sha256"] for i in index["items"]]
+    assert [r[7] for r in listed[1:]] == [i["path"] for i in index["items"]]
+    uploaded = next(r for r in listed[1:] if r[6] == upload["sha256"])
+    uploader = next(i for i in index["items"] if i["id"] == upload["id"])["observed"]["uploader"]["name"]
+    assert uploaded[1] == "上传材料" and uploader in uploaded[3]
+    assert sum(r[1] == "录音录像" for r in listed[1:]) == kinds.count("recording")
+    assert any("（由第" in r[2] for r in listed[1:] if r[1] == "缩略图")  # a thumbnail names its source
+    from pypdf import PdfReader
+    printed = "".join(p.extract_text() for p in PdfReader(bag / "data/evidence-list.pdf").pages)
+    assert "证据目录" in printed and room.case["number"] in printed
+    assert index["evidence_list"] == {"csv": "data/evidence-list.csv", "pdf": "data/evidence-list.pdf"}
 
     # Exporting is itself in the case's custody history, which the legal page shows.
     history = await api.ok("GET", f"/api/cases/{case_id}/custody", headers=legal)

@@ -91,3 +91,21 @@ def test_the_check_sees_a_key_that_would_not_reach_its_page(tmp_path: Path) -> N
     assert "jr.card.title" in defined_for("join.js")
     assert "jr.card.title" not in defined_for("console.js")
     assert "rd.heading" not in defined_for("join.js")
+
+
+def test_every_error_code_the_server_answers_is_worded_in_both_languages() -> None:
+    """A Chinese page never shows the server's English sentence: each code has its words
+    in error-text.js (which api.js, and so every page, imports)."""
+    server = Path(__file__).resolve().parents[1] / "server"
+    sent = set()
+    for path in server.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        sent |= set(re.findall(r'\bcode="([a-z_]+)"', text))
+        sent |= set(re.findall(r'\bcode, status = "([a-z_]+)"', text))
+        sent |= set(re.findall(r'error_response\(\d+, "([a-z_]+)"', text))
+        sent |= set(re.findall(r'"(complaints_from_[a-z]+)"', text))
+    sent |= {"not_found", "method_not_allowed", "too_large"}  # the HTTP errors' own codes
+    worded = {key.removeprefix("code.") for key in tables()["error-text.js"] if key.startswith("code.")}
+    assert sent - worded == set()
+    assert "error-text.js" in imports("api.js")
+    assert len(sent) > 80

@@ -163,6 +163,7 @@ async def test_inspector_corrects_the_draft_and_the_worker_signs_it_on_the_phone
     await read_on_the_phone(phone, room, conv)
     await expect(phone.get_by_test_id("record-text")).to_contain_text(new_text)
     await phone.get_by_test_id("choose-confirm").click()
+    await expect(phone.get_by_test_id("sign-statement")).to_be_visible()  # the formula, by the signature
     confirm = phone.get_by_test_id("confirm")
     await expect(confirm).to_be_disabled()
     await sign(phone)
@@ -262,6 +263,9 @@ async def test_a_correction_needs_a_reason_and_the_worker_may_refuse_it(
     assert await phone.get_by_test_id("record-text").evaluate("(el) => el.textContent") == sent["text"]
     await phone.get_by_test_id("refuse").click()
     await expect(phone.get_by_test_id("record-state")).to_contain_text(f"Refused. Your reason: {reason}")
+    # Nothing under a refusal reads as "I have read it and it matches what I said".
+    await expect(phone.locator("#statement")).to_be_hidden()
+    await expect(phone.locator(".reader-answer")).not_to_contain_text("it matches what I said", use_inner_text=True)
     assert await phone.evaluate(NO_SIDEWAYS_SCROLL)
     record = await room.api.ok("GET", path, headers=room.staff)
     assert record["status"] == "draft"

@@ -88,9 +88,10 @@ async def open_console(browser: Browser, base: str, interview_id: str) -> tuple[
     return context, page
 
 
-async def open_phone(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                        has_touch=True, permissions=MEDIA)
+async def open_phone(browser: Browser, url: str, *, height: int = 740,
+                     timezone_id: str | None = None) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(viewport={"width": 360, "height": height}, is_mobile=True,
+                                        has_touch=True, permissions=MEDIA, timezone_id=timezone_id)
     await context.add_init_script(KEEP_SOCKETS)
     page = await context.new_page()
     await page.goto(url)

@@ -22,3 +22,14 @@ def test_run_setup_succeeds_on_an_installed_environment() -> None:
                            env={**os.environ, "VENV": str(venv)}, capture_output=True, text=True,
                            timeout=120)
     assert again.returncode == 0 and "installing" not in again.stderr  # nothing to redo
+
+
+def test_what_a_user_runs_is_installed_by_the_run_command_not_only_by_the_tests() -> None:
+    """`zeromeet channel add` draws its QR code with segno, and README tells bundle readers
+    to run `bagit.py --validate`: both come with `make run`, not with the test extras."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = {line.split(">")[0].split("[")[0].strip() for line in project["dependencies"]}
+    assert {"segno", "bagit"} <= needed
+    assert (Path(sys.prefix) / "bin" / "bagit.py").exists()

@@ -158,10 +158,16 @@ class Interview(Base):
         _enum(InterviewState, "interview_state"), default=InterviewState.SCHEDULED
     )
     scheduled_for: Mapped[datetime | None] = mapped_column(default=None)
+    # What the call is about, in words meant for the parties: their join page shows this,
+    # never the case's title (an internal note, and the employer sees the page too).
+    purpose: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Called off before anyone joined: the state is ended, and this says it never happened.
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(lazy="raise", back_populates="interviews")
     invitations: Mapped[list[Invitation]] = relationship(

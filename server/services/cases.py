@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from server.auth import Staff
 from server.db import counters
-from server.db.models import Case, CaseMember, CaseStatus, Interview, Role, User
+from server.db.models import (
+    Case,
+    CaseMember,
+    CaseStatus,
+    ConfirmationRequest,
+    CustodyEvent,
+    Interview,
+    Role,
+    User,
+)
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.services import custody
@@ -53,15 +65,47 @@ async def create_case(
     return await get_case(session, staff, case.id)
 
 
-async def list_cases(session: AsyncSession, staff: Staff) -> list[Case]:
+@dataclass(frozen=True)
+class CaseFilter:
+    """What the case list is narrowed to: words in the number, title or employer; a
+    status; a member's username; only cases with a record waiting for a signature."""
+
+    words: str = ""
+    status: CaseStatus | None = None
+    member: str = ""
+    awaiting_signature: bool = False
+
+
+async def list_cases(session: AsyncSession, staff: Staff,
+                     only: CaseFilter = CaseFilter()) -> list[tuple[Case, datetime]]:
+    """The cases the staff member is on, each with its last activity (the latest step of
+    its custody log, else its last change), most recent first."""
+    last = (select(CustodyEvent.case_id, func.max(CustodyEvent.at).label("at"))
+            .group_by(CustodyEvent.case_id).subquery())
+    activity = func.coalesce(last.c.at, Case.updated_at)
     query = (
-        select(Case)
+        select(Case, activity)
         .join(CaseMember, CaseMember.case_id == Case.id)
+        .outerjoin(last, last.c.case_id == Case.id)
         .where(CaseMember.user_id == staff.user_id)
         .options(_WITH_MEMBERS)
-        .order_by(Case.updated_at.desc())
+        .order_by(activity.desc())
     )
-    return list((await session.scalars(query)).unique())
+    if only.words:
+        like = "%" + only.words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(like, escape="\\")
+                                  for column in (Case.number, Case.title, Case.employer))))
+    if only.status is not None:
+        query = query.where(Case.status == only.status)
+    if only.member:
+        query = query.where(Case.id.in_(select(CaseMember.case_id).join(User, User.id == CaseMember.user_id)
+                                        .where(User.username == only.member)))
+    if only.awaiting_signature:
+        query = query.where(Case.id.in_(
+            select(Interview.case_id).join(ConfirmationRequest, ConfirmationRequest.interview_id == Interview.id)
+            .where(ConfirmationRequest.state == "awaiting")))
+    rows = (await session.execute(query)).unique().all()
+    return [(case, moment) for case, moment in rows]
 
 
 async def get_case(

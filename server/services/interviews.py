@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from server.auth import INVITATION_PREFIX, Party, Staff, new_token, token_hash
-from server.db.models import Interview, InterviewState, Invitation, PartyRole
+from server.db.complaint_models import Unit
+from server.db.models import CaseMember, Interview, InterviewState, Invitation, PartyRole, Role, User
 from server.db.types import utcnow
 from server.errors import Conflict, Gone, NotFound, Unauthenticated
 from server.services.cases import get_case, interview_case, require_inspector
@@ -17,12 +18,12 @@ from server.services.cases import get_case, interview_case, require_inspector
 
 async def create_interview(
     session: AsyncSession, staff: Staff, case_id: str, *,
-    title: str, language: str, scheduled_for: datetime | None,
+    title: str, language: str, scheduled_for: datetime | None, purpose: str = "",
 ) -> Interview:
     case = await get_case(session, staff, case_id, write=True)
     interview = Interview(
         case_id=case.id, title=title, language=language,
-        scheduled_for=scheduled_for, created_by=staff.user_id,
+        scheduled_for=scheduled_for, purpose=purpose, created_by=staff.user_id,
     )
     session.add(interview)
     await session.flush()
@@ -36,6 +37,36 @@ async def end_interview(session: AsyncSession, staff: Staff, interview_id: str) 
         raise Conflict("This interview has already ended.", code="interview_ended")
     interview.state = InterviewState.ENDED
     interview.ended_at = utcnow()
+    await session.flush()
+    return interview
+
+
+async def reschedule(session: AsyncSession, staff: Staff, interview_id: str, *,
+                     changes: dict[str, object]) -> Interview:
+    """A new time (or none), or new words for the parties, before anyone has joined."""
+    interview = await interview_case(session, staff, interview_id)
+    require_inspector(staff)
+    if interview.state is not InterviewState.SCHEDULED:
+        raise Conflict("Only an interview nobody has joined yet can be rescheduled.",
+                       code="interview_started")
+    for name, value in changes.items():
+        setattr(interview, name, value)
+    await session.flush()
+    return interview
+
+
+async def cancel_interview(session: AsyncSession, staff: Staff, interview_id: str,
+                           reason: str) -> Interview:
+    """Call off an interview nobody joined: it ends, marked as never held (no record is
+    drafted for it), and its links then say so."""
+    interview = await interview_case(session, staff, interview_id)
+    require_inspector(staff)
+    if interview.state is not InterviewState.SCHEDULED:
+        raise Conflict("Someone has joined this interview; end it instead of cancelling it.",
+                       code="interview_started")
+    now = utcnow()
+    interview.state, interview.ended_at = InterviewState.ENDED, now
+    interview.cancelled_at, interview.cancel_reason = now, reason
     await session.flush()
     return interview
 
@@ -117,3 +148,18 @@ async def party_view(session: AsyncSession, party: Party) -> tuple[Invitation, I
         .options(selectinload(Invitation.interview).selectinload(Interview.case))
     )
     return invitation, invitation.interview
+
+
+async def callers(session: AsyncSession, interview: Interview, bureau_name: str) -> dict[str, object]:
+    """Who is calling, for a party's page: the bureau (the case's unit when it has one)
+    and the inspectors on the case, the one who scheduled the interview first."""
+    unit = await session.get(Unit, interview.case.unit_id) if interview.case.unit_id else None
+    rows = await session.execute(
+        select(User.id, User.display_name).join(CaseMember, CaseMember.user_id == User.id)
+        .where(CaseMember.case_id == interview.case_id, User.role.in_((Role.INSPECTOR, Role.SUPERVISOR)),
+               User.disabled_at.is_(None)).order_by(CaseMember.granted_at))
+    names = dict(rows.all())
+    creator = await session.get(User, interview.created_by)
+    ordered = ([creator.display_name] if creator is not None else []) + \
+        [n for uid, n in names.items() if creator is None or uid != creator.id]
+    return {"bureau": unit.name if unit is not None else bureau_name, "inspectors": ordered}

@@ -33,10 +33,21 @@ async def create_case(request: web.Request) -> web.Response:
 
 @routes.get("/api/cases")
 async def list_cases(request: web.Request) -> web.Response:
+    """The caller's cases, most recently active first; ?q= words in the number, title or
+    employer, ?status=, ?member=USERNAME, ?awaiting_signature=1."""
     staff = await require_staff(request)
+    query = request.query
+    status = query.get("status") or None
+    if status is not None and status not in _STATUSES:
+        raise InvalidInput(f"'status' must be one of {', '.join(sorted(_STATUSES))}.")
+    narrowed = cases.CaseFilter(words=query.get("q", "").strip()[:100],
+                                status=CaseStatus(status) if status else None,
+                                member=query.get("member", "").strip()[:64],
+                                awaiting_signature=query.get("awaiting_signature") in ("1", "true"))
     async with transaction(request) as session:
-        found = await cases.list_cases(session, staff)
-        return web.json_response([serialize.case(c) for c in found])
+        found = await cases.list_cases(session, staff, narrowed)
+        return web.json_response([{**serialize.case(c), "last_activity_at": serialize.when(at)}
+                                  for c, at in found])
 
 
 @routes.get("/api/cases/{case_id}")

@@ -21,11 +21,12 @@ PARTY_ROLES = {r.value for r in PartyRole}
 async def create_interview(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     body = await json_object(request)
-    only(body, {"title", "language", "scheduled_for"})
+    only(body, {"title", "language", "scheduled_for", "purpose"})
     fields = {
         "title": text(body, "title"),
         "language": choice(body, "language", LANGUAGES, default="zh"),
         "scheduled_for": timestamp(body, "scheduled_for"),
+        "purpose": text(body, "purpose", max_length=500),
     }
     async with transaction(request) as session:
         interview = await interviews.create_interview(
@@ -63,6 +64,38 @@ async def end_interview(request: web.Request) -> web.Response:
     await request.app[ROOMS].end(interview.id)
     await request.app[RECORDINGS].end_interview(interview.id)
     request.app[TRANSCRIPTION].wake()
+    return web.json_response(answer)
+
+
+@routes.post("/api/interviews/{interview_id}/reschedule")
+async def reschedule_interview(request: web.Request) -> web.Response:
+    """A new time (null for none) or new words for the parties, before anyone joined."""
+    staff = await require_staff(request)
+    body = await json_object(request, allow_empty=False)
+    only(body, {"scheduled_for", "purpose"})
+    changes: dict[str, object] = {}
+    if "scheduled_for" in body:
+        changes["scheduled_for"] = timestamp(body, "scheduled_for")
+    if "purpose" in body:
+        changes["purpose"] = text(body, "purpose", max_length=500)
+    async with transaction(request) as session:
+        interview = await interviews.reschedule(session, staff, path_id(request, "interview_id"),
+                                                changes=changes)
+        return web.json_response(serialize.interview(interview))
+
+
+@routes.post("/api/interviews/{interview_id}/cancel")
+async def cancel_interview(request: web.Request) -> web.Response:
+    """Call off an interview nobody joined, with a reason; its links then say so."""
+    staff = await require_staff(request)
+    body = await json_object(request, allow_empty=False)
+    only(body, {"reason"})
+    reason = text(body, "reason", required=True, max_length=500)
+    async with transaction(request) as session:
+        interview = await interviews.cancel_interview(session, staff, path_id(request, "interview_id"),
+                                                      reason)
+        answer = serialize.interview(interview)
+    await request.app[ROOMS].end(interview.id)  # no room has held anyone; refuse any now
     return web.json_response(answer)
 
 
@@ -112,16 +145,24 @@ async def revoke_invitation(request: web.Request) -> web.Response:
 
 @routes.get("/api/invitation")
 async def own_invitation(request: web.Request) -> web.Response:
-    """What the join page shows a party: its own invitation, interview and case."""
+    """What the join page shows a party: who is calling (the bureau, the inspectors, a
+    number to check with), when, and what about in words meant for the parties; never
+    the case's title, which is an internal note and which the employer would read too."""
     party = await require_party(request)
+    settings = request.app[SETTINGS]
     async with transaction(request) as session:
         invitation, interview = await interviews.party_view(session, party)
+        calling = await interviews.callers(session, interview, settings.bureau_name)
         return web.json_response({
             "name": invitation.name,
             "role": invitation.role.value,
             "expires_at": serialize.when(invitation.expires_at),
-            "interview": {"id": interview.id, "title": interview.title,
-                          "state": interview.state.value, "language": interview.language},
-            "case": {"id": interview.case.id, "number": interview.case.number,
-                     "title": interview.case.title},
+            "interview": {"id": interview.id, "state": interview.state.value,
+                          "language": interview.language, "purpose": interview.purpose or None,
+                          "scheduled_for": serialize.when(interview.scheduled_for),
+                          "cancelled": interview.cancelled_at is not None,
+                          "cancel_reason": interview.cancel_reason or None},
+            "case": {"id": interview.case.id, "number": interview.case.number},
+            "bureau": {"name": calling["bureau"], "phone": settings.bureau_phone},
+            "inspectors": calling["inspectors"],
         })

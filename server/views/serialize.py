@@ -53,9 +53,12 @@ def interview(i: Interview) -> dict[str, Any]:
         "language": i.language,
         "state": i.state.value,
         "scheduled_for": when(i.scheduled_for),
+        "purpose": i.purpose,
         "created_at": when(i.created_at),
         "started_at": when(i.started_at),
         "ended_at": when(i.ended_at),
+        "cancelled_at": when(i.cancelled_at),
+        "cancel_reason": i.cancel_reason or None,
     }
 
 

@@ -2,12 +2,15 @@
 // Staff pages ride on the zm_session cookie and echo the zm_csrf cookie in X-CSRF-Token
 // on every unsafe method; the join page sends its invitation token as a bearer instead.
 
+import './error-text.js';
+
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter = null) {
+  constructor(status, code, message, retryAfter = null, field = null) {
     super(message);
     this.status = status; // 0 when the request never got an answer
     this.code = code;
     this.retryAfter = retryAfter; // seconds, from Retry-After, when the server sent one
+    this.field = field; // the request field a 400 is about, when the server names one
   }
 }
 
@@ -76,7 +79,7 @@ export async function api(path, { method = 'GET', body, bearer, redirectOn401 = 
   }
   const code = (data && data.error) || `http_${res.status}`;
   const message = (data && data.message) || res.statusText;
-  throw new ApiError(res.status, code, message, retryAfterSeconds(res));
+  throw new ApiError(res.status, code, message, retryAfterSeconds(res), (data && data.field) || null);
 }
 
 /** Where to go after login: only a page on this site, never another origin. */

@@ -5,6 +5,7 @@ import { initI18n, onLangChange, t, formatDateTime, describeError } from './i18n
 import { h, fill, say, busy } from './dom.js';
 import { startStaffPage, canChange } from './staff.js';
 import { mountInterviews } from './interviews.js';
+import './interview-text.js';
 import './evidence-text.js'; // the "证据与导出" link's words
 
 const $ = (id) => document.getElementById(id);

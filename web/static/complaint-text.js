@@ -92,6 +92,7 @@ addStrings({
   'cq.title': { zh: '投诉受理', en: 'Complaints' },
   'cq.all': { zh: '全部', en: 'All' },
   'cq.overdue': { zh: '逾期与提醒', en: 'Overdue and alerts' },
+  'cq.at_risk': { zh: '即将到期', en: 'Due soon' },
   'cq.empty': { zh: '暂无投诉。', en: 'No complaints.' },
   'cq.col.number': { zh: '编号', en: 'Number' },
   'cq.col.received': { zh: '收到', en: 'Received' },

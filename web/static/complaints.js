@@ -9,7 +9,7 @@ import { startStaffPage } from './staff.js';
 
 const $ = (id) => document.getElementById(id);
 let rows = [];
-let overdue = false;
+let view = 'all';  // all, overdue (and alerts), at_risk (due within 2 working days)
 
 function dueCell(c) {
   const open = c.deadlines.filter((d) => !d.met_at);
@@ -35,7 +35,7 @@ function render() {
 
 async function load() {
   try {
-    rows = await api(`/api/complaints${overdue ? '?overdue=1' : ''}`);
+    rows = await api(`/api/complaints${view === 'all' ? '' : `?${view}=1`}`);
   } catch (err) {
     say($('cq-message'), err.message);
     return;
@@ -109,17 +109,15 @@ async function startFiling() {
   $('cf').hidden = false;
 }
 
-function choose(late) {
-  overdue = late;
-  $('show-all').setAttribute('aria-pressed', String(!late));
-  $('show-overdue').setAttribute('aria-pressed', String(late));
+function choose(which) {
+  view = which;
+  for (const name of ['all', 'overdue', 'at_risk']) $(`show-${name}`).setAttribute('aria-pressed', String(name === which));
   load();
 }
 
 initI18n();
 onLangChange(() => { render(); renderCounts(); });
-$('show-all').addEventListener('click', () => choose(false));
-$('show-overdue').addEventListener('click', () => choose(true));
+for (const name of ['all', 'overdue', 'at_risk']) $(`show-${name}`).addEventListener('click', () => choose(name));
 $('cc-by').addEventListener('change', loadCounts);
 $('cf-form').addEventListener('submit', fileForCaller);
 startStaffPage().then(() => Promise.all([load(), loadCounts(), startFiling()]));

@@ -10,6 +10,7 @@ import { callProblem, mediaProblem, openCameraAndMic, wakeAudio } from './media.
 import { problemMessage } from './room-text.js';
 import { ConsoleRoom } from './console-room.js';
 import { Snapshots } from './console-snapshot.js';
+import './interview-text.js';
 
 const $ = (id) => document.getElementById(id);
 const interviewId = decodeURIComponent(location.pathname.split('/')[3] || '');
@@ -25,7 +26,8 @@ function render() {
   const title = iv.title || t('iv.untitled', { date: formatDateTime(iv.created_at) });
   document.title = `${title} · ${t('console.crumb')}`;
   $('iv-heading').textContent = title;
-  $('iv-state').textContent = t(`state.${iv.state}`);
+  const shown = iv.cancelled_at ? 'cancelled' : iv.state;
+  $('iv-state').textContent = t(`state.${shown}`);
   $('iv-state').className = `badge s-${iv.state}`;
   const crumb = $('crumb-case');
   crumb.textContent = iv.case_number || t('common.none');
@@ -38,7 +40,10 @@ function render() {
   $('join').hidden = ended || room !== null;
   $('join').disabled = ended || !editable;
   $('leave').hidden = room === null;
-  $('end').hidden = ended || !editable;
+  // Nobody has joined a scheduled interview (joining makes it live): nothing to end, an
+  // empty record would follow; it can be called off instead.
+  $('end').hidden = iv.state !== 'live' || !editable;
+  $('cancel').hidden = iv.state !== 'scheduled' || !editable || room !== null;
   $('playback').hidden = iv.state === 'scheduled'; // nothing is recorded before it goes live
   $('playback').href = `/console/interviews/${encodeURIComponent(iv.id)}/playback`;
   $('record').hidden = !ended; // the record is made once the interview has ended
@@ -148,6 +153,19 @@ async function end(event) {
   }
 }
 
+async function cancel() {
+  const reason = window.prompt(t('iv.cancel.prompt'));
+  if (!reason || !reason.trim()) return;
+  try {
+    const updated = await api(`/api/interviews/${encodeURIComponent(interviewId)}/cancel`, { method: 'POST', body: { reason: reason.trim() } });
+    interview = { ...interview, ...updated };
+    if (invites) invites.setOpen(false);
+    render();
+  } catch (err) {
+    say($('page-message'), describeError(err));
+  }
+}
+
 async function main() {
   initI18n();
   const user = await startStaffPage();
@@ -157,6 +175,7 @@ async function main() {
   $('join').addEventListener('click', join);
   $('leave').addEventListener('click', leave);
   $('end').addEventListener('click', end);
+  $('cancel').addEventListener('click', cancel);
   invites = mountInvites($('invites'), interviewId, { editable, open: interview.state !== 'ended' });
   $('console-view').hidden = false;
   onLangChange(render);

@@ -40,6 +40,7 @@ const STRINGS = {
   'error.conflict': { zh: '当前状态下不能进行此操作。', en: 'This is not possible in the current state.' },
   'error.invalid_input': { zh: '填写的内容有误：{detail}', en: 'Please check the input: {detail}' },
   'error.generic': { zh: '操作失败（{status}）：{detail}', en: 'Something went wrong ({status}): {detail}' },
+  'error.failed': { zh: '操作失败（{status}），请稍后再试。', en: 'Something went wrong ({status}); try again later.' },
 
   'login.doctitle': { zh: '登录 · 远程询问', en: 'Log in · Remote interviews' },
   'login.title': { zh: '工作人员登录', en: 'Staff login' },
@@ -91,21 +92,6 @@ const STRINGS = {
   'members.username': { zh: '用户名（监察员或法制审核人员）', en: 'Username (inspector or legal reviewer)' },
   'members.granted': { zh: '已授权 {name} 访问本案件。', en: '{name} now has access to this case.' },
 
-  'iv.title': { zh: '远程询问', en: 'Remote interviews' },
-  'iv.empty': { zh: '尚未安排询问。', en: 'No interviews scheduled yet.' },
-  'iv.untitled': { zh: '远程询问（{date}）', en: 'Remote interview ({date})' },
-  'iv.language': { zh: '询问语言', en: 'Interview language' },
-  'iv.scheduled_for': { zh: '预约时间', en: 'Scheduled for' },
-  'iv.started': { zh: '开始时间', en: 'Started' },
-  'iv.ended': { zh: '结束时间', en: 'Ended' },
-  'iv.console': { zh: '打开询问控制台', en: 'Open interview console' },
-  'iv.end': { zh: '结束询问', en: 'End interview' },
-  'iv.confirm.end': { zh: '确定要结束这次询问吗？结束后录像将封存，不能再加入。', en: 'End this interview? The recordings are sealed and nobody can join again.' },
-  'iv.new': { zh: '安排远程询问', en: 'Schedule an interview' },
-  'iv.new.title': { zh: '询问名称', en: 'Title' },
-  'iv.new.language': { zh: '被询问人使用的语言', en: 'Language the parties speak' },
-  'iv.new.when': { zh: '预约时间', en: 'Date and time' },
-  'iv.new.submit': { zh: '安排询问', en: 'Schedule' },
 
   'inv.title': { zh: '邀请链接', en: 'Invitations' },
   'inv.empty': { zh: '尚未发出邀请。', en: 'No invitations yet.' },
@@ -136,14 +122,13 @@ const STRINGS = {
   'join.doctitle': { zh: '远程询问邀请', en: 'Remote interview invitation' },
   'join.checking': { zh: '正在核对邀请链接…', en: 'Checking your invitation link…' },
   'join.heading': { zh: '邀请您参加远程询问', en: 'You are invited to a remote interview' },
-  'join.case': { zh: '案件', en: 'Case' },
   'join.you': { zh: '被邀请人', en: 'Invited person' },
   'join.person': { zh: '{name}（{role}）', en: '{name} ({role})' },
   'join.state': { zh: '询问状态', en: 'Interview status' },
   'join.expires': { zh: '链接有效期至', en: 'Link valid until' },
   'join.point.who': { zh: '这是劳动保障监察机构就上述案件进行的远程询问。您不用到现场，用手机就能参加。', en: 'This is a remote interview by the labour inspection authority (劳动保障监察) about the case above. You do not need to come in person: your phone is enough.' },
   'join.point.record': { zh: '询问过程会全程录音录像，作为案件证据保存。', en: 'The whole conversation is recorded (sound and video) and kept as evidence for the case.' },
-  'join.point.when': { zh: '询问开始时，请回到这个页面，点击下方按钮加入视频，并允许使用摄像头和麦克风。', en: 'When the interview starts, come back to this page, tap the button below to join the video, and allow the camera and microphone.' },
+  'join.point.when': { zh: '询问开始时，请回到这个页面，点击上方按钮加入视频，并允许使用摄像头和麦克风。', en: 'When the interview starts, come back to this page, tap the button above to join the video, and allow the camera and microphone.' },
   'join.point.private': { zh: '这个链接只属于您本人，请不要转发给别人。', en: 'This link is for you only. Please do not forward it.' },
   'join.button': { zh: '加入视频询问', en: 'Join the video interview' },
   'join.state.scheduled': { zh: '询问尚未开始', en: 'Not started yet' },
@@ -253,7 +238,6 @@ const STRINGS = {
   'rec.overall.waiting': { zh: '录制正常 · 待上传 {n} 段', en: 'Recording OK · {n} segments waiting to upload' },
   'rec.overall.alarm': { zh: '录制告警：{n} 路异常', en: 'Recording problem on {n} tracks' },
 
-  'iv.playback': { zh: '回放', en: 'Playback' },
   'pb.doctitle': { zh: '录像回放 · 远程询问', en: 'Playback · Remote interviews' },
   'pb.crumb': { zh: '回放', en: 'Playback' },
   'pb.heading': { zh: '录像回放：{title}', en: 'Playback: {title}' },
@@ -285,7 +269,6 @@ const STRINGS = {
   'pb.verify.bad': { zh: '校验未通过，发现 {n} 处问题：', en: 'Verification failed, {n} problems:' },
   'pb.seconds': { zh: '{s} 秒', en: '{s} s' },
 
-  'iv.record': { zh: '询问笔录', en: 'Inquiry record' },
 };
 
 /** Add a page's own strings (a table shaped like STRINGS); a key already known is kept. */
@@ -349,6 +332,15 @@ export function formatDateTime(iso) {
 export function describeError(err) {
   const detail = err.message || '';
   if (err.code === 'network') return t('error.network');
+  // The server's words are English; a page in Chinese says what the code means instead.
+  const key = `code.${err.code}`;
+  if (STRINGS[key]) {
+    const field = err.field && STRINGS[`field.${err.field}`] ? t(`field.${err.field}`) : err.field || '';
+    const text = t(key, { field, detail });
+    if (!field || STRINGS[key].zh.includes('{field}')) return text;
+    return current === 'en' ? `${text} (${field})` : `${text}（${field}）`;
+  }
+  if (current !== 'en') return t('error.failed', { status: err.status });
   if (err.status === 400 || err.code === 'invalid_input') return t('error.invalid_input', { detail });
   if (err.status === 403) return t('error.forbidden');
   if (err.status === 404) return t('error.not_found');

@@ -14,6 +14,7 @@ addStrings({
   'jr.close': { zh: '‹ 返回', en: '‹ Back' },
   'jr.reader.title': { zh: '询问笔录', en: 'Inquiry record' },
   'jr.reader.intro': { zh: '请从头到尾仔细阅读。下面就是您要确认的全部内容。', en: 'Please read it all carefully, from the top. Below is everything you are asked to confirm.' },
+  'jr.question': { zh: '以上笔录与您说的相符吗？', en: 'Does the record above match what you said?' },
   'jr.statement': { zh: '以上笔录我看过，与我说的相符', en: 'I have read the record above and it matches what I said' },
   'jr.choose.confirm': { zh: '相符，我签名确认', en: 'It matches: I sign' },
   'jr.choose.refuse': { zh: '不相符，我不签名', en: 'It does not match: I do not sign' },

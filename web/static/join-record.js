@@ -1,7 +1,7 @@
 // The party's side of the inquiry record on the join page: a card that says a record is
 // waiting to be read (or how it was answered), and a full-screen reading view with the
 // record's exact text — the text whose SHA-256 the answer binds, shown verbatim — then
-// "以上笔录我看过，与我说的相符" with two choices: sign (signature-pad.js) and confirm, or
+// "以上笔录与您说的相符吗？" with two choices: sign (signature-pad.js) and confirm, or
 // refuse with a reason. The invitation token is the bearer, as everywhere on this page.
 
 import { api } from './api.js';
@@ -96,6 +96,9 @@ export class PartyRecord {
     block.lang = HTML_LANG[this.record.language] || 'zh-CN';
     const answered = this.answered();
     $('answer-choices').hidden = answered;
+    // The question is for a party still answering; once refused, nothing on the page may
+    // read as "I have read it and it matches" (that formula is only beside the signature).
+    $('statement').hidden = answered;
     $('sign-box').hidden = answered || this.choice !== 'confirm';
     $('refuse-box').hidden = answered || this.choice !== 'refuse';
     $('choose-confirm').setAttribute('aria-pressed', String(this.choice === 'confirm'));

@@ -10,11 +10,12 @@ import { problemMessage } from './room-text.js';
 import { PhoneRoom } from './join-room.js';
 import { PartyRecord } from './join-record.js';
 import { PartyUploads } from './join-upload.js';
+import './join-text.js';
 
 const $ = (id) => document.getElementById(id);
 const token = tokenFromPath();
 let invitation = null;
-let problem = null; // invalid | expired | revoked | network | ended | replaced
+let problem = null; // invalid | expired | revoked | network | ended | cancelled | replaced
 let note = null; // () => {title, text}: why joining failed (camera, browser), shown by the button
 let room = null;
 const record = new PartyRecord(token);
@@ -47,9 +48,10 @@ function problemForCode(code) {
 
 function renderProblem() {
   const network = problem === 'network';
-  $('join-problem').classList.toggle('is-done', problem === 'ended');
+  $('join-problem').classList.toggle('is-done', problem === 'ended' || problem === 'cancelled');
   $('problem-title').textContent = t(network ? 'join.neterror.title' : `join.${problem}.title`);
-  $('problem-text').textContent = t(network ? 'error.network' : `join.${problem}.text`);
+  const reason = invitation && invitation.interview.cancel_reason;
+  $('problem-text').textContent = t(network ? 'error.network' : `join.${problem}.text`, { reason: reason || '' });
   const retry = $('retry');
   retry.hidden = !network && problem !== 'replaced';
   retry.dataset.i18n = problem === 'replaced' ? 'join.rejoin' : 'join.retry';
@@ -61,9 +63,16 @@ function renderProblem() {
 function renderInvitation() {
   const inv = invitation;
   const ended = inv.interview.state === 'ended';
-  $('who-case').textContent = `${inv.case.number} ${inv.case.title}`;
+  const iv = inv.interview;
+  $('who-bureau').textContent = inv.bureau.name;
+  $('who-inspectors').textContent = inv.inspectors.join('、') || t('common.none');
+  $('who-purpose').textContent = iv.purpose || t('join.purpose.none');
+  $('who-when').textContent = iv.scheduled_for ? formatDateTime(iv.scheduled_for) : t('join.when.none');
+  $('who-phone').textContent = inv.bureau.phone;
+  $('who-phone').href = `tel:${inv.bureau.phone.replace(/[^0-9+]/g, '')}`;
+  $('who-case').textContent = inv.case.number;
   $('who-person').textContent = t('join.person', { name: inv.name, role: t(`party.${inv.role}`) });
-  $('who-state').textContent = t(`join.state.${inv.interview.state}`);
+  $('who-state').textContent = t(iv.cancelled ? 'join.state.cancelled' : `join.state.${iv.state}`);
   $('who-expires').textContent = formatDateTime(inv.expires_at);
   const button = $('join');
   button.disabled = ended || room !== null || callProblem() !== null;
@@ -99,7 +108,8 @@ async function check() {
     try {
       invitation = await api('/api/invitation', { bearer: token, redirectOn401: false });
       // An interview that is over is not one to join: thank the party, say what comes next.
-      if (invitation.interview.state === 'ended') problem = 'ended';
+      if (invitation.interview.cancelled) problem = 'cancelled';
+      else if (invitation.interview.state === 'ended') problem = 'ended';
       // Speak the interview's language unless the person already picked one.
       if (!langChosen() && invitation.interview.language === 'en') setLang('en', { remember: false });
     } catch (err) {
@@ -110,8 +120,8 @@ async function check() {
   const blocker = callProblem();
   if (blocker) note = () => problemMessage(blocker);
   render();
-  if (problem && problem !== 'ended') $('problem-title').focus();
-  else record.load();
+  if (problem && problem !== 'ended' && problem !== 'cancelled') $('problem-title').focus();
+  else if (problem !== 'cancelled') record.load();
   watchForRecord();
 }
 

@@ -10,6 +10,7 @@ import { startStaffPage } from './staff.js';
 import { roleLabel } from './room-text.js';
 import { PlaybackClock, TrackPlayer, clockText, gapsOf } from './playback-sync.js';
 import { mountRecordingList } from './playback-list.js';
+import './interview-text.js';
 
 const $ = (id) => document.getElementById(id);
 const interviewId = decodeURIComponent(location.pathname.split('/')[3] || '');

@@ -14,6 +14,7 @@ import { TurnList, personText } from './record-turns.js';
 import { mountVersions, versionHref } from './record-versions.js';
 import { mountSend } from './record-send.js';
 import { askReason } from './record-reason.js';
+import './interview-text.js';
 
 const $ = (id) => document.getElementById(id);
 const interviewId = decodeURIComponent(location.pathname.split('/')[3] || '');
