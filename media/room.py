@@ -80,7 +80,9 @@ class Room:
                 kind = "rejoined" if peer.id in self.seen else "joined"
                 self.peers[peer.id] = peer
                 self.seen.add(peer.id)
-                await self._announce(kind, peer)
+                # "takeover": the same link or login, opened on another device, put the
+                # connection it had out (a reconnect after a drop has no old one left).
+                await self._announce(kind, peer, "takeover" if old is not None else "")
         finally:
             self.joining -= 1
 

@@ -139,6 +139,12 @@ PATHS: dict[str, Any] = {
         "get": _op("For an invited party: its own invitation (bearer = invitation token)",
                    (200, "The invitation", _ref("OwnInvitation")), errors=(401, 403, 410)),
     },
+    "/api/invitation/evidence": {
+        "get": _op("What this party has sent to its case (its own uploads only), for the join page",
+                   (200, "Uploads", _array(_obj(["id", "sha256"], id=_s(), filename=_s(), size={"type": "integer"},
+                                                sha256=_s(), content_type=_s(), created_at=_s()))),
+                   errors=(401, 403, 410)),
+    },
     "/api/interviews/{interview_id}/captions": {
         "parameters": [_param("interview_id")],
         "get": _op("What was heard so far, during the call (live captions) and after (the "

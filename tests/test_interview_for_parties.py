@@ -81,6 +81,11 @@ async def test_the_phone_shows_who_is_calling_above_the_fold_and_a_cancellation(
     assert NOTE not in await page.locator("main").inner_text()
     box = await page.get_by_test_id("join").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 640, box  # one thumb, no scrolling
+    # On a 320 px screen the header keeps the language buttons on one line.
+    await page.set_viewport_size({"width": 320, "height": 640})
+    zh, en = [await page.locator(".join-bar .lang-toggle button").nth(n).bounding_box() for n in (0, 1)]
+    assert zh and en and abs(zh["y"] - en["y"]) < 2 and en["height"] < 40, (zh, en)
+    await page.set_viewport_size({"width": 360, "height": 640})
 
     desk = await browser.new_context(viewport={"width": 1440, "height": 900})
     staff = await desk.new_page()

@@ -15,7 +15,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from evidence.store import minio_client
 from server.appkeys import STORE
 from server.settings import Settings
-from tests.support.api import PASSWORD
+from tests.support.api import PASSWORD, bearer
+from tests.support.complaints import PNG, aiohttp_form
 from tests.support.rooms import Interview
 from tests.support.rtc import PatternVideo, RtcClient
 from tests.test_rooms_browser import csp_watch, open_console, poll
@@ -94,6 +95,23 @@ async def test_console_shows_recording_health_and_its_alarms(room: Interview, br
     await expect(badges["video"]).to_have_attribute("data-state", "ok", timeout=8_000)
     await expect(overall).to_have_attribute("data-state", "ok")
     await expect(log).to_contain_text("张三（劳动者）的视频录制已恢复正常")
+
+    # The worker opens the link on a second phone: the console says it was taken over.
+    second = RtcClient(room.base, room.id, invite["token"], label=3)
+    room.clients.append(second)
+    await second.connect()
+    await expect(log).to_contain_text("张三（劳动者） 在另一部设备上打开了链接", timeout=15_000)
+    # The link is withdrawn: the tile says so (never 重新连接中), and nothing says 录制中.
+    await room.api.ok("POST", f"/api/invites/{worker_id}/revoke", headers=room.staff)
+    tile = console.locator(".tile", has_text="张三")
+    await expect(tile.locator(".badge.state-revoked")).to_have_text("链接已收回", timeout=10_000)
+    await expect(log).to_contain_text("张三（劳动者） 的链接已收回")
+    await asyncio.sleep(1)
+    await expect(tile).not_to_contain_text("重新连接中")
+    for kind in ("audio", "video"):
+        running = console.locator(f'[data-testid="rec-{worker_id}-{kind}"][data-state="ok"]')
+        await expect(running).to_have_count(0, timeout=10_000)
+    await expect(console.locator(f'[data-testid^="rec-{worker_id}-"]', has_text="录制中")).to_have_count(0)
     assert errors == []
     await desk.close()
 
@@ -211,3 +229,23 @@ async def test_playback_plays_each_party_on_the_interview_clock_with_its_gap(
     await expect(result.locator("li")).to_have_text(re.compile(r"segment 1 .*a newer version was written over it"))
     assert errors == []
     await context.close()
+
+
+async def test_the_console_shows_a_party_already_waiting_before_the_inspector_joins(
+        room: Interview, browser: Browser) -> None:
+    invite = await room.invite("张三")
+    worker = RtcClient(room.base, room.id, invite["token"], label=2)
+    room.clients.append(worker)
+    await worker.connect()
+    desk, console = await open_console(browser, room.base.rstrip("/"), room.id)
+    await expect(console.get_by_test_id("waiting")).to_have_text("张三（劳动者） 已在等候，请加入视频。")
+    await expect(console.locator("#end")).to_be_visible()  # someone joined: it is live, and can be ended
+    await expect(console.get_by_test_id("cancel-interview")).to_be_hidden()
+    await console.get_by_test_id("join").click()
+    await expect(console.get_by_test_id("waiting")).to_be_hidden()
+    await expect(console.locator("#room-status")).to_have_text("已连接", timeout=15_000)
+    # The worker sends a photo from the phone: the console's log announces it.
+    await room.api.ok("POST", f"/api/cases/{room.case['id']}/evidence", 201, headers=bearer(invite["token"]),
+                      data=aiohttp_form(PNG, "工资条.png"))
+    await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 提交了材料：工资条.png")
+    await desk.close()

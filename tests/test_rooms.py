@@ -90,6 +90,8 @@ async def test_the_newest_connection_of_a_link_takes_over(room: Interview) -> No
     second = await room.join(token, label=4)
     await first.wait_for(lambda c: any(m["type"] == "replaced" for m in c.messages))
     await inspector.wait_for(video_from(second.you, frames=40))
+    # The others are told it was a takeover, not a reconnect after a drop.
+    assert any(m.get("event") == "rejoined" and m.get("reason") == "takeover" for m in inspector.messages)
     room_state = room.api.app[ROOMS].find(room.id)
     assert len(room_state.peers) == 2
 

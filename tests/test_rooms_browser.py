@@ -152,6 +152,11 @@ async def test_console_and_phone_see_each_other_and_recover(api: Api, browser: B
     await expect(tile.locator(".tile-quality")).to_contain_text("丢包", timeout=10_000)
     await expect(worker.locator("#remotes figcaption")).to_contain_text("监察员")
     await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 加入")
+    # The phone says it is being recorded and for how long; its self-view covers no control.
+    await expect(worker.get_by_test_id("room-rec")).to_have_text("● 录音录像中")
+    await expect(worker.get_by_test_id("room-timer")).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=5_000)
+    view, bar = await worker.locator("#self-view").bounding_box(), await worker.locator(".room-bar").bounding_box()
+    assert view and bar and view["y"] + view["height"] <= bar["y"], (view, bar)
     # Chromium's VP8 and Opus are forwarded as received: no decoder runs in the server.
     peers = api.client.app[ROOMS].find(interview["id"]).peers
     assert len(peers) == 2 and all(
@@ -205,6 +210,16 @@ async def test_both_join_at_once_and_the_phone_comes_back_after_going_offline(
     await expect(worker.locator("#room-status")).to_be_hidden(timeout=10_000)
     await live(console, "#tiles video", timeout=max(1.0, 10 - (time.monotonic() - cut)) * 1000)
     await live(worker, "#remotes video")
+
+    # The worker hangs up (after a confirm): the console says they left, and the phone
+    # is back on the invitation, where one tap brings them back in.
+    worker.once("dialog", lambda dialog: dialog.accept())
+    await worker.get_by_test_id("hang-up").click()
+    await expect(worker.locator("#room")).to_be_hidden()
+    await expect(console.locator("#event-log")).to_contain_text("张三（劳动者） 离开")
+    await expect(worker.get_by_test_id("join")).to_be_enabled()
+    await worker.get_by_test_id("join").click()
+    await live(worker, "#remotes video")
     await call.close()
 
 
@@ -224,6 +239,8 @@ async def test_join_page_explains_denied_camera(api: Api, browser: Browser) -> N
     await page.get_by_test_id("join").click()
     await expect(page.locator("#join-note")).to_contain_text("无法使用摄像头或麦克风")
     await expect(page.locator("#join-note")).to_contain_text("允许")
+    # It names the button this page has (there is no "重试" here), and that is the one to press.
+    await expect(page.locator("#join-note")).to_contain_text("然后点击“加入视频询问”")
     await expect(page.get_by_test_id("join")).to_be_enabled()
     assert errors == []
     await context.close()

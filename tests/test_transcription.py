@@ -279,3 +279,20 @@ def test_a_sentence_split_by_a_pause_is_one_turn_not_an_interjection() -> None:
                          utt("work", 4.8, 6.4, "here for two years.")], "en")
     assert [t.text for t in turns] == ["How long have you worked here?",
                                        "I have worked here for two years."]
+
+
+@pytest.mark.parametrize("heard, written", [
+    ("你好,我是李四.", "你好，我是李四。"),
+    ("工资是3.5万, 对吗?", "工资是3.5万，对吗？"),  # a decimal point stays
+    ("10:30开会,好吗 ?", "10:30开会，好吗？"),  # and a time's colon
+    ("What y'all秘密?", "What y'all秘密？"),  # English inside keeps its own, apostrophe and all
+    ("他说OK.", "他说OK."),  # after English, English punctuation
+    ("你好，我是", "你好，我是"),
+])
+def test_a_chinese_draft_gets_chinese_punctuation(heard: str, written: str) -> None:
+    from transcription.engine import _join
+    from transcription.normalise import chinese_punctuation
+
+    assert chinese_punctuation(heard) == written
+    assert _join([heard], "zh") == written
+    assert _join(["Hello, world."], "en") == "Hello, world."  # an English record is left alone

@@ -5,6 +5,7 @@ from the console. Both arrive as evidence items with the bytes the browser sent.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 
 import cv2
@@ -13,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Route, expect
 
 from server.settings import Settings
-from tests.support.api import Api
+from tests.support.api import Api, bearer
 from tests.test_rooms_browser import console_and_phone, csp_watch, live, open_phone
 from tests.test_uploads import download, photo
 
@@ -69,6 +70,18 @@ async def test_a_worker_sends_photos_and_files_from_the_phone(api: Api, browser:
                                                 "name": "张三", "role": "worker"}
         assert item["interview_id"] == interview["id"]
         assert (await download(api, item["id"], inspector)).body == data
+    # After a reload the phone lists what it sent (only its own: a witness's is not there).
+    witness = await api.invite(inspector, interview["id"], name="李四", role="witness")
+    await api.ok("POST", f"/api/cases/{case['id']}/evidence", 201, headers=bearer(witness["token"]),
+                 data={"file": io.BytesIO(PDF)})
+    await page.reload()
+    await expect(lines).to_have_count(2)
+    await expect(lines.filter(has_text="工资条.jpg")).to_have_attribute("data-state", "done")
+    await expect(lines.filter(has_text="劳动合同.pdf")).to_contain_text("已上传 ✓")
+    own = await api.ok("GET", "/api/invitation/evidence", headers=bearer(invitation["token"]))
+    assert sorted(i["filename"] for i in own) == ["劳动合同.pdf", "工资条.jpg"]
+    assert await api.ok("GET", "/api/invitation/evidence", headers=bearer(witness["token"])) != own
+    await api.ok("GET", "/api/invitation/evidence", 401)
     assert errors == []
     await context.close()
 

@@ -16,7 +16,7 @@ import numpy as np
 from transcription import filters
 from transcription.audio import RATE
 from transcription.errors import ModelError, TranscriptionError
-from transcription.normalise import to_simplified
+from transcription.normalise import chinese_punctuation, to_simplified
 
 LANGUAGES = ("zh", "en")
 # A simplified-Chinese prompt steers Whisper away from traditional characters; OpenCC t2s
@@ -107,5 +107,5 @@ def confidence(avg_logprob: float, no_speech_prob: float) -> float:
 def _join(texts: list[str], language: str) -> str:
     parts = [t.strip() for t in texts if t.strip()]
     text = "".join(parts) if language == "zh" else " ".join(parts)
-    return to_simplified(text) if language == "zh" else text
+    return chinese_punctuation(to_simplified(text)) if language == "zh" else text
 

@@ -8,6 +8,7 @@ English normaliser does the same: "three" and "3" are one word said); then jiwer
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -24,6 +25,34 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+_FULL_WIDTH = {",": "，", ".": "。", "?": "？", "!": "！", ":": "：", ";": "；"}
+
+
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3000" <= ch <= "\u303f" \
+        or "\uff00" <= ch <= "\uffef"
+
+
+def chinese_punctuation(text: str) -> str:
+    """Half-width punctuation after Chinese written as Chinese punctuation (Whisper
+    writes "你好,我是" as often as "你好，我是"): "," "." "?" "!" ":" ";" that follow a
+    Chinese character (spaces between are dropped). English inside the text keeps its
+    own: "What y'all 秘密?" becomes "What y'all 秘密？", and 3.5 or 10:30 stay."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if ch in _FULL_WIDTH:
+            before = "".join(out).rstrip()
+            after = text[i + 1:i + 2]
+            between_digits = before[-1:].isdigit() and after.isdigit()
+            if before and _cjk(before[-1]) and not between_digits:
+                out[:] = list(before)
+                out.append(_FULL_WIDTH[ch])
+                continue
+        out.append(ch)
+    return _SPACE_AFTER.sub(r"\1", "".join(out))
+
+
+_SPACE_AFTER = re.compile("([，。？！：；])\\s+(?=[\u3400-\u9fff])")
 _NUMBER_WORDS = {word: str(n) for n, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}

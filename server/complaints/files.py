@@ -19,7 +19,7 @@ from server.db.complaint_models import Complaint, ComplaintFile
 from server.db.models import new_id
 from server.db.types import utcnow
 from server.services.uploads import display_name
-from server.uploads.pending import Journal
+from server.uploads.pending import Journal, settle_entries
 from server.uploads.receive import Received
 
 logger = logging.getLogger(__name__)
@@ -74,19 +74,9 @@ async def record(session: AsyncSession, row: ComplaintFile, *, recovered: bool =
 async def recover(sessions: async_sessionmaker, objects: ObjectStore, journal: Journal) -> list[str]:
     """Record the files whose requests ended between the store and the database; forget
     those that never reached the store (their sender got no 201). The ids recorded."""
-    recovered = []
-    for file_id, entry in await asyncio.to_thread(journal.entries):
-        try:
-            settled = await _settle(sessions, objects, file_id, entry)
-        except Exception:  # noqa: BLE001 - one bad entry must not stop the others
-            logger.exception("a complaint file left in flight could not be settled; it is kept",
-                             extra={"file": file_id})
-            continue
-        if settled == "recorded":
-            recovered.append(file_id)
-        if settled in ("recorded", "known", "never stored"):
-            await asyncio.to_thread(journal.done, file_id)
-    return recovered
+    async def settle(file_id: str, entry: dict[str, Any]) -> str:
+        return await _settle(sessions, objects, file_id, entry)
+    return await settle_entries(journal, settle, "a complaint file")
 
 
 async def _settle(sessions: async_sessionmaker, objects: ObjectStore, file_id: str,

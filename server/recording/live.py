@@ -278,11 +278,14 @@ class LiveRecording:
         age = None
         if recorder is not None and recorder.last_frame_at is not None:
             age = round(time.monotonic() - recorder.last_frame_at, 1)
+        state = self.state
+        if state == "recording" and (recorder is None or recorder.closed):
+            state = "paused"  # the participant's connection has gone: nothing is being recorded now
         return {
             "id": self.meta.id,
             "participant": self.meta.participant_id,
             "kind": self.meta.kind,
-            "state": self.state,
+            "state": state,
             "stored": self.stored,
             "waiting": self.waiting,
             "waiting_bytes": self.waiting_bytes,

@@ -29,7 +29,7 @@ from server.errors import Forbidden, InvalidInput, NotFound
 from server.services import cases, custody, evidence
 from server.uploads import images
 from server.db.types import utcnow
-from server.uploads.pending import Journal
+from server.uploads.pending import Journal, settle_entries
 from server.uploads.receive import Received
 
 log = logging.getLogger(__name__)
@@ -135,19 +135,9 @@ async def recover_captures(sessions: async_sessionmaker, store: ObjectStore,
     that did not is forgotten, as its sender got no 201. Whatever cannot be settled now
     (the store or the database away, an entry this code cannot read) stays for the next
     try and is logged. The ids recorded."""
-    recovered = []
-    for item_id, entry in await asyncio.to_thread(journal.entries):
-        try:
-            settled = await _settle(sessions, store, item_id, entry)
-        except Exception:  # noqa: BLE001 - one bad entry must not stop the others, or a start
-            log.exception("a capture left in flight could not be settled; it is kept",
-                          extra={"item": item_id})
-            continue
-        if settled == "recorded":
-            recovered.append(item_id)
-        if settled in ("recorded", "known", "never stored"):
-            await asyncio.to_thread(journal.done, item_id)
-    return recovered
+    async def settle(item_id: str, entry: dict[str, Any]) -> str:
+        return await _settle(sessions, store, item_id, entry)
+    return await settle_entries(journal, settle, "a capture")
 
 
 async def _settle(sessions: async_sessionmaker, store: ObjectStore, item_id: str,

@@ -14,10 +14,12 @@ that a crash left in the spool.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,27 @@ class Journal:
                 continue
             out.append((path.stem, entry))
         return out
+
+
+async def settle_entries(journal: Journal, settle: Callable[[str, dict[str, Any]], Awaitable[str]],
+                         what: str) -> list[str]:
+    """Run `settle(id, entry)` on each entry left in `journal`: "recorded" (its rows are
+    written now), "known" (they were) and "never stored" (nothing to record) end the
+    entry; anything else (or an exception, logged) keeps it for the next sweep, so that
+    one bad entry stops neither the others nor a start. The ids recorded."""
+    recorded = []
+    for entry_id, entry in await asyncio.to_thread(journal.entries):
+        try:
+            settled = await settle(entry_id, entry)
+        except Exception:  # noqa: BLE001 - kept for the next try, and logged
+            log.exception("an upload left in flight could not be settled; it is kept",
+                          extra={"entry": entry_id, "what": what})
+            continue
+        if settled == "recorded":
+            recorded.append(entry_id)
+        if settled in ("recorded", "known", "never stored"):
+            await asyncio.to_thread(journal.done, entry_id)
+    return recorded
 
 
 def clear_leftovers(spool: Path) -> int:

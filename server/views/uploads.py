@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy import select
 
 from evidence.errors import IntegrityError, ObjectNotFound
 from evidence.hashing import CHUNK, sha256_file
@@ -23,7 +24,7 @@ from server.appkeys import JOURNAL, ROOMS, SETTINGS, STORE
 from server.db.models import EvidenceItem
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
-from server.identity import require_someone, require_staff
+from server.identity import require_party, require_someone, require_staff
 from server.services import cases, custody, uploads
 from server.uploads.receive import Received, receive, spool_file
 from server.views import serialize
@@ -116,7 +117,41 @@ async def _keep(request: web.Request, capture: uploads.Capture, got: Received,
         await asyncio.to_thread(journal.done, stored.original.id)
     finally:  # not committed: the journal's sweep records it within a minute or so
         journal.release(stored.original.id)
+    await _announce(request, capture, answer)
     return web.json_response(answer, status=201)
+
+
+async def _announce(request: web.Request, capture: uploads.Capture, item: dict[str, Any]) -> None:
+    """A party's upload during (or after) its interview: the inspectors in the room see
+    it arrive in their console's log."""
+    room = request.app[ROOMS].find(capture.interview_id) if capture.interview_id else None
+    if room is None or item["kind"] != "upload":
+        return
+    uploader = item["observed"].get("uploader") or {}
+    await room.broadcast_staff({
+        "type": "evidence", "id": item["id"], "kind": item["kind"],
+        "participant": uploader.get("id"), "name": uploader.get("name"),
+        "filename": item["claimed"].get("filename", ""), "content_type": item["content_type"],
+        "size": item["size"], "at": item["created_at"]})
+
+
+@routes.get("/api/invitation/evidence")
+async def own_uploads(request: web.Request) -> web.Response:
+    """What this party has sent (its own uploads only, never another's): the join page
+    lists them again after a reload. Names, sizes and fingerprints, not the bytes."""
+    party = await require_party(request)
+    async with transaction(request) as session:
+        rows = await session.scalars(select(EvidenceItem).where(
+            EvidenceItem.case_id == party.case_id, EvidenceItem.kind == "upload")
+            .order_by(EvidenceItem.created_at))
+        mine = []
+        for item in rows:
+            observed, claimed = json.loads(item.observed), json.loads(item.claimed)
+            if (observed.get("uploader") or {}).get("id") == party.invitation_id:
+                mine.append({"id": item.id, "filename": claimed.get("filename", ""), "size": item.size,
+                             "sha256": item.sha256, "content_type": item.content_type,
+                             "created_at": serialize.when(item.created_at)})
+    return web.json_response(mine)
 
 
 @routes.get("/api/evidence/{item_id}/content")

@@ -7,12 +7,12 @@ import { h, fill } from './dom.js';
 import { recordingStatus } from './room-text.js';
 
 const KINDS = ['audio', 'video'];
-const RANK = { none: 0, ok: 1, waiting: 2, alarm: 3 };
+const RANK = { none: 0, paused: 0, ok: 1, waiting: 2, alarm: 3 };
 
 /**
  * Fill `el` with one indicator per recording of one participant (healths: their entries
  * of a `recording` message), or hide it when there are none. Each indicator carries
- * data-testid="rec-<participant>-<kind>" and data-state="ok|waiting|alarm".
+ * data-testid="rec-<participant>-<kind>" and data-state="ok|paused|waiting|alarm".
  */
 export function renderRecordingBadges(el, participantId, healths) {
   const byKind = new Map(healths.map((health) => [health.kind, health]));

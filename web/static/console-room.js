@@ -11,6 +11,7 @@ import { alarmLabel, renderMediaProblem, who } from './room-text.js';
 import { RecordingHealth, renderRecordingBadges, renderRecordingSummary } from './console-recording.js';
 import { Captions } from './captions.js';
 import { api } from './api.js';
+import './interview-text.js';
 
 const $ = (id) => document.getElementById(id);
 const QUALITY_MS = 2000;
@@ -50,6 +51,7 @@ export class ConsoleRoom {
       .on('muted', (muted) => this.onSelfMuted(muted))
       .on('recording', (list) => this.onRecording(list))
       .on('caption', (caption) => this.onCaption(caption))
+      .on('evidence', (item) => this.addLog({ key: 'console.log.evidence', participant: item.participant, file: item.filename, at: item.at }))
       .on('localtrack', (kind, track) => this.onLocalTrack(kind, track))
       .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
@@ -113,6 +115,10 @@ export class ConsoleRoom {
     }
     for (const tile of this.tiles.values()) {
       if (present.has(tile.id) || tile.state !== 'connected') continue;
+      if (tile.endedAs) { // put out by the server (a withdrawn link): never "reconnecting"
+        tile.setState(tile.endedAs);
+        continue;
+      }
       tile.setState(tile.leftOnPurpose ? 'left' : 'reconnecting');
       this.awayTimers.set(tile.id, setTimeout(() => tile.setState('left'), AWAY_TO_LEFT_MS));
     }
@@ -127,9 +133,16 @@ export class ConsoleRoom {
     }
     const tile = this.tile({ id: event.participant, name: event.name });
     if (event.name && !tile.participant.name) tile.update({ name: event.name });
-    // A reason, when the server gives one, tells a closed page from a lost network.
+    // A reason, when the server gives one, tells a closed page from a lost network, and a
+    // withdrawn link from both.
     tile.leftOnPurpose = event.event === 'left' && ['left', 'ended'].includes(event.reason);
-    this.addLog({ key: `console.log.${event.event}`, participant: event.participant, at: event.at });
+    tile.endedAs = event.event === 'left' && event.reason === 'revoked' ? 'revoked' : null;
+    if (event.event === 'joined' || event.event === 'rejoined') tile.endedAs = null;
+    // A second device took the link over: the old one is out, the new one comes in.
+    let key = event.event;
+    if (event.event === 'left' && event.reason === 'revoked') key = 'revoked';
+    if (event.event === 'rejoined' && event.reason === 'takeover') key = 'replaced';
+    this.addLog({ key: `console.log.${key}`, participant: event.participant, at: event.at });
   }
 
   /** The server's recording health (every ~2 s): each tile, the self-view, the header. */
@@ -192,6 +205,7 @@ export class ConsoleRoom {
         who: entry.self ? t('console.you') : who(tile ? tile.participant : {}),
         kind: entry.kind ? t(`rec.kind.${entry.kind}`) : '',
         alarm: entry.code ? alarmLabel(entry.code) : '',
+        file: entry.file || '',
       });
       const alarm = entry.key === 'console.log.rec_alarm';
       return h('li', { class: alarm ? 'log-alarm' : null, title: entry.message || null },

@@ -49,6 +49,7 @@ function render() {
   $('record').hidden = !ended; // the record is made once the interview has ended
   $('record').href = `/console/interviews/${encodeURIComponent(iv.id)}/record`;
   renderJoinProblem();
+  renderWaiting();
 }
 
 function renderJoinProblem() {
@@ -79,7 +80,7 @@ async function join() {
   showProblem(null);
   const problem = callProblem();
   if (problem) {
-    showProblem(() => problemMessage(problem));
+    showProblem(() => problemMessage(problem, null, t('console.join')));
     return;
   }
   button.disabled = true;
@@ -90,7 +91,7 @@ async function join() {
     stream = await openCameraAndMic({ width: 640, height: 480 });
   } catch (err) {
     $('room-status').hidden = true;
-    showProblem(() => problemMessage(mediaProblem(err), err));
+    showProblem(() => problemMessage(mediaProblem(err), err, t('console.join')));
     button.disabled = false;
     return;
   }
@@ -166,6 +167,32 @@ async function cancel() {
   }
 }
 
+// Before the inspector joins: who is already connected and waiting (asked every few seconds).
+const WAITING_POLL_MS = 4000;
+
+function renderWaiting() {
+  const box = $('waiting');
+  const waiting = room === null && interview.state !== 'ended'
+    ? (interview.participants || []).filter((p) => p.kind === 'party' && p.connected) : [];
+  box.hidden = waiting.length === 0;
+  if (waiting.length) {
+    box.textContent = t('console.waiting', { who: waiting.map((p) => `${p.name}（${t(`party.${p.role}`)}）`).join('、') });
+  }
+}
+
+async function watchWaiting() {
+  if (room === null && interview.state !== 'ended' && document.visibilityState === 'visible') {
+    try {
+      const fresh = await api(`/api/interviews/${encodeURIComponent(interviewId)}`);
+      interview = { ...interview, participants: fresh.participants, state: fresh.state };
+    } catch (err) {
+      // the next look tries again; the page's other parts say what is wrong
+    }
+    render();
+  }
+  setTimeout(watchWaiting, WAITING_POLL_MS);
+}
+
 async function main() {
   initI18n();
   const user = await startStaffPage();
@@ -181,6 +208,7 @@ async function main() {
   onLangChange(render);
   // Closing the tab is leaving: say so at once rather than letting the server time out.
   window.addEventListener('pagehide', leave);
+  setTimeout(watchWaiting, WAITING_POLL_MS);
 }
 
 main()

@@ -24,6 +24,8 @@ addStrings({
   'iv.purpose': { zh: '事由（当事人可见）', en: 'About (the parties see this)' },
   'iv.purpose.help': { zh: '用当事人看得懂的话写，例如“了解您在某工地的工资支付情况”。不要写内部意见：被邀请的每一方都会看到。', en: 'In words for the parties, e.g. “about your wages on the building site”. No internal notes: every invited party reads it.' },
   'state.cancelled': { zh: '已取消', en: 'Cancelled' },
+  'console.log.evidence': { zh: '{who} 提交了材料：{file}', en: '{who} sent a file: {file}' },
+  'console.waiting': { zh: '{who} 已在等候，请加入视频。', en: '{who} is waiting: join the video.' },
   'iv.cancel': { zh: '取消询问', en: 'Cancel interview' },
   'iv.cancel.prompt': { zh: '取消的原因（被邀请人会看到）：', en: 'Why is it cancelled (the invited parties see this)?' },
   'iv.cancelled': { zh: '已取消：{reason}', en: 'Cancelled: {reason}' },

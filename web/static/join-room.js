@@ -7,6 +7,7 @@ import { RoomClient } from './rtc.js';
 import { cameraCount, openCamera, playStream, reopenTrack } from './media.js';
 import { renderMediaProblem, who } from './room-text.js';
 import { Captions } from './captions.js';
+import './join-text.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -39,6 +40,10 @@ export class PhoneRoom {
     this.onSwitch = () => this.switchCamera();
     this.onRetryMedia = () => this.client.recoverLocal();
     this.onLang = () => this.renderAll();
+    this.onHangUp = () => { if (window.confirm(t('join.hang_up.confirm'))) this.leave(); };
+    $('hang-up').addEventListener('click', this.onHangUp);
+    this.since = null; // when the call first connected: the timer counts from there
+    this.timer = setInterval(() => this.renderTimer(), 1000);
     $('toggle-mic').addEventListener('click', this.onMic);
     $('switch-cam').addEventListener('click', this.onSwitch);
     $('room-media-retry').addEventListener('click', this.onRetryMedia);
@@ -78,7 +83,21 @@ export class PhoneRoom {
     this.renderStatus();
   }
 
+  /** While connected the server records everything: say so, and how long it has run. */
+  renderTimer() {
+    const connected = this.client.status === 'connected';
+    if (connected && this.since === null) this.since = Date.now();
+    $('room-rec').hidden = !connected;
+    $('room-timer').hidden = this.since === null;
+    if (this.since === null) return;
+    const s = Math.floor((Date.now() - this.since) / 1000);
+    const two = (n) => String(n).padStart(2, '0');
+    $('room-timer').textContent = s >= 3600 ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`
+      : `${two(Math.floor(s / 60))}:${two(s % 60)}`;
+  }
+
   renderStatus() {
+    this.renderTimer();
     const status = this.client.status;
     const el = $('room-status');
     let key = status === 'idle' || status === 'connected' ? null : `room.${status}`;
@@ -192,6 +211,10 @@ export class PhoneRoom {
   }
 
   stop() {
+    clearInterval(this.timer);
+    $('hang-up').removeEventListener('click', this.onHangUp);
+    $('room-rec').hidden = true;
+    $('room-timer').hidden = true;
     $('toggle-mic').removeEventListener('click', this.onMic);
     $('toggle-captions').removeEventListener('click', this.onCaptions);
     $('room-captions').hidden = true;

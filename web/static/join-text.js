@@ -3,6 +3,9 @@
 import { addStrings } from './i18n.js';
 
 addStrings({
+  'join.recording': { zh: '● 录音录像中', en: '● Recording' },
+  'join.hang_up': { zh: '挂断', en: 'Hang up' },
+  'join.hang_up.confirm': { zh: '确定要离开视频询问吗？离开后可以再点“加入视频询问”回来。', en: 'Leave the video interview? You can come back with “Join the video interview”.' },
   'join.bureau': { zh: '询问机关', en: 'Calling from' },
   'join.inspectors': { zh: '询问人', en: 'Inspectors' },
   'join.purpose': { zh: '事由', en: 'About' },

@@ -9,6 +9,7 @@ import { t, describeError } from './i18n.js';
 import './upload-text.js';
 import { h, fill } from './dom.js';
 import { uploadEvidence } from './upload.js';
+import { api } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,9 +27,29 @@ export class PartyUploads {
 
   /** caseId: the invitation's case, or null while the link is not (or no longer) usable. */
   setCase(caseId) {
+    const first = caseId && !this.caseId && !this.loaded;
     this.caseId = caseId;
     $('upload-card').hidden = !caseId;
     $('room-upload').hidden = !caseId;
+    this.render();
+    if (first) this.loadSent();
+  }
+
+  /** What this party sent before (a reload, another visit): listed again, as sent. */
+  async loadSent() {
+    this.loaded = true;
+    let sent;
+    try {
+      sent = await api('/api/invitation/evidence', { bearer: this.token, redirectOn401: false });
+    } catch (err) {
+      return; // the list only lacks the earlier ones; sending still works
+    }
+    const known = new Set(this.lines.map((line) => line.sha256).filter(Boolean));
+    for (const item of sent) {
+      if (!known.has(item.sha256)) {
+        this.lines.push({ name: item.filename || t('up.unnamed'), file: null, state: 'done', progress: 1, error: null, sha256: item.sha256 });
+      }
+    }
     this.render();
   }
 
@@ -64,11 +85,12 @@ export class PartyUploads {
     line.state = 'sending';
     this.render();
     try {
-      await uploadEvidence(this.caseId, file, {
+      const item = await uploadEvidence(this.caseId, file, {
         bearer: this.token,
         onProgress: (fraction) => { line.progress = fraction; this.render(); },
       });
       line.state = 'done';
+      line.sha256 = item && item.sha256;
       line.file = null; // sent: the phone need not keep it
     } catch (err) {
       line.state = 'failed';

@@ -118,7 +118,7 @@ async function check() {
   }
   $('join-checking').hidden = true;
   const blocker = callProblem();
-  if (blocker) note = () => problemMessage(blocker);
+  if (blocker) note = () => problemMessage(blocker, null, t('join.button'));
   render();
   if (problem && problem !== 'ended' && problem !== 'cancelled') $('problem-title').focus();
   else if (problem !== 'cancelled') record.load();
@@ -154,7 +154,7 @@ async function join() {
     stream = await openCameraAndMic({ facingMode: 'user', width: 640, height: 480 });
   } catch (err) {
     const code = mediaProblem(err);
-    note = () => problemMessage(code, err);
+    note = () => problemMessage(code, err, t('join.button'));
     render();
     $('join-note').scrollIntoView({ block: 'nearest' });
     return;
@@ -166,7 +166,10 @@ async function join() {
 function onClosed({ reason, code }) {
   room = null;
   $('main').hidden = false;
-  if (reason === 'left') return;
+  if (reason === 'left') { // hung up: the invitation again, with the join button to come back
+    render();
+    return;
+  }
   if (reason === 'ended' || reason === 'replaced') problem = reason;
   else problem = problemForCode(code);
   if (problem === 'ended') invitation.interview.state = 'ended';

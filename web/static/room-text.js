@@ -23,16 +23,18 @@ export function who(participant) {
 
 /**
  * {title, text} for a problem code from media.js (callProblem or mediaProblem).
- * `err` (the browser's exception) fills in the detail of an unexpected failure.
+ * `err` (the browser's exception) fills in the detail of an unexpected failure; `button`
+ * is the label of the button the help says to press again (a page's own).
  */
-export function problemMessage(code, err = null) {
+export function problemMessage(code, err = null, button = t('join.retry')) {
   if (code === 'unsupported' && inWeChat()) {
     return { title: t('media.unsupported.title'), text: t('media.wechat.text') };
   }
   const known = ['denied', 'nodevice', 'busy', 'insecure', 'unsupported'];
   const key = known.includes(code) ? code : 'failed';
   const detail = err ? `${err.name || 'Error'}${err.message ? `: ${err.message}` : ''}` : '';
-  return { title: t(`media.${key}.title`), text: t(`media.${key}.text`, { detail }) };
+  // `button`: the one the help tells the person to press, as this page words it.
+  return { title: t(`media.${key}.title`), text: t(`media.${key}.text`, { detail, button }) };
 }
 
 /**
@@ -78,6 +80,8 @@ export function recordingStatus(health) {
     const mb = ((Number(health.waiting_bytes) || 0) / 1e6).toFixed(1);
     return { state: 'waiting', text: t('rec.waiting', { n: health.waiting, mb }), title: '' };
   }
+  // A party who left (or is reconnecting) is not being recorded: never say 录制中 for them.
+  if (health.state === 'paused') return { state: 'paused', text: t('rec.state.paused'), title: '' };
   const state = t(`rec.state.${health.state}`);
   return { state: 'ok', text: t('rec.ok', { state, n: health.stored }), title: '' };
 }

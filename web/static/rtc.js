@@ -209,6 +209,7 @@ export class RoomClient {
       case 'muted': return this.emit('muted', Boolean(message.muted));
       case 'recording': return this.emit('recording', Array.isArray(message.recordings) ? message.recordings : []);
       case 'caption': return this.emit('caption', message);
+      case 'evidence': return this.emit('evidence', message);
       case 'replaced': return this.finish('replaced');
       case 'ended': return this.finish('ended');
       case 'error': return this.onError(conn, message);
