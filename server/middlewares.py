@@ -45,10 +45,11 @@ _SECURITY_HEADERS = {
 
 def error_response(status: int, code: str, message: str, *, field: str | None = None,
                    **headers: str) -> web.Response:
-    body = {"error": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return web.json_response(body, status=status, headers=headers)
+    """The answer's body is exactly CONTRACT.md's {"error", "message"}; the request field
+    at fault, when there is one, goes in `X-Error-Field` for the pages to word it."""
+    if field is not None and field.isascii() and field.isprintable():
+        headers = {**headers, "X-Error-Field": field[:64]}
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
 
 
 def redact_path(path: str) -> str:

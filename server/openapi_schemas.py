@@ -40,8 +40,7 @@ _RECORDING: dict[str, Schema] = dict(
     health={"oneOf": [ref("RecordingHealth"), {"type": "null"}]})
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": obj(["error", "message"], error=string(), message=string(),
-                 field=string(description="the request field it is about, when one")),
+    "Error": obj(["error", "message"], error=string(), message=string()),
     "User": obj(["username", "role"], username=string(), display_name=string(),
                  role=string(enum=[r.value for r in Role])),
     "Account": obj(

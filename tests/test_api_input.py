@@ -21,6 +21,11 @@ async def test_malformed_case_bodies(api: Api) -> None:
         assert status == 400, body
         assert set(answer) == {"error", "message"} and answer["message"], body
     assert await api.ok("GET", "/api/cases", headers=wang) == []
+    # The field at fault is named beside the body (which stays exactly error and message),
+    # for the pages to word the error in their own language.
+    async with api.client.post("/api/cases", json={"title": ""}, headers=wang) as resp:
+        assert resp.status == 400 and resp.headers["X-Error-Field"] == "title"
+        assert (await resp.json())["error"] == "missing_field"
 
 
 async def test_malformed_interview_and_invitation_bodies(api: Api) -> None:

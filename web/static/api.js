@@ -79,7 +79,7 @@ export async function api(path, { method = 'GET', body, bearer, redirectOn401 = 
   }
   const code = (data && data.error) || `http_${res.status}`;
   const message = (data && data.message) || res.statusText;
-  throw new ApiError(res.status, code, message, retryAfterSeconds(res), (data && data.field) || null);
+  throw new ApiError(res.status, code, message, retryAfterSeconds(res), res.headers.get('X-Error-Field'));
 }
 
 /** Where to go after login: only a page on this site, never another origin. */
