@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from media.recorder import GAP_US
+from media.recorder import GAP_US, TrackRecorder
+from server.appkeys import ROOMS
 from server.settings import Settings
 from tests.support.proxy import Proxy
 from tests.support.rooms import Interview
@@ -57,6 +58,10 @@ async def test_a_store_outage_loses_nothing_and_catches_up_in_order(
     await proxy.start()  # the same port: the store is back
     await asyncio.sleep(3)
     before = {c.you: sent(c) for c in (inspector, worker)}
+    sources = {(pid, kind): (source, next(r for f, _ in source._listeners
+                                          if isinstance(r := getattr(f, "__self__", None), TrackRecorder)))
+               for pid, peer in room.api.app[ROOMS].find(room.id).peers.items()
+               for kind, source in peer.incoming.items()}
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     for rec in await recordings_of(room):
         assert rec["state"] == "sealed", rec
@@ -65,8 +70,16 @@ async def test_a_store_outage_loses_nothing_and_catches_up_in_order(
         # A gap only where this process's loop (server and peers alike) stood still.
         gaps = [s["seq"] for s in rec["segments"] if s["gap"]]
         assert not gaps or loop_watch.longest() * 1e6 > GAP_US * 0.9, (gaps, loop_watch.describe())
-        assert sum(s["frames"] for s in rec["segments"]) >= (
-            before[rec["participant"]["id"]][rec["kind"]] - HELD[rec["kind"]])
+        # Every frame the server received is stored, but for the delta frames a recorder
+        # leaves out (and counts) after a gap while it waits for a keyframe. On a loaded
+        # machine this process's loop (server and peers alike) may stand still long enough
+        # for its UDP socket to overflow (a fresh-clone run: 1277 audio packets of 1308
+        # arrived): packets that never reached the server, which the outage is not about.
+        who, kind = rec["participant"]["id"], rec["kind"]
+        source, recorder = sources[(who, kind)]
+        kept = sum(s["frames"] for s in rec["segments"])
+        assert kept + recorder.skipped == source.frames, (kind, kept, recorder.skipped, source.frames)
+        assert source.frames >= before[who][kind] * 0.9 - HELD[kind], (kind, source.frames, before)
         stored_at = [s["stored_at"] for s in rec["segments"]]
         assert stored_at == sorted(stored_at)  # caught up in order
         verified = await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)
