@@ -6,8 +6,8 @@ Checks, each discrepancy named by the file or item it concerns:
   hash, no file that is not listed, Payload-Oxum;
 - every item of the index against its bytes (the SHA-256 taken on arrival);
 - every recording's hash chain, its segments' bytes and its signed seal;
-- every record confirmation against the version and the text it binds, and its
-  signature image;
+- every record confirmation against the version and the stored text it binds (the
+  text as it was when the version was saved), and its signature image;
 - the custody log's chain and its signed checkpoints, the last of which must cover the
   whole log;
 - each complaint log the bundle carries: its chain, pinned by the export event, linked
@@ -269,6 +269,13 @@ class _Checker(BundleReader):
                 versions[content_sha256(content)] = content
         signatures = {i["sha256"]: str(i.get("path")) for i in items
                       if i.get("kind") == "signature" and isinstance(i.get("sha256"), str)}
+        # Each version's text as stored when it was saved (its bytes are checked against
+        # this hash with every item's): what its parties read, never rendered again here.
+        for item in items:
+            observed = item.get("observed") if isinstance(item.get("observed"), dict) else {}
+            if (item.get("kind") == "record-text" and isinstance(observed.get("record_sha256"), str)
+                    and isinstance(item.get("sha256"), str)):
+                self.texts.setdefault(observed["record_sha256"], item["sha256"])
         for path in _paths(items, "confirmation"):
             self.guarded(path, self._confirmation, path, versions, signatures)
 
@@ -293,8 +300,9 @@ class _Checker(BundleReader):
             self.problem(f"{where}: {problem}")
 
     def _text_sha256(self, record: str, content: dict[str, Any]) -> str:
-        """The hash of a stored version's text, rendered once however many confirmations
-        name it (and if it cannot be, named by each of them, still rendered once)."""
+        """The hash of a version's stored text. A bundle made before texts were stored has
+        none: the text is then rendered, once however many confirmations name it (and if it
+        cannot be, named by each of them, still rendered once)."""
         if record not in self.texts:
             try:
                 self.texts[record] = text_sha256(content)

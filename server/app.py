@@ -33,6 +33,7 @@ from server.appkeys import (
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
+from server.records import store_missing_texts
 from server.recording.service import RecordingService
 from server.seaweed import EmbeddedSeaweed
 from server.services import custody
@@ -149,17 +150,26 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
 async def _leftovers(app: web.Application) -> AsyncIterator[None]:
     """What a crash left in the spool: per-request temporary files are removed, and
     uploads that reached the store but not the database are recorded, now and then every
-    JOURNAL_SWEEP_S (an upload whose database write failed while the server ran)."""
+    JOURNAL_SWEEP_S (an upload whose database write failed while the server ran). The
+    first sweep that reaches the store also stores the texts of record versions saved
+    before texts were (migration 0010)."""
     spool = app[SETTINGS].data_dir / "spool"
     cleared = await asyncio.to_thread(clear_leftovers, spool)
     if cleared:
         log.info("temporary files left by the last run removed", extra={"count": cleared})
     journal = app[JOURNAL] = Journal(spool)
     complaint_journal = app[COMPLAINT_JOURNAL] = Journal(spool, "complaints")
+    texts_pending = True  # record versions saved before their texts were stored (0010)
 
     async def sweep() -> None:
+        nonlocal texts_pending
         await uploads_service.recover_captures(app[SESSIONS], app[STORE], journal)
         await complaint_files.recover(app[SESSIONS], app[STORE], complaint_journal)
+        if texts_pending:
+            stored, texts_pending = await store_missing_texts(app[SESSIONS], app[STORE])
+            if stored:
+                log.info("record texts stored for versions saved before texts were",
+                         extra={"count": stored})
 
     await sweep()
     async with _every(lambda: JOURNAL_SWEEP_S, sweep, "upload-journal-sweep"):

@@ -22,7 +22,7 @@ CSV_PATH = "data/evidence-list.csv"
 PDF_PATH = "data/evidence-list.pdf"
 HEADINGS = ("序号", "证据种类", "说明", "提供人或来源", "收到时间", "大小（字节）", "SHA-256", "文件")
 KINDS = {"recording": "录音录像", "upload": "上传材料", "snapshot": "视频截图", "thumbnail": "缩略图",
-         "record": "询问笔录（版本）", "confirmation": "确认声明", "signature": "签名图像",
+         "record": "询问笔录（版本）", "record-text": "询问笔录文本（当事人所见）", "confirmation": "确认声明", "signature": "签名图像",
          "record-pdf": "询问笔录PDF", "complaint_form": "投诉登记表", "transcript": "转写稿"}
 ROLES = {"worker": "劳动者", "employer": "用人单位", "witness": "证人", "inspector": "监察员",
          "supervisor": "监察员", "legal": "法制人员", "admin": "管理员"}

@@ -164,7 +164,9 @@ SCHEMAS: dict[str, Schema] = {
             "progress": {"type": "number"}, "stage": string(), "message": string(),
             "attempts": {"type": "integer"}}},
         version={"type": "integer"}, latest_version={"type": ["integer", "null"]}, sha256=string(),
-        text_sha256=string(), header={"type": "object"}, notice=string(), closing=string(), text=string(),
+        text_sha256=string(), header={"type": "object"}, notice=string(), closing=string(),
+        text={"type": ["string", "null"], "description": "The version's stored text, exactly "
+              "as a party reads it; null while the object store cannot give it"},
         turns={"type": "array", "items": ref("Turn")},
         versions={"type": "array", "items": {"type": "object"}},
         requests={"type": "array", "items": {"type": "object"}},

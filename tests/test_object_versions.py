@@ -6,7 +6,6 @@ put over it is named wherever the server verifies. Real SeaweedFS, SQLite and Po
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import io
 import json
@@ -25,15 +24,14 @@ from evidence.hashing import sha256_bytes
 from evidence.store import S3ObjectStore, minio_client
 from evidence.verify import verify as verify_bundle
 from evidence.versions import ObjectVersion, original, read_id, shadowing
-from server.appkeys import SESSIONS, STORE
+from server.appkeys import SESSIONS
 from server.db.engine import alembic_config, make_engine
-from server.db.models import EvidenceItem, Interview
+from server.db.models import EvidenceItem
 from server.db.types import UTCDateTime
-from server.records import write_version
 from server.settings import S3Settings, Settings
-from tests.support.api import Api, bearer
+from tests.support.api import Api
+from tests.support.records import confirmed_record
 from tests.support.s3 import store_for
-from transcription.record import build_draft
 
 OVER = "a newer version was written over it"
 HIDDEN = "a delete marker hides it"
@@ -63,14 +61,6 @@ def jpeg(shade: int) -> bytes:
     ok, data = cv2.imencode(".jpg", image)
     assert ok
     return data.tobytes()
-
-
-def signature_png() -> str:
-    image = np.zeros((200, 600, 4), np.uint8)
-    cv2.polylines(image, [np.array([[30, 150], [200, 40], [450, 160]], np.int32)], False, (0, 0, 0, 255), 6)
-    ok, data = cv2.imencode(".png", image)
-    assert ok
-    return "data:image/png;base64," + base64.b64encode(data.tobytes()).decode()
 
 
 async def content(api: Api, item_id: str, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -219,35 +209,6 @@ async def test_uploads_are_served_verified_and_exported_as_stored(
 # --- records: versions, statements, signatures, PDFs ---------------------------------
 
 
-async def confirmed_record(api: Api) -> tuple[dict[str, str], dict, str, dict]:
-    """A machine draft, written as the transcription job writes it (no call needed here),
-    sent to Zhang San and confirmed with a drawn signature, and checked intact. Returns
-    the staff's headers, the case, the record's API path and the draft."""
-    wang, case, interview = await api.setup_case()
-    invitation = await api.invite(wang, interview["id"], name="Zhang San")
-    sessions = api.app[SESSIONS]
-    async with sessions() as session:
-        row = await session.get(Interview, interview["id"])
-    now = datetime.now(UTC)
-    draft = build_draft(
-        interview_id=row.id, case_id=row.case_id, language="en", case_number=case["number"],
-        case_title=case["title"], employer=case["employer"], started_at=now - timedelta(minutes=5),
-        ended_at=now, inspectors=["Wang"], interviewees=[("Zhang San", "worker")], turns=[
-            {"speaker": "Wang", "role": "inspector", "start": 0, "end": 2,
-             "text": "How long have you worked here?"},
-            {"speaker": "Zhang San", "role": "worker", "start": 2, "end": 4,
-             "text": "Two years."}])
-    await write_version(sessions, api.app[STORE], row, draft, number=1, based_on=None, author_id=None)
-    path = f"/api/interviews/{interview['id']}/record"
-    await api.ok("POST", f"{path}/send", 201, headers=wang, json={"invitation_id": invitation["id"]})
-    worker = bearer(invitation["token"])
-    shown = await api.ok("GET", "/api/invitation/record", headers=worker)
-    await api.ok("POST", "/api/invitation/record/confirm", 201, headers=worker, json={
-        "version": 1, "text_sha256": shown["text_sha256"], "signature": signature_png()})
-    assert (await api.ok("POST", f"{path}/verify", headers=wang))["ok"] is True
-    return wang, case, path, draft
-
-
 async def point_at(api: Api, versions: dict[str, str]) -> None:
     """With the database's keys too: evidence rows (by id) pointed at forged versions."""
     async with api.app[SESSIONS]() as session, session.begin():
@@ -260,7 +221,7 @@ async def point_at(api: Api, versions: dict[str, str]) -> None:
 async def test_record_objects_are_read_as_stored_and_what_shadows_them_is_named(
     api: Api, settings: Settings
 ) -> None:
-    wang, case, path, draft = await confirmed_record(api)
+    wang, case, path, draft, _ = await confirmed_record(api)
     sessions = api.app[SESSIONS]
     async with api.client.get(f"{path}.pdf?version=1", headers=wang) as resp:
         assert resp.status == 200
@@ -298,7 +259,7 @@ async def test_record_objects_pointed_at_forgeries_are_named_never_a_500(
 ) -> None:
     """Each row points at bytes that claim the original's SHA-256: the store's own check
     refuses them (IntegrityError, which is not a StoreError)."""
-    wang, case, path, _ = await confirmed_record(api)
+    wang, case, path, _, _ = await confirmed_record(api)
     listed = {i["kind"]: i for i in await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)}
     record, statement = listed["record"], listed["confirmation"]
     signature, stored_pdf = listed["signature"], listed["record-pdf"]
@@ -324,7 +285,7 @@ async def test_record_objects_pointed_at_forgeries_are_named_never_a_500(
 async def test_a_stored_statement_forged_as_not_json_is_named(api: Api, settings: Settings) -> None:
     """Bytes with their own true SHA-256 pass the store's check; the row's SHA-256 names
     them altered, and what they hold need not even be JSON."""
-    wang, case, path, _ = await confirmed_record(api)
+    wang, case, path, _, _ = await confirmed_record(api)
     listed = {i["kind"]: i for i in await api.ok("GET", f"/api/cases/{case['id']}/evidence", headers=wang)}
     statement = listed["confirmation"]
     forged = b"\xffnot json"

@@ -135,7 +135,8 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
         pdf = await resp.read()
     items = await api.ok("GET", f"/api/cases/{room.case['id']}/evidence", headers=staff)
     kinds = sorted(i["kind"] for i in items if i["kind"] != "recording")
-    assert kinds == ["confirmation", "record", "record", "record-pdf", "signature"], kinds
+    assert kinds == ["confirmation", "record", "record", "record-pdf", "record-text", "record-text",
+                     "signature"], kinds
     stored_pdf = next(i for i in items if i["kind"] == "record-pdf")
     assert stored_pdf["sha256"] == hashlib.sha256(pdf).hexdigest()
     events = (await api.ok("GET", f"/api/cases/{room.case['id']}/custody", headers=staff))["events"]

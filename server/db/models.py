@@ -68,6 +68,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), default=None)
+    badge_number: Mapped[str] = mapped_column(String(32), default="")  # 执法证号, inspectors'
 
 
 class LoginSession(Base):
@@ -361,6 +362,9 @@ class RecordVersion(Base):
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     correction_reason: Mapped[str] = mapped_column(Text, default="")
     item_id: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)
+    # The exact text of the version (render_text as it was when saved), stored: what a
+    # confirmation binds is read back, never rendered again by later code.
+    text_item_id: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship(lazy="raise")

@@ -139,7 +139,7 @@ def content_of(version: RecordVersion) -> dict[str, Any]:
 async def add_version(session: AsyncSession, interview: Interview, *, content_json: str,
                       sha256: str, text_sha256: str, based_on: int | None,
                       author_id: str | None, correction_reason: str, item: EvidenceItem,
-                      number: int) -> RecordVersion:
+                      text_item: EvidenceItem, number: int) -> RecordVersion:
     """Version `number`, unless someone saved it first (the unique constraint decides)."""
     taken = await session.scalar(select(RecordVersion.id).where(
         RecordVersion.interview_id == interview.id, RecordVersion.version == number))
@@ -148,10 +148,12 @@ async def add_version(session: AsyncSession, interview: Interview, *, content_js
                        code="stale_version")
     session.add(item)
     await session.flush()
+    session.add(text_item)
+    await session.flush()
     row = RecordVersion(
         interview_id=interview.id, version=number, based_on=based_on, content=content_json,
         sha256=sha256, text_sha256=text_sha256, author_id=author_id,
-        correction_reason=correction_reason, item_id=item.id)
+        correction_reason=correction_reason, item_id=item.id, text_item_id=text_item.id)
     session.add(row)
     await session.flush()
     await custody.record(
@@ -167,6 +169,17 @@ async def add_version(session: AsyncSession, interview: Interview, *, content_js
                ConfirmationRequest.state == "awaiting", ConfirmationRequest.version < number)
         .values(state="superseded").execution_options(synchronize_session=False))
     return row
+
+
+async def link_text(session: AsyncSession, version_id: str, item_id: str) -> None:
+    """A version's stored text, found afterwards (`server.records.store_missing_texts`)."""
+    await session.execute(update(RecordVersion).where(
+        RecordVersion.id == version_id, RecordVersion.text_item_id.is_(None))
+        .values(text_item_id=item_id).execution_options(synchronize_session=False))
+
+
+async def text_item(session: AsyncSession, version: RecordVersion) -> EvidenceItem | None:
+    return await session.get(EvidenceItem, version.text_item_id) if version.text_item_id else None
 
 
 async def header_facts(session: AsyncSession, interview: Interview) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from evidence import confirmation
 from evidence.chain import canonical_json
+from evidence.errors import IntegrityError, StoreError
 from server.appkeys import SIGNING_KEY, STORE
 from server.db.models import (
     ConfirmationRequest, Interview, RecordConfirmation, RecordVersion, new_id,
@@ -23,13 +24,12 @@ from server.db.models import (
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_party
-from server.records import record_key
+from server.records import record_key, version_text
 from server.services import custody, evidence, records
 from server.views.common import transaction
 from server.views.parse import json_object, only
 from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _pdf_bytes, _text
 from server.views.serialize import when
-from transcription import record as text_of
 
 routes = web.RouteTableDef()
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -43,10 +43,18 @@ async def party_record(request: web.Request) -> web.Response:
     party = await require_party(request)
     async with transaction(request) as session:
         asked, version, answer = await _party_request(session, party.invitation_id)
+        text_item = await records.text_item(session, version)
     content = records.content_of(version)
+    try:
+        text = await version_text(request.app[STORE], version, text_item)
+    except IntegrityError:
+        raise Conflict("The stored text of this record no longer matches its SHA-256.",
+                       code="integrity_error") from None
+    except StoreError as exc:
+        raise Conflict(f"The record cannot be read just now: {exc}", code="store") from None
     return web.json_response({
         "version": version.version, "sha256": version.sha256,
-        "text": text_of.render_text(content), "text_sha256": version.text_sha256,
+        "text": text, "text_sha256": version.text_sha256,
         "language": content.get("language"), "header": content["header"],
         "turns": [_public_turn(t) for t in content["turns"]],
         "state": asked.state,  # awaiting, confirmed, refused, or superseded by a newer version

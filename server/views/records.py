@@ -18,7 +18,7 @@ from server.db.models import (
 )
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_staff
-from server.records import write_version
+from server.records import version_text, write_version
 from server.services import cases, custody, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
@@ -42,7 +42,8 @@ async def get_record(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
         state = await records.load(session, interview)
-    return web.json_response(_answer(state, number))
+        text = await _shown_text(request, session, state, number)
+    return web.json_response(_answer(state, number, text))
 
 
 @routes.post("/api/interviews/{interview_id}/record/versions")
@@ -86,7 +87,8 @@ async def save_version(request: web.Request) -> web.Response:
                         derived_from=latest.item_id)
     async with transaction(request) as session:
         state = await records.load(session, interview)
-    return web.json_response(_answer(state, None), status=201)
+        text = await _shown_text(request, session, state, None)
+    return web.json_response(_answer(state, None, text), status=201)
 
 
 @routes.get("/api/interviews/{interview_id}/record/diff")
@@ -183,7 +185,21 @@ async def pdf(request: web.Request) -> web.Response:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _answer(state: records.RecordState, number: int | None) -> dict[str, Any]:
+async def _shown_text(request: web.Request, session: Any, state: records.RecordState,
+                      number: int | None) -> str | None:
+    """The stored text of the version shown (what a party reads); None while the store
+    cannot give it (the editor still works; the party's page never goes without it)."""
+    version = state.version(number)
+    if version is None:
+        return None
+    item = await records.text_item(session, version)
+    try:
+        return await version_text(request.app[STORE], version, item)
+    except (StoreError, IntegrityError, Conflict):
+        return None
+
+
+def _answer(state: records.RecordState, number: int | None, text: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"interview_id": state.interview.id, "status": "pending",
                            "job": _job(state.job) if state.job else None,
                            "latest_version": state.latest.version if state.latest else None,
@@ -209,7 +225,7 @@ def _answer(state: records.RecordState, number: int | None) -> dict[str, Any]:
         based_on=version.based_on, created_at=when(version.created_at),
         author=_author(version), correction_reason=version.correction_reason,
         language=content.get("language"), header=content["header"], notice=content["notice"],
-        turns=turns, closing=content["closing"], text=text_of.render_text(content))
+        turns=turns, closing=content["closing"], text=text)
     return out
 
 

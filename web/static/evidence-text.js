@@ -3,8 +3,8 @@
 
 import { addStrings, t } from './i18n.js';
 
-export const KINDS = ['recording', 'upload', 'snapshot', 'thumbnail', 'record', 'confirmation',
-  'signature', 'record-pdf'];
+export const KINDS = ['recording', 'upload', 'snapshot', 'thumbnail', 'record', 'record-text',
+  'confirmation', 'signature', 'record-pdf'];
 
 const ACTIONS = ['captured', 'derived', 'stored', 'viewed', 'downloaded', 'exported',
   'record_edited', 'record_confirmed', 'record_refused', 'access_granted'];
@@ -23,6 +23,7 @@ addStrings({
   'ev.kind.snapshot': { zh: '截图', en: 'Snapshots' },
   'ev.kind.thumbnail': { zh: '缩略图', en: 'Thumbnails' },
   'ev.kind.record': { zh: '笔录版本', en: 'Record versions' },
+  'ev.kind.record-text': { zh: '笔录文本（当事人所见）', en: 'Record texts (as parties read them)' },
   'ev.kind.confirmation': { zh: '确认声明', en: 'Confirmations' },
   'ev.kind.signature': { zh: '签名', en: 'Signatures' },
   'ev.kind.record-pdf': { zh: '笔录PDF', en: 'Record PDFs' },
