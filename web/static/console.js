@@ -10,6 +10,8 @@ import { callProblem, mediaProblem, openCameraAndMic, wakeAudio } from './media.
 import { problemMessage } from './room-text.js';
 import { ConsoleRoom } from './console-room.js';
 import { Snapshots } from './console-snapshot.js';
+import { SnapshotPreviews } from './console-snapshot-previews.js';
+import { Stage } from './console-stage.js';
 import './interview-text.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +21,8 @@ let interview = null;
 let editable = false;
 let invites = null;
 let room = null; // the ConsoleRoom while joined
+let stage = null; // its Stage (one party enlarged)
+let previews = null; // the snapshots stored, kept across leaving and joining again
 let joinProblem = null; // {code, err} of the last failed join, re-rendered on a language switch
 
 function render() {
@@ -96,9 +100,11 @@ async function join() {
     return;
   }
   $('room').hidden = false;
-  const snapshots = new Snapshots({ interviewId });
+  const snapshots = new Snapshots({ interviewId,
+    onStored: (item, tile) => previews.add(item, tile.participant.name) });
+  stage = new Stage($('tiles'));
   room = new ConsoleRoom({ interviewId, stream, onWelcome, onClosed,
-    onTile: (tile) => snapshots.attach(tile) });
+    onTile: (tile) => { stage.attach(tile); snapshots.attach(tile); } });
   render();
 }
 
@@ -112,6 +118,8 @@ function onWelcome({ interview: live }) {
 
 function onClosed({ reason, code }) {
   room = null;
+  if (stage) stage.stop();
+  stage = null;
   $('room').hidden = true;
   if (reason === 'ended' || code === 'interview_ended') {
     interview = { ...interview, state: 'ended' };
@@ -204,6 +212,9 @@ async function main() {
   $('end').addEventListener('click', end);
   $('cancel').addEventListener('click', cancel);
   invites = mountInvites($('invites'), interviewId, { editable, open: interview.state !== 'ended' });
+  previews = new SnapshotPreviews();
+  // The earlier snapshots are a help, not the page: without them it works as before.
+  previews.load(interview.case_id, interviewId).catch(() => {});
   $('console-view').hidden = false;
   onLangChange(render);
   // Closing the tab is leaving: say so at once rather than letting the server time out.

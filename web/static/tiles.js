@@ -21,6 +21,7 @@ export class ParticipantTile {
     this.loudAt = 0;
     this.speaking = false;
     this.recordings = []; // this participant's entries of the last `recording` message
+    this.renderHooks = []; // the console's own additions to the tile, labelled anew each render
     this.video = h('video', { autoplay: true, playsinline: true });
     this.noVideo = h('p', { class: 'tile-novideo' });
     this.soundButton = h('button', { type: 'button', class: 'tile-sound', hidden: true, onclick: () => this.unblockSound() });
@@ -41,6 +42,12 @@ export class ParticipantTile {
         this.recEl,
         h('div', { class: 'tile-actions' }, this.muteButton)));
     this.render();
+  }
+
+  /** Run `fn` now and after every render (a name learnt, a language switched). */
+  onRender(fn) {
+    this.renderHooks.push(fn);
+    fn();
   }
 
   get id() {
@@ -130,6 +137,7 @@ export class ParticipantTile {
     this.muteButton.disabled = this.state !== 'connected';
     this.renderQuality();
     renderRecordingBadges(this.recEl, this.id, this.recordings);
+    for (const fn of this.renderHooks) fn();
   }
 
   destroy() {
