@@ -35,7 +35,13 @@ def add_user_commands(commands: Any) -> None:  # argparse's subparsers action ha
     _password_stdin(add)
     add.add_argument("--display-name", default="")
     add.add_argument("--unit", help="the code of the unit the account belongs to")
+    add.add_argument("--badge", default="", help="an inspector's enforcement certificate number (执法证号)")
     add.set_defaults(run=_add)
+    badge = user.add_parser("badge", help="set an account's enforcement certificate number "
+                                          "(执法证号), which records name; '' removes it")
+    badge.add_argument("username")
+    badge.add_argument("number")
+    badge.set_defaults(run=_badge)
 
     listing = user.add_parser("list", help="every staff account: username, role, display name, "
                                            "state (active, locked, disabled), last login")
@@ -97,6 +103,8 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
                                  role=Role(args.role), display_name=args.display_name)
         if args.unit:
             await set_user_unit(session, user.username, args.unit)
+        if args.badge:
+            await staff_admin.set_badge(session, user.username, args.badge, actor=_actor())
         log.info("account created", extra={"action": "add", "username": user.username,
                                            "role": user.role.value, "by": _actor()})
 
@@ -108,10 +116,19 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     limits = staff_admin.Limits(settings.login_max_failures, settings.login_window)
     accounts = _in_db(settings, lambda session: staff_admin.list_accounts(session, limits))
-    print("username\trole\tdisplay name\tstate\tlast login")
+    print("username\trole\tdisplay name\tstate\tlast login\tbadge")
     for a in accounts:
         last = a.last_login_at.isoformat(timespec="seconds") if a.last_login_at else "never"
-        print(f"{a.username}\t{a.role.value}\t{_printable(a.display_name)}\t{a.state}\t{last}")
+        print(f"{a.username}\t{a.role.value}\t{_printable(a.display_name)}\t{a.state}\t{last}"
+              f"\t{_printable(a.badge_number) or '-'}")
+    return 0
+
+
+def _badge(args: argparse.Namespace, settings: Settings) -> int:
+    user = _in_db(settings, lambda s: staff_admin.set_badge(s, args.username, args.number,
+                                                             actor=_actor()))
+    print(f"'{user.username}': enforcement certificate number "
+          f"{_printable(user.badge_number) or 'removed'}")
     return 0
 
 

@@ -48,6 +48,8 @@ _ADMIN_ACTIONS = {
     "enable": "Let a disabled account log in again (administrators)",
     "unlock": "Forget the account's failed logins, lifting a login lock (administrators)",
     "password": "Set a new password (administrators); the account's sessions are revoked",
+    "badge": "Set the account's enforcement certificate number, 执法证号 (administrators); "
+             "\"\" removes it",
 }
 
 PATHS: dict[str, Any] = {
@@ -63,7 +65,7 @@ PATHS: dict[str, Any] = {
     **{f"/api/admin/users/{{username}}/{action}": {
         "parameters": [_param("username")],
         "post": _op(summary, (200, "The account", _ref("Account")),
-                    body=_ref("NewPassword") if action == "password" else None,
+                    body=({"password": _ref("NewPassword"), "badge": _ref("Badge")}).get(action),
                     errors=(400, 401, 403, 404, 409) if action == "disable" else (400, 401, 403, 404)),
     } for action, summary in _ADMIN_ACTIONS.items()},
     "/api/cases": {
@@ -196,6 +198,11 @@ PATHS: dict[str, Any] = {
     "/api/invitation/record": {
         "get": _op("For an invited party: the record version sent to it to read",
                    (200, "The record", _ref("PartyRecord")), errors=(401, 403, 404, 410)),
+    },
+    "/api/invitation/record.pdf": {
+        "get": _op("For an invited party that signed: its copy, the stored PDF of its "
+                   "confirmation (a custody event); 404 no_copy before it signed",
+                   (200, "PDF", None), errors=(401, 403, 404, 409, 410), media="application/pdf"),
     },
     "/api/invitation/record/confirm": {
         "post": _op("For an invited party: confirm the record with a drawn signature",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from server.errors import ConfigError
+from transcription.record import known_zone
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
@@ -97,6 +98,12 @@ class Settings:
     # has one, is named instead) and the number a party may call to check.
     bureau_name: str = "劳动保障监察机构"
     bureau_phone: str = "12333"
+    # The bureau's time zone: a record's times are written in it (and say so), and the
+    # pages show times in it.
+    time_zone: str = "Asia/Shanghai"
+    # Officers a record must name, each with an enforcement certificate number (执法证号),
+    # before it is sent to be signed: 2 where the bureau requires two (劳动保障监察条例).
+    record_officers: int = 1
 
     @property
     def body_idle_timeout(self) -> float:
@@ -151,6 +158,8 @@ class Settings:
             complaint_results=_results(env.get("ZEROMEET_COMPLAINT_RESULTS") or ""),
             bureau_name=(env.get("ZEROMEET_BUREAU_NAME") or "劳动保障监察机构").strip()[:128],
             bureau_phone=(env.get("ZEROMEET_BUREAU_PHONE") or "12333").strip()[:32],
+            time_zone=(env.get("ZEROMEET_TIME_ZONE") or "Asia/Shanghai").strip(),
+            record_officers=_int(env, "ZEROMEET_RECORD_OFFICERS", 1),
         )
         settings.validate()
         return settings
@@ -162,6 +171,11 @@ class Settings:
         _check_database_url(self.database_url)
         if self.s3.endpoint is not None:
             _check_s3(self.s3)
+        if not known_zone(self.time_zone):
+            raise ConfigError(f"ZEROMEET_TIME_ZONE must be a time zone such as Asia/Shanghai "
+                              f"or Asia/Urumqi, not {self.time_zone!r}.")
+        if not 1 <= self.record_officers <= 5:
+            raise ConfigError(f"ZEROMEET_RECORD_OFFICERS must be 1 to 5, not {self.record_officers}.")
         if self.whisper_device not in {"cpu", "cuda"}:
             raise ConfigError(
                 f"ZEROMEET_WHISPER_DEVICE must be 'cpu' or 'cuda', not {self.whisper_device!r}."

@@ -29,7 +29,7 @@ async def zeromeet(env: dict[str, str], *args: str, stdin: str = "") -> tuple[in
 
 def rows(listing: str) -> dict[str, list[str]]:
     header, *lines = listing.splitlines()
-    assert header == "username\trole\tdisplay name\tstate\tlast login"
+    assert header == "username\trole\tdisplay name\tstate\tlast login\tbadge"
     return {line.split("\t")[0]: line.split("\t")[1:] for line in lines}
 
 
@@ -50,8 +50,15 @@ async def test_user_commands_on_a_live_server(room: Interview, settings: Setting
     code, out, err = await zeromeet(env, "user", "list")
     assert code == 0, err
     listed = rows(out)
-    assert listed["li"] == ["legal", "李法制", "locked", "never"]
+    assert listed["li"] == ["legal", "李法制", "locked", "never", "-"]
     assert listed["wang"][:3] == ["inspector", "Wang", "active"] and listed["wang"][3].endswith("+00:00")
+
+    # An inspector's enforcement certificate number, which records name beside the officer.
+    code, out, err = await zeromeet(env, "user", "badge", "wang", "37010020261234")
+    assert code == 0 and "37010020261234" in out, err
+    assert rows((await zeromeet(env, "user", "list"))[1])["wang"][4] == "37010020261234"
+    code, _, err = await zeromeet(env, "user", "badge", "wang", "x" * 33)
+    assert code == 1 and "at most 32" in err
 
     code, out, err = await zeromeet(env, "user", "unlock", "li")
     assert code == 0 and "unlocked 'li'" in out, err
@@ -90,4 +97,4 @@ async def test_user_commands_refuse_clearly(settings: Settings, tmp_path: Path) 
     assert code == 2 and "No password" in err
     assert (await zeromeet(env, *reset[:3]))[0] == 2  # --password-stdin is required
     code, out, _ = await zeromeet(env, "user", "list")
-    assert (code, out) == (0, "username\trole\tdisplay name\tstate\tlast login\n")
+    assert (code, out) == (0, "username\trole\tdisplay name\tstate\tlast login\tbadge\n")

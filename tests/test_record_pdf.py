@@ -89,8 +89,10 @@ def test_chinese_text_comes_back(content: dict[str, Any], draft: bytes) -> None:
     everything = flat("".join(pages))
     for piece in ("询问笔录", "案件编号ZM-2026-000001", "案由拖欠工资", "用人单位某某建筑有限公司",
                   "时间2026年11月23日17时00分至17时45分", "地点远程视频", "被询问人李工人（劳动者）",
-                  "有权申请其回避", "以上笔录我看过，与我说的相符"):
+                  "询问人王检查、张监察", "记录人王检查", "有权申请其回避", "请仔细阅读以上笔录"):
         assert piece in everything
+    # The confirmation formula stands beside a signature, and a draft has none.
+    assert "与我说的相符" not in everything
     for i in (0, 17, 39):
         assert flat("问：" + QUESTION.format(i=i)) in everything
         assert flat("答：" + ANSWER.format(i=i)) in everything
@@ -133,6 +135,8 @@ def test_signature_on_every_page_and_in_its_block(signed: bytes, draft: bytes) -
         assert "/SMask" not in image  # flattened on white
     last = flat(reader.pages[-1].extract_text())
     assert "被询问人签名" in last and "签名人：李工人" in last
+    assert last.count("以上笔录我看过，与我说的相符") == 1
+    assert last.index("与我说的相符") < last.index("签名人：李工人") < last.index("拒绝签名，理由")
     assert "确认时间：2026年11月23日17时50分" in last
     assert "赵证人（证人）于2026年11月23日17时52分拒绝签名，理由：笔录记录不全" in last
     assert not any(images_on(page) for page in PdfReader(io.BytesIO(draft)).pages)
@@ -196,3 +200,24 @@ def test_fontconfig_finds_a_chinese_face(monkeypatch: pytest.MonkeyPatch) -> Non
     assert found is not None, "fontconfig offers no Chinese font: `make test` installs one"
     path, index = found
     assert path.is_file() and index >= 0
+
+
+def test_a_refusal_is_never_printed_below_the_confirmation_formula(content: dict[str, Any]) -> None:
+    refused = render_pdf(content, sha256=content_sha256(content), version=3,
+                         confirmations=[REFUSED], draft=False)
+    text = flat("".join(page_texts(refused)))
+    assert "拒绝签名，理由：笔录记录不全" in text and "相符" not in text
+    # A record drafted before the formula was kept apart ends its closing with it.
+    old = {**content, "closing": content["closing"] + "\n被询问人确认：以上笔录我看过，与我说的相符。"}
+    text = flat("".join(page_texts(render_pdf(old, sha256="0" * 64, version=3,
+                                               confirmations=[REFUSED], draft=False))))
+    assert "拒绝签名" in text and "相符" not in text
+
+
+def test_the_creation_date_is_not_before_the_answers_it_prints(content: dict[str, Any],
+                                                               signed: bytes, draft: bytes) -> None:
+    def created(data: bytes) -> datetime:
+        return PdfReader(io.BytesIO(data)).metadata.creation_date
+
+    assert created(signed) == datetime.fromisoformat(REFUSED["at"])  # the latest answer
+    assert created(draft) == datetime.fromisoformat(content["header"]["ended_at"])

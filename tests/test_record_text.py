@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from transcription.record import (
-    FORMAT, LOW_CONFIDENCE, MAX_TURNS, annotate, build_draft, closing, content_sha256,
+    FORMAT, LOW_CONFIDENCE, MAX_TURNS, annotate, build_draft, closing, content_sha256, formula,
+    without_formula,
     diff_versions, notice, render_text, text_sha256, validate_turns,
 )
 
@@ -67,11 +68,16 @@ def test_notice_and_closing_say_what_the_law_asks() -> None:
     zh = notice("zh")
     for phrase in ("劳动保障监察员", "如实回答", "无关的问题", "拒绝回答", "回避", "录音录像", "阅读本笔录"):
         assert phrase in zh
-    assert "以上笔录我看过，与我说的相符" in closing("zh")
+    # The formula a signature confirms stands beside it only: never in the text read before
+    # an answer, so nothing above a refusal says it.
+    assert "拒绝签名的，请说明理由" in closing("zh") and "相符" not in closing("zh")
+    assert formula("zh") == "以上笔录我看过，与我说的相符。"
     en = notice("en")
     for phrase in ("truthfully", "unrelated", "recusal", "audio and video", "read"):
         assert phrase in en
-    assert "I have read the record above and it matches what I said" in closing("en")
+    assert "matches what I said" not in closing("en") and "matches what I said" in formula("en")
+    old = closing("zh") + "\n被询问人确认：以上笔录我看过，与我说的相符。"
+    assert without_formula(old) == closing("zh") == without_formula(closing("zh"))
 
 
 # --- render_text -------------------------------------------------------------------------
@@ -83,10 +89,11 @@ def test_text_in_chinese() -> None:
     assert lines[:8] == [
         "询问笔录", "案件编号：ZM-2026-000001", "案由：拖欠工资", "用人单位：某某建筑有限公司",
         "时间：2026年11月23日 17时00分至17时20分", "地点：远程视频", "询问人：王检查、张监察",
-        "被询问人：李工人（劳动者）"]
-    assert lines[8] == "" and lines[9] == notice("zh") and lines[10] == ""
-    assert lines[11:13] == ["问：你在这家公司工作多久了？", "答：三年了。"]
-    assert lines[13] == ""
+        "记录人：王检查"]
+    assert lines[8] == "被询问人：李工人（劳动者）"
+    assert lines[9] == "" and lines[10] == notice("zh") and lines[11] == ""
+    assert lines[12:14] == ["问：你在这家公司工作多久了？", "答：三年了。"]
+    assert lines[14] == ""
     assert text.endswith(closing("zh") + "\n") and not text.endswith("\n\n")
     assert "\r" not in text
 

@@ -3,8 +3,9 @@
 Every page carries the version's SHA-256, so a printed page can be matched to the stored
 JSON, and — once the interviewee has signed — a small copy of the signature, because a
 Chinese 询问笔录 is signed on every page. The output is a pure function of the arguments
-(and the font file): the creation date is the interview's end, not "now", so the stored
-PDF of a confirmed version can be rendered again and compared byte for byte.
+(and the font file): the creation date is the latest answer it prints (else the
+interview's end), not "now", so the stored PDF of a confirmed version can be rendered
+again and compared byte for byte.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from fpdf.enums import WrapMode, XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
 from transcription.errors import TranscriptionError
-from transcription.record import format_time, header_lines, role_name, turn_prefix
+from transcription.record import (
+    format_time, formula, header_lines, role_name, turn_prefix, without_formula,
+)
 
 FONT_ENV = "ZEROMEET_PDF_FONT"
 KNOWN_FONTS = (
@@ -135,11 +138,18 @@ def render_pdf(content: dict[str, Any], *, sha256: str, version: int,
     pdf.set_title(f"{content['header']['title']} {content['header']['case_number']}")
     pdf.set_creator("zeromeet")
     pdf.set_lang("en" if content["language"] == "en" else "zh-CN")
-    pdf.set_creation_date(datetime.fromisoformat(content["header"]["ended_at"]))
+    pdf.set_creation_date(creation_date(content, confirmations))
     pdf.add_page()
     pdf.body()
     pdf.confirmations([c for c in confirmations if c.get("version", version) == version])
     return bytes(pdf.output())
+
+
+def creation_date(content: dict[str, Any], confirmations: Any) -> datetime:
+    """The latest answer the PDF prints (it cannot be older than what it shows), else the
+    interview's end: never "now", so the same arguments give the same bytes."""
+    times = [datetime.fromisoformat(c["at"]) for c in confirmations if isinstance(c.get("at"), str)]
+    return max([datetime.fromisoformat(content["header"]["ended_at"]), *times])
 
 
 def flatten_signature(png: bytes) -> bytes:
@@ -222,7 +232,8 @@ class RecordPDF(FPDF):
         for turn in self.content["turns"]:
             self.turn(turn)
         self.ln(3)
-        self.paragraph(self.content["closing"], size=10.5)
+        # The confirmation formula is printed beside a signature only, never above a refusal.
+        self.paragraph(without_formula(self.content["closing"]), size=10.5)
 
     def header_table(self) -> None:
         lines = header_lines(self.content)
@@ -259,6 +270,7 @@ class RecordPDF(FPDF):
         if self.will_page_break(45):
             self.add_page()
         self.ln(4)
+        self.paragraph(formula(self.content["language"]), size=11)
         self.paragraph(self.words["signature"], size=11)
         if self.signature:
             self.image(io.BytesIO(self.signature), w=60, h=25, keep_aspect_ratio=True)
@@ -270,4 +282,5 @@ class RecordPDF(FPDF):
         if at is None:
             return ""
         iso = at.isoformat() if isinstance(at, datetime) else at
-        return format_time(iso, self.content["language"])
+        return format_time(iso, self.content["language"],
+                           time_zone=self.content["header"].get("time_zone"))

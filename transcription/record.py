@@ -58,22 +58,33 @@ _NOTICE = {
 }
 
 _CLOSING = {
-    "zh": ("请仔细阅读以上笔录。记录有遗漏或者差错的，可以提出补充或者更正；拒绝签名的，请说明理由。\n"
-           "被询问人确认：以上笔录我看过，与我说的相符。"),
+    "zh": "请仔细阅读以上笔录。记录有遗漏或者差错的，可以提出补充或者更正；拒绝签名的，请说明理由。",
     "en": ("Please read the record above carefully. You may ask for anything missing or wrong "
-           "to be added or corrected; if you refuse to sign, please give your reason.\n"
-           "Interviewee's confirmation: I have read the record above and it matches what I said."),
+           "to be added or corrected; if you refuse to sign, please give your reason."),
 }
+
+# What the interviewee writes or confirms beside a signature, and only there: never
+# printed above a refusal. Records before this was apart end their closing with it
+# (`without_formula`).
+_FORMULA = {
+    "zh": "以上笔录我看过，与我说的相符。",
+    "en": "I have read the record above and it matches what I said.",
+}
+_FORMULA_LINES = ("被询问人确认：", "Interviewee's confirmation:")
 
 _LABELS = {
     "zh": {"title": "询问笔录", "place": "远程视频", "case_number": "案件编号", "case_title": "案由",
            "employer": "用人单位", "time": "时间", "place_label": "地点", "inspectors": "询问人",
-           "interviewees": "被询问人", "q": "问：", "a": "答：", "sep": "：", "list": "、"},
+           "interviewees": "被询问人", "q": "问：", "a": "答：", "sep": "：", "list": "、",
+           "badge": "执法证号", "recorder": "记录人", "id": "证件", "phone": "联系电话",
+           "address": "住址", "of": "（{name}）"},
     "en": {"title": "Inquiry record", "place": "Remote video", "case_number": "Case number",
            "case_title": "Case", "employer": "Employer", "time": "Time", "place_label": "Place",
            "inspectors": "Interviewers", "interviewees": "Interviewees", "q": "Q: ", "a": "A: ",
-           "sep": ": ", "list": ", "},
+           "sep": ": ", "list": ", ", "badge": "certificate no.", "recorder": "Recorded by",
+           "id": "ID", "phone": "Phone", "address": "Address", "of": " ({name})"},
 }
+DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _lang(language: str) -> str:
@@ -95,16 +106,32 @@ def notice(language: str) -> str:
 
 
 def closing(language: str) -> str:
-    """The closing the interviewee confirms by signing (or refuses, with a reason)."""
+    """The closing the interviewee reads before signing (or refusing, with a reason)."""
     return _CLOSING[_lang(language)]
+
+
+def formula(language: str) -> str:
+    """What a signature confirms (以上笔录我看过，与我说的相符): beside it, nowhere else."""
+    return _FORMULA[_lang(language)]
+
+
+def without_formula(closing_text: str) -> str:
+    """A closing without the confirmation formula that records made before it was kept
+    apart end with (so that no refusal is printed below it)."""
+    lines = closing_text.split("\n")
+    while lines and lines[-1].startswith(_FORMULA_LINES):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def build_draft(*, interview_id: str, case_id: str, language: str, case_number: str,
                 case_title: str, employer: str, started_at: datetime, ended_at: datetime,
-                inspectors: list[str], interviewees: list[tuple[str, str]],
-                turns: list[dict[str, Any]]) -> dict[str, Any]:
+                inspectors: list[str] | list[tuple[str, str]], interviewees: list[tuple[str, str]],
+                turns: list[dict[str, Any]], time_zone: str = DEFAULT_ZONE) -> dict[str, Any]:
     """Version 1 of a record: the machine's turns, checked like an editor's save so that
-    every stored version obeys the same rules."""
+    every stored version obeys the same rules. `inspectors`: names, or (name, 执法证号)
+    pairs; the first is the record keeper (记录人) until the inspector says otherwise."""
+    officers = [(entry, "") if isinstance(entry, str) else entry for entry in inspectors]
     return {
         "format": FORMAT, "interview_id": interview_id, "case_id": case_id,
         "language": language,
@@ -112,8 +139,10 @@ def build_draft(*, interview_id: str, case_id: str, language: str, case_number: 
             "title": labels(language)["title"], "case_number": case_number,
             "case_title": case_title, "employer": employer,
             "started_at": _iso(started_at, "started_at"), "ended_at": _iso(ended_at, "ended_at"),
-            "place": labels(language)["place"],
-            "inspectors": [{"name": name} for name in inspectors],
+            "place": labels(language)["place"], "time_zone": time_zone,
+            "inspectors": [{"name": name, **({"badge": badge} if badge else {})}
+                           for name, badge in officers],
+            "recorder": officers[0][0] if officers else "",
             "interviewees": [{"name": name, "role": role} for name, role in interviewees],
         },
         "notice": notice(language),
@@ -239,15 +268,33 @@ def _audio(value: object, where: str) -> dict[str, Any] | None:
 
 def china_time() -> timezone | ZoneInfo:
     """Asia/Shanghai; without a tz database, its fixed UTC+8 (no DST since 1991)."""
+    return zone(DEFAULT_ZONE)
+
+
+def zone(name: str | None) -> timezone | ZoneInfo:
+    """The named time zone (a record from before zones were named: Asia/Shanghai). Asia/
+    Shanghai without a tz database is its fixed UTC+8."""
+    name = name or DEFAULT_ZONE
     try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:
-        return timezone(timedelta(hours=8), "CST")
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name == DEFAULT_ZONE:
+            return timezone(timedelta(hours=8), "CST")
+        raise
 
 
-def format_time(iso: str, language: str, *, date: bool = True) -> str:
-    """An ISO time as a Chinese reader expects it: 2026年11月23日 17时00分, China time."""
-    local = datetime.fromisoformat(iso).astimezone(china_time())
+def known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def format_time(iso: str, language: str, *, date: bool = True, time_zone: str | None = None) -> str:
+    """An ISO time as a Chinese reader expects it: 2026年11月23日 17时00分, in the record's
+    time zone (China time unless it names another)."""
+    local = datetime.fromisoformat(iso).astimezone(zone(time_zone))
     if _lang(language) == "en":
         return local.strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
     clock = f"{local.hour:02d}时{local.minute:02d}分"
@@ -257,13 +304,19 @@ def format_time(iso: str, language: str, *, date: bool = True) -> str:
 def time_span(header: dict[str, Any], language: str) -> str:
     """Start to end; the end without its date when the interview ends the same day."""
     start, end = header["started_at"], header["ended_at"]
-    tz = china_time()
+    name = header.get("time_zone")
+    tz = zone(name)
     same_day = (datetime.fromisoformat(start).astimezone(tz).date()
                 == datetime.fromisoformat(end).astimezone(tz).date())
-    first, last = format_time(start, language), format_time(end, language, date=not same_day)
+    first = format_time(start, language, time_zone=name)
+    last = format_time(end, language, date=not same_day, time_zone=name)
     if _lang(language) == "en":
-        return f"{first} – {last} (China time, UTC+8)"
-    return f"{first}至{last}"
+        if (name or DEFAULT_ZONE) == DEFAULT_ZONE:
+            return f"{first} – {last} (China time, UTC+8)"
+        return f"{first} – {last} ({name})"
+    if (name or DEFAULT_ZONE) == DEFAULT_ZONE:
+        return f"{first}至{last}"
+    return f"{first}至{last}（{name}时间）"
 
 
 def header_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
@@ -274,13 +327,38 @@ def header_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
         f"{p['name']}（{role_name(p['role'], language)}）" if _lang(language) == "zh"
         else f"{p['name']} ({role_name(p['role'], language)})"
         for p in header["interviewees"])
-    return [(words["case_number"], header["case_number"]),
-            (words["case_title"], header["case_title"]),
-            (words["employer"], header["employer"]),
-            (words["time"], time_span(header, language)),
-            (words["place_label"], header["place"]),
-            (words["inspectors"], words["list"].join(p["name"] for p in header["inspectors"])),
-            (words["interviewees"], people)]
+    lines = [(words["case_number"], header["case_number"]),
+             (words["case_title"], header["case_title"]),
+             (words["employer"], header["employer"]),
+             (words["time"], time_span(header, language)),
+             (words["place_label"], header["place"]),
+             (words["inspectors"], words["list"].join(_officer(p, words) for p in header["inspectors"]))]
+    if header.get("recorder"):
+        lines.append((words["recorder"], header["recorder"]))
+    lines.append((words["interviewees"], people))
+    # What each interviewee said of themselves (claimed, as told), where the record has it.
+    many = len(header["interviewees"]) > 1
+    for person in header["interviewees"]:
+        whose = words["of"].format(name=person["name"]) if many else ""
+        for field, label in (("id", "id"), ("phone", "phone"), ("address", "address")):
+            value = _claimed(person, field)
+            if value:
+                lines.append((words[label] + whose, value))
+    return lines
+
+
+def _officer(person: dict[str, Any], words: dict[str, str]) -> str:
+    if not person.get("badge"):
+        return person["name"]
+    return f"{person['name']}（{words['badge']}：{person['badge']}）" if words["sep"] == "：" \
+        else f"{person['name']} ({words['badge']} {person['badge']})"
+
+
+def _claimed(person: dict[str, Any], field: str) -> str:
+    if field == "id":
+        kind, number = person.get("id_type", ""), person.get("id_number", "")
+        return " ".join(part for part in (kind, number) if part)
+    return person.get(field, "")
 
 
 def turn_prefix(content: dict[str, Any], turn: dict[str, Any]) -> str:

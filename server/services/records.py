@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from server.db.models import (
     Case, ConfirmationRequest, Connection, EvidenceItem, Interview, Invitation, JobState,
-    RecordConfirmation, RecordVersion, TranscriptionJob,
+    RecordConfirmation, RecordVersion, TranscriptionJob, User,
 )
 from server.db.types import utcnow
 from server.errors import Conflict, NotFound
@@ -183,13 +183,18 @@ async def text_item(session: AsyncSession, version: RecordVersion) -> EvidenceIt
 
 
 async def header_facts(session: AsyncSession, interview: Interview) -> dict[str, Any]:
-    """Who was there, for the record's header: staff and parties who connected (parties
-    invited but never seen are left out; if nobody was seen, every invited party)."""
+    """Who was there, for the record's header: staff who connected, as (name, 执法证号),
+    and parties who connected (parties invited but never seen are left out; if nobody was
+    seen, every invited party)."""
     case = await session.get(Case, interview.case_id)
     rows = list(await session.scalars(
         select(Connection).where(Connection.interview_id == interview.id)
         .order_by(Connection.connected_at)))
-    inspectors = _unique(r.name for r in rows if r.invitation_id is None)
+    staff_ids = {r.user_id for r in rows if r.invitation_id is None and r.user_id}
+    badges = {u.id: u.badge_number for u in await session.scalars(
+        select(User).where(User.id.in_(staff_ids)))} if staff_ids else {}
+    inspectors = _unique((r.name, badges.get(r.user_id or "", "")) for r in rows
+                         if r.invitation_id is None)
     seen = {r.invitation_id for r in rows if r.invitation_id}
     invitations = list(await session.scalars(
         select(Invitation).where(Invitation.interview_id == interview.id)

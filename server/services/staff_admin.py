@@ -33,6 +33,7 @@ class Account:
     disabled_at: datetime | None
     last_login_at: datetime | None
     failures: int
+    badge_number: str = ""  # 执法证号: an inspector's enforcement certificate
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _account(user: User, last_login: datetime | None, failures: int, limits: Lim
     state = ("disabled" if user.disabled_at is not None
              else "locked" if failures >= limits.max_failures else "active")
     return Account(user.username, user.display_name, user.role, state, user.disabled_at,
-                   last_login, failures)
+                   last_login, failures, user.badge_number)
 
 
 async def disable(session: AsyncSession, username: str, *, actor: str) -> User:
@@ -96,6 +97,20 @@ async def enable(session: AsyncSession, username: str, *, actor: str) -> User:
     user = await _user(session, username)
     user.disabled_at = None
     log.info("account enabled", extra={"action": "enable", "username": user.username, "by": actor})
+    return user
+
+
+async def set_badge(session: AsyncSession, username: str, badge: str, *, actor: str) -> User:
+    """The account's enforcement certificate number (执法证号), which records name beside
+    the officer; "" removes it. Records already drafted keep the number they were given."""
+    badge = badge.strip()
+    if len(badge) > 32 or any(not c.isprintable() for c in badge):
+        raise InvalidInput("An enforcement certificate number is one line of at most 32 "
+                           "characters.", code="invalid_badge")
+    user = await _user(session, username)
+    user.badge_number = badge
+    log.info("badge number set", extra={"action": "badge", "username": user.username,
+                                        "badge": badge, "by": actor})
     return user
 
 

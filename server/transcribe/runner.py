@@ -315,7 +315,7 @@ class TranscriptionRunner:
             case_number=facts["case_number"], case_title=facts["case_title"],
             employer=facts["employer"], started_at=started,
             ended_at=interview.ended_at or utcnow(), inspectors=facts["inspectors"],
-            interviewees=facts["interviewees"], turns=turns)
+            interviewees=facts["interviewees"], turns=turns, time_zone=self.settings.time_zone)
         observed = {"machine": {"model": self.settings.whisper_model,
                                 "device": self.settings.whisper_device},
                     "sources": sources, "filtered": filtered, "excluded_segments": excluded,

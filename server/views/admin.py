@@ -88,3 +88,15 @@ async def reset_password(request: web.Request) -> web.Response:
         raise InvalidInput("'password' is not valid Unicode.")
     hashed = await staff_admin.new_password_hash(password)
     return await _change(request, lambda s, u, by: staff_admin.reset_password(s, u, hashed, actor=by))
+
+
+@routes.post("/api/admin/users/{username}/badge")
+async def set_badge(request: web.Request) -> web.Response:
+    """The account's enforcement certificate number (执法证号); "" removes it."""
+    await require_admin(request)
+    body = await json_object(request, allow_empty=False)
+    only(body, {"badge_number"})
+    badge = body.get("badge_number")
+    if not isinstance(badge, str):
+        raise InvalidInput("'badge_number' is required (\"\" removes it).", code="missing_field")
+    return await _change(request, lambda s, u, by: staff_admin.set_badge(s, u, badge, actor=by))

@@ -19,7 +19,7 @@ from evidence.chain import canonical_json
 from evidence.errors import IntegrityError, StoreError
 from server.appkeys import SIGNING_KEY, STORE
 from server.db.models import (
-    ConfirmationRequest, Interview, RecordConfirmation, RecordVersion, new_id,
+    ConfirmationRequest, EvidenceItem, Interview, RecordConfirmation, RecordVersion, new_id,
 )
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +28,7 @@ from server.records import record_key, version_text
 from server.services import custody, evidence, records
 from server.views.common import transaction
 from server.views.parse import json_object, only
-from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _pdf_bytes, _text
+from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _pdf_bytes, _read, _text
 from server.views.serialize import when
 
 routes = web.RouteTableDef()
@@ -60,6 +60,29 @@ async def party_record(request: web.Request) -> web.Response:
         "state": asked.state,  # awaiting, confirmed, refused, or superseded by a newer version
         "confirmation": _confirmation(answer) if answer else None,
     })
+
+
+@routes.get("/api/invitation/record.pdf")
+async def party_copy(request: web.Request) -> web.Response:
+    """The party's own copy of the record it signed: the stored PDF of its confirmation,
+    exactly as kept as evidence. Reading it is a custody event."""
+    party = await require_party(request)
+    async with transaction(request) as session:
+        _, version, answer = await _party_request(session, party.invitation_id)
+        item = None
+        if answer is not None and answer.decision == "confirmed" and answer.pdf_item_id:
+            item = await session.get(EvidenceItem, answer.pdf_item_id)
+    if item is None:
+        raise NotFound("There is a copy to download once you have signed the record.",
+                       code="no_copy")
+    data = await _read(request, item)
+    async with transaction(request) as session:
+        await custody.record(session, case_id=item.case_id, action="downloaded",
+                             actor=custody.party_actor(party), item_id=item.id,
+                             detail={"sha256": item.sha256})
+    name = f"record-v{version.version}.pdf"
+    return web.Response(body=data, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})
 
 
 @routes.post("/api/invitation/record/confirm")

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from evidence.errors import IntegrityError, StoreError
-from server.appkeys import SESSIONS, STORE, TRANSCRIPTION
+from server.appkeys import SESSIONS, SETTINGS, STORE, TRANSCRIPTION
 from server.db.models import (
     ConfirmationRequest, EvidenceItem, RecordConfirmation, RecordVersion,
 )
@@ -26,6 +26,7 @@ from server.views.parse import json_object, only, path_id, whole_number
 from server.views.serialize import when
 from transcription import record as text_of
 from transcription.pdf import FontMissing, render_pdf
+from transcription.record_header import edited_header, officers_with_badges
 
 routes = web.RouteTableDef()
 RECORD_BODY = 4 * 1024 * 1024  # a long interview's whole record
@@ -53,7 +54,7 @@ async def save_version(request: web.Request) -> web.Response:
     confirmation."""
     staff = await require_staff(request)
     body = await json_object(request, allow_empty=False, max_size=RECORD_BODY)
-    only(body, {"based_on", "turns", "notice", "closing", "correction_reason"})
+    only(body, {"based_on", "turns", "header", "notice", "closing", "correction_reason"})
     async with transaction(request) as session:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
         require_inspector(staff)
@@ -76,6 +77,8 @@ async def save_version(request: web.Request) -> web.Response:
     content = dict(records.content_of(latest))
     try:
         content["turns"] = text_of.validate_turns(body.get("turns"))
+        if "header" in body:
+            content["header"] = edited_header(content["header"], body["header"])
         for name in ("notice", "closing"):
             if name in body:
                 content[name] = text_of.validate_text(body[name], name, 10_000)
@@ -130,6 +133,7 @@ async def send(request: web.Request) -> web.Response:
         if version.version != state.latest.version:
             raise Conflict("Only the latest version can be sent for confirmation.",
                            code="stale_version")
+        _enough_officers(request, version)
         for old in state.requests:  # one open request per party
             if old.invitation_id == invitation.id and old.state == "awaiting":
                 old.state = "superseded"
@@ -183,6 +187,16 @@ async def pdf(request: web.Request) -> web.Response:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _enough_officers(request: web.Request, version: RecordVersion) -> None:
+    """Where the bureau requires it (ZEROMEET_RECORD_OFFICERS), a record names that many
+    officers, each with an enforcement certificate number, before anyone signs it."""
+    needed = request.app[SETTINGS].record_officers
+    if needed > 1 and officers_with_badges(records.content_of(version)["header"]) < needed:
+        raise Conflict(f"The record must name at least {needed} officers, each with an enforcement "
+                       "certificate number (执法证号), before it is sent to be signed.",
+                       code="officers_missing")
 
 
 async def _shown_text(request: web.Request, session: Any, state: records.RecordState,

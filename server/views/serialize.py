@@ -25,7 +25,8 @@ def user(u: User) -> dict[str, Any]:
 def account(a: Account) -> dict[str, Any]:
     return {"username": a.username, "display_name": a.display_name, "role": a.role.value,
             "state": a.state, "disabled_at": when(a.disabled_at),
-            "last_login_at": when(a.last_login_at), "failed_logins": a.failures}
+            "last_login_at": when(a.last_login_at), "failed_logins": a.failures,
+            "badge_number": a.badge_number}
 
 
 def case(c: Case, *, interviews: bool = False) -> dict[str, Any]:

@@ -4,6 +4,8 @@
 import { addStrings } from './i18n.js';
 
 addStrings({
+  'jr.copy': { zh: '下载我签名的笔录副本（PDF）', en: 'Download my signed copy (PDF)' },
+  'jr.copy.failed': { zh: '副本没能下载，请检查网络后再试。', en: 'The copy could not be downloaded; check the connection and try again.' },
   'jr.card.title': { zh: '请核对询问笔录', en: 'Please read the inquiry record' },
   'jr.card.awaiting': { zh: '监察员请您阅读这次询问的笔录。看过后，如果与您说的相符，请签名确认；如果不相符，请说明哪里不对。', en: 'The inspector asks you to read the record of this interview. If it matches what you said, sign to confirm it; if not, say what is wrong.' },
   'jr.card.confirmed': { zh: '您已于 {time} 签名确认了笔录。', en: 'You confirmed and signed the record on {time}.' },

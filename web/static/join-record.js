@@ -5,6 +5,7 @@
 // refuse with a reason. The invitation token is the bearer, as everywhere on this page.
 
 import { api } from './api.js';
+import { h } from './dom.js';
 import { t, formatDateTime, describeError } from './i18n.js';
 import './join-record-text.js';
 import { SignaturePad } from './signature-pad.js';
@@ -40,6 +41,7 @@ export class PartyRecord {
     $('confirm').addEventListener('click', () => this.confirm());
     $('refuse-box').addEventListener('submit', (event) => { event.preventDefault(); this.refuse(); });
     $('answer-retry').addEventListener('click', () => { if (this.retry) this.retry(); });
+    $('record-copy').addEventListener('click', () => this.downloadCopy());
     // The phone's back button closes the reading view instead of leaving the page.
     window.addEventListener('popstate', () => { if (!$('reader').hidden) this.hide(); });
   }
@@ -116,6 +118,32 @@ export class PartyRecord {
     else if (state === 'refused') done.textContent = t('jr.done.refused', { reason: confirmation ? confirmation.reason : '' });
     else done.textContent = t('jr.done.closed');
     done.className = `answer-done state-${done.dataset.state}`;
+    $('record-copy').hidden = state !== 'confirmed';
+  }
+
+  /** The party's own copy: the stored PDF of its confirmation, saved by the browser. */
+  async downloadCopy() {
+    const button = $('record-copy');
+    const problem = $('record-copy-problem');
+    button.disabled = true;
+    problem.hidden = true;
+    try {
+      const res = await fetch('/api/invitation/record.pdf', {
+        headers: { Authorization: `Bearer ${this.token}` }, credentials: 'omit', cache: 'no-store',
+      });
+      if (!res.ok) throw new Error(String(res.status));
+      const url = URL.createObjectURL(await res.blob());
+      const link = h('a', { href: url, download: `询问笔录-第${this.record.version}版.pdf` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch {
+      problem.textContent = t('jr.copy.failed');
+      problem.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
   }
 
   renderButtons(busy = false) {

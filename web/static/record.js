@@ -11,6 +11,7 @@ import { h, fill, say } from './dom.js';
 import { startStaffPage, canChange } from './staff.js';
 import { renderPending } from './record-pending.js';
 import { TurnList, personText } from './record-turns.js';
+import { HeaderForm } from './record-header.js';
 import { mountVersions, versionHref } from './record-versions.js';
 import { mountSend } from './record-send.js';
 import { askReason } from './record-reason.js';
@@ -30,6 +31,7 @@ let dirty = false; // edits not saved yet
 let timer = null;
 let kept = null; // what was typed before a reload after someone else's save
 let turns = null;
+let headerForm = null;
 let versions = null;
 let send = null;
 
@@ -103,8 +105,10 @@ function renderFacts() {
     fact('rd.fact.employer', head.employer),
     fact('rd.fact.time', t('rd.fact.span', { from: formatDateTime(head.started_at), to: formatDateTime(head.ended_at) })),
     fact('rd.fact.place', head.place),
-    fact('rd.fact.inspectors', list((head.inspectors || []).map((p) => p.name))),
-    fact('rd.fact.interviewees', list((head.interviewees || []).map((p) => personText(p.name, p.role)))));
+    fact('rd.fact.inspectors', list((head.inspectors || []).map((p) => (p.badge ? t('rd.fact.badge', { name: p.name, badge: p.badge }) : p.name)))),
+    fact('rd.fact.recorder', head.recorder),
+    fact('rd.fact.interviewees', list((head.interviewees || []).map((p) => personText(p.name, p.role)))),
+    fact('rd.fact.zone', head.time_zone || 'Asia/Shanghai'));
   $('rd-notice').textContent = record.notice;
   $('rd-closing').textContent = record.closing;
 }
@@ -134,6 +138,7 @@ function show(next) {
   renderVersionLine();
   renderFacts();
   turns.load(record, editable());
+  headerForm.load(record.header, editable());
   dirty = false;
   $('save-bar').hidden = !editable();
   $('reload').hidden = true;
@@ -165,7 +170,7 @@ function pollRequests() {
 // ---- saving ---------------------------------------------------------------------------
 
 async function save(reason = '') {
-  const body = { based_on: record.version, turns: turns.turns() };
+  const body = { based_on: record.version, turns: turns.turns(), header: headerForm.value() };
   if (reason) body.correction_reason = reason;
   say($('save-message'), '');
   $('save').disabled = true;
@@ -249,6 +254,7 @@ function redraw() {
   }
   renderVersionLine();
   renderFacts();
+  headerForm.render();
   turns.render();
   renderKept();
   versions.render();
@@ -257,6 +263,7 @@ function redraw() {
 
 function wire() {
   turns = new TurnList($('turns'), { onChange: () => { dirty = true; } });
+  headerForm = new HeaderForm($('rd-header-form'), { onChange: () => { dirty = true; } });
   versions = mountVersions({ table: $('versions'), form: $('diff-form'), output: $('diff'), interviewId });
   send = mountSend({
     form: $('send-form'), note: $('send-note'), message: $('send-message'), requests: $('requests'),
