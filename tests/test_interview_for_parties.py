@@ -77,7 +77,12 @@ async def test_the_phone_shows_who_is_calling_above_the_fold_and_a_cancellation(
     await expect(page.get_by_test_id("who-inspectors")).to_have_text("Wang、Zhou")
     await expect(page.get_by_test_id("who-purpose")).to_have_text(PURPOSE)
     await expect(page.get_by_test_id("who-when")).to_contain_text("10:00")
+    await expect(page.get_by_test_id("who-when")).not_to_contain_text("Asia/Shanghai")  # its own clock
     assert await page.get_by_test_id("who-phone").get_attribute("href") == "tel:12333"
+    # A phone whose clock is elsewhere still reads the bureau's time, named.
+    away, away_page = await open_phone(browser, worker["url"], height=640, timezone_id="Europe/London")
+    await expect(away_page.get_by_test_id("who-when")).to_contain_text("10:00 (Asia/Shanghai)")
+    await away.close()
     assert NOTE not in await page.locator("main").inner_text()
     box = await page.get_by_test_id("join").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 640, box  # one thumb, no scrolling

@@ -88,4 +88,4 @@ async def me(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     return web.json_response({"user": {
         "username": staff.username, "display_name": staff.display_name, "role": staff.role.value,
-    }})
+    }, "time_zone": request.app[SETTINGS].time_zone})

@@ -4,7 +4,7 @@
 // click shows the stored original large; it is read once per page, so looking again does
 // not count as another download in the item's custody log.
 
-import { getLang, onLangChange, t, describeError } from './i18n.js';
+import { onLangChange, t, describeError, formatDateTime } from './i18n.js';
 import { api, ApiError } from './api.js';
 import { h, fill } from './dom.js';
 import './console-text.js';
@@ -13,9 +13,7 @@ const $ = (id) => document.getElementById(id);
 const content = (id) => `/api/evidence/${encodeURIComponent(id)}/content`;
 
 function clockTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(getLang() === 'en' ? 'en' : 'zh-CN', { timeStyle: 'medium' }).format(date);
+  return formatDateTime(iso || new Date(), { timeStyle: 'medium' }); // the bureau's time zone
 }
 
 /** When the picture was seen: the server's time of the frame, else of the item. */

@@ -324,12 +324,16 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
-/** A timestamp (ISO 8601) in the reader's time zone, or a dash. */
-export function formatDateTime(iso) {
-  if (!iso) return t('common.none');
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(HTML_LANG[current], { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+let zone; // the bureau's (ZEROMEET_TIME_ZONE), as /api/me and /api/invitation say
+export function setTimeZone(name) { zone = name || undefined; }
+
+/** A time (ISO 8601 or Date) in the bureau's time zone, as its records are; a date and time
+ * names the zone when the reader's own clock is in another. A dash for none. */
+export function formatDateTime(iso, style = { dateStyle: 'medium', timeStyle: 'short' }) {
+  const date = iso instanceof Date ? iso : new Date(iso || NaN);
+  if (!iso || Number.isNaN(date.getTime())) return iso ? String(iso) : t('common.none');
+  const named = style.dateStyle && zone && zone !== Intl.DateTimeFormat().resolvedOptions().timeZone ? ` (${zone})` : '';
+  return new Intl.DateTimeFormat(HTML_LANG[current], { ...style, timeZone: zone }).format(date) + named;
 }
 
 /** A user-facing sentence for an ApiError (see api.js). */

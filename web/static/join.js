@@ -4,7 +4,7 @@
 // (join-room.js). A record sent to the party to confirm shows as a card (join-record.js).
 
 import { api } from './api.js';
-import { initI18n, onLangChange, setLang, langChosen, t, formatDateTime } from './i18n.js';
+import { initI18n, onLangChange, setLang, langChosen, t, formatDateTime, setTimeZone } from './i18n.js';
 import { callProblem, mediaProblem, openCameraAndMic } from './media.js';
 import { problemMessage } from './room-text.js';
 import { PhoneRoom } from './join-room.js';
@@ -107,6 +107,7 @@ async function check() {
   } else {
     try {
       invitation = await api('/api/invitation', { bearer: token, redirectOn401: false });
+      setTimeZone(invitation.time_zone); // the bureau's, as its records write times
       // An interview that is over is not one to join: thank the party, say what comes next.
       if (invitation.interview.cancelled) problem = 'cancelled';
       else if (invitation.interview.state === 'ended') problem = 'ended';

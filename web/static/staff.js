@@ -1,7 +1,7 @@
 // What every staff page shares: who is logged in, the top bar, logging out.
 
 import { api, goToLogin } from './api.js';
-import { addStrings, t, onLangChange } from './i18n.js';
+import { addStrings, t, onLangChange, setTimeZone } from './i18n.js';
 
 addStrings({
   'role.supervisor': { zh: '科（队）长', en: 'Supervisor' },
@@ -46,7 +46,8 @@ async function logout(event) {
 
 /** Load the logged-in user (or go to the login page) and fill the top bar. */
 export async function startStaffPage() {
-  const { user } = await api('/api/me');
+  const { user, time_zone: zone } = await api('/api/me');
+  setTimeZone(zone); // the pages show times as the records write them
   if (!user) {
     goToLogin();
     return new Promise(() => {});
