@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from evidence.store import ObjectStore
 from media.rooms import Rooms
+from server.chat import ChatLogs
 from server.recording.service import RecordingService
 from server.settings import Settings
 from server.transcribe.live import LiveTranscription
@@ -26,6 +27,7 @@ JOURNAL = web.AppKey("journal", Journal)  # uploads between the store and the da
 COMPLAINT_JOURNAL = web.AppKey("complaint_journal", Journal)  # complainants' files, likewise
 LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+CHAT = web.AppKey("chat", ChatLogs)  # interview chat: kept, relayed, stored as evidence
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)
 LIVE: web.AppKey[LiveTranscription | None] = web.AppKey("live_transcription")  # None: captions off
 BUNDLE_EXPORTS: web.AppKey[dict] = web.AppKey("bundle_exports", dict)  # ticket → views.bundles.Export

@@ -442,5 +442,29 @@ class CustodyCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))
 
 
+class ChatMessage(Base):
+    """One text message of a live interview as the server stamped it, kept the moment it
+    arrives: a link of the interview's chat chain (`evidence.chat`). `audience` is "all",
+    or "staff" for a party the inspector had muted. Only `log_item_id` ever changes: the
+    ended interview's chat log (an evidence item) that holds the message."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("interview_id", "seq", name="uq_chat_message_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column()
+    sender_id: Mapped[str] = mapped_column(String(36))
+    sender_kind: Mapped[str] = mapped_column(String(8))  # staff or party
+    sender_name: Mapped[str] = mapped_column(String(128))
+    sender_role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(8), default="all")
+    prev: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    log_item_id: Mapped[str | None] = mapped_column(ForeignKey("evidence_items.id"), default=None)
+
+
 # The complaint tables share this metadata; they live in their own module.
 from server.db import complaint_models  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
+from server.appkeys import CHAT, RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
 from server.db.models import PartyRole
 from server.identity import require_party, require_staff
 from server.services import cases, interviews, presence, recordings, records
@@ -63,6 +63,7 @@ async def end_interview(request: web.Request) -> web.Response:
         answer = serialize.interview(interview)
     await request.app[ROOMS].end(interview.id)
     await request.app[RECORDINGS].end_interview(interview.id)
+    await request.app[CHAT].interview_ended(interview.id)  # the chat log, as evidence
     request.app[TRANSCRIPTION].wake()
     return web.json_response(answer)
 
@@ -164,5 +165,6 @@ async def own_invitation(request: web.Request) -> web.Response:
                           "cancel_reason": interview.cancel_reason or None},
             "case": {"id": interview.case.id, "number": interview.case.number},
             "bureau": {"name": calling["bureau"], "phone": settings.bureau_phone},
+            "time_zone": settings.time_zone,
             "inspectors": calling["inspectors"],
         })

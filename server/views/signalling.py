@@ -18,7 +18,8 @@ from media.peer import Participant, Peer
 from media.room import Room
 from media.rooms import Rooms
 from server import ice
-from server.appkeys import ROOMS, SETTINGS
+from server.appkeys import CHAT, ROOMS, SETTINGS
+from server.chat import ChatLogs
 from server.auth import INVITATION_PREFIX, STAFF_PREFIX, Party, Staff
 from server.db.models import Interview, InterviewState, Role
 from server.errors import ServerError
@@ -26,6 +27,7 @@ from server.identity import SESSION_COOKIE
 from server.services import presence
 from server.services.accounts import resolve_session
 from server.services.cases import interview_case
+from server.services.chat import ChatRefused
 from server.services.interviews import resolve_invitation
 from server.views.common import transaction
 from server.views.parse import path_id
@@ -108,9 +110,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
         })
         room = rooms.get(interview_id)
         await room.join(peer)  # no await between get() and join()
+        await request.app[CHAT].history(interview_id, participant.id, participant.kind, ws.send_json)
         watcher = asyncio.create_task(_close_when_done(peer, ws))
         deadline = asyncio.get_running_loop().call_later(OFFER_TIMEOUT, _offer_overdue, peer, ws, rooms)
-        reason = await _loop(ws, room, peer)
+        reason = await _loop(ws, room, peer, request.app[CHAT])
     except RoomClosed:
         await _refuse(ws, Refused("interview_ended", "This interview has ended."))
         reason = "ended"
@@ -153,7 +156,7 @@ def _offer_overdue(peer: Peer, ws: web.WebSocketResponse, rooms: Rooms) -> None:
         rooms.keep(asyncio.ensure_future(_refuse(ws, Refused("offer_timeout", "No offer came; reconnect."))))
 
 
-async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
+async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer, chat: ChatLogs) -> str:
     """Handle messages until the socket closes; returns why the participant left."""
     recent: deque[float] = deque()
     async for message in ws:
@@ -173,7 +176,7 @@ async def _loop(ws: web.WebSocketResponse, room: Room, peer: Peer) -> str:
             await _error(ws, "too_large", "That message is too large.")
             continue
         try:
-            await _handle(ws, room, peer, _parse(message.data))
+            await _handle(ws, room, peer, _parse(message.data), chat)
         except Refused as refused:
             if refused.fatal:
                 await _refuse(ws, refused)
@@ -194,7 +197,8 @@ def _parse(data: str) -> dict[str, Any]:
     return body
 
 
-async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[str, Any]) -> None:
+async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[str, Any],
+                  chat: ChatLogs) -> None:
     kind = body["type"]
     if kind == "offer":
         answer = await _accept_offer(room, peer, body.get("sdp"))
@@ -215,6 +219,11 @@ async def _handle(ws: web.WebSocketResponse, room: Room, peer: Peer, body: dict[
         if not isinstance(target, str) or not isinstance(muted, bool):
             raise Refused("bad_message", "mute needs 'participant' (an id) and 'muted' (true/false).")
         await room.set_muted(target, muted)
+    elif kind == "chat":
+        try:
+            await chat.post(room, peer, body.get("text"))
+        except ChatRefused as refused:
+            raise Refused(refused.code, refused.message, fatal=refused.fatal) from None
     elif kind == "ping":
         await ws.send_json({"type": "pong"})
     else:

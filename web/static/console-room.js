@@ -2,7 +2,7 @@
 // events log, own microphone and camera controls, recording health. Wires one RoomClient
 // (rtc.js) to the DOM.
 
-import { getLang, onLangChange, t } from './i18n.js';
+import { onLangChange, t, formatDateTime } from './i18n.js';
 import { h, fill } from './dom.js';
 import { RoomClient } from './rtc.js';
 import { AudioMeter, playStream, reopenTrack } from './media.js';
@@ -10,6 +10,7 @@ import { ParticipantTile } from './tiles.js';
 import { alarmLabel, renderMediaProblem, who } from './room-text.js';
 import { RecordingHealth, renderRecordingBadges, renderRecordingSummary } from './console-recording.js';
 import { Captions } from './captions.js';
+import { ChatPanel } from './chat.js';
 import { api } from './api.js';
 import './interview-text.js';
 
@@ -19,9 +20,7 @@ const LEVEL_MS = 150;
 const AWAY_TO_LEFT_MS = 30000; // gone from the roster this long without coming back: left
 
 function clockTime(iso) {
-  const date = iso ? new Date(iso) : new Date();
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(getLang() === 'en' ? 'en' : 'zh-CN', { timeStyle: 'medium' }).format(date);
+  return formatDateTime(iso || new Date(), { timeStyle: 'medium' }); // the bureau's time zone
 }
 
 export class ConsoleRoom {
@@ -67,6 +66,10 @@ export class ConsoleRoom {
     this.renderMediaProblem();
     this.renderLog();
     this.captions = new Captions($('captions'));
+    this.chat = new ChatPanel({ client: this.client, els: {
+      list: $('chat-list'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
+      live: $('chat-live'), empty: $('chat-none'),
+    } });
     // What was heard before this page opened (a reload mid-interview); live ones follow.
     api(`/api/interviews/${encodeURIComponent(interviewId)}/captions`)
       .then((list) => { for (const caption of list) this.onCaption(caption); })
@@ -276,6 +279,7 @@ export class ConsoleRoom {
 
   stop() {
     this.timers.forEach(clearInterval);
+    this.chat.stop();
     this.awayTimers.forEach(clearTimeout);
     document.removeEventListener('zm:langchange', this.onLang);
     $('toggle-mic').removeEventListener('click', this.onMic);

@@ -7,6 +7,7 @@ import { RoomClient } from './rtc.js';
 import { cameraCount, openCamera, playStream, reopenTrack } from './media.js';
 import { renderMediaProblem, who } from './room-text.js';
 import { Captions } from './captions.js';
+import { ChatPanel } from './chat.js';
 import './join-text.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,12 +28,25 @@ export class PhoneRoom {
       .on('welcome', ({ participants }) => this.onRoster(participants))
       .on('participants', (list) => this.onRoster(list))
       .on('media', (id, mediaStream) => this.onMedia(id, mediaStream))
-      .on('muted', (muted) => { $('room-muted').hidden = !muted; })
+      .on('muted', (muted) => { $('room-muted').hidden = !muted; this.chat.setMuted(muted); })
       .on('caption', (caption) => this.captions.add(caption))
       .on('localtrack', (kind) => this.onLocalTrack(kind))
       .on('localproblem', (kind, err) => this.showMediaProblem(err))
       .on('closed', (how) => { this.stop(); onClosed(how); });
     this.onMic = () => this.toggleMic();
+    this.chat = new ChatPanel({
+      client: this.client,
+      els: { list: $('chat-list'), form: $('chat-form'), input: $('chat-input'), error: $('chat-error'),
+        live: $('chat-live'), note: $('chat-note') },
+      isOpen: () => !$('chat-panel').hidden,
+      onUnread: () => this.renderChatButton(),
+    });
+    this.onChatToggle = () => this.showChat($('chat-panel').hidden);
+    this.onChatClose = () => this.showChat(false);
+    $('chat-toggle').addEventListener('click', this.onChatToggle);
+    $('chat-close').addEventListener('click', this.onChatClose);
+    this.onChatKey = (event) => { if (event.key === 'Escape') this.showChat(false); };
+    $('chat-panel').addEventListener('keydown', this.onChatKey);
     // Off by default: a small screen is for the faces; a party who hears badly turns them on.
     this.captions = new Captions($('room-captions'), { show: 3 });
     this.onCaptions = () => this.toggleCaptions();
@@ -50,6 +64,7 @@ export class PhoneRoom {
     onLangChange(this.onLang);
     this.showSelf();
     this.renderMic();
+    this.showChat(false);
     this.renderMediaProblem();
     $('room-muted').hidden = true;
     $('room').hidden = false;
@@ -131,6 +146,29 @@ export class PhoneRoom {
     renderMediaProblem('room-media-problem', this.mediaError ? this.mediaError.err : null);
   }
 
+  /** The chat panel over the lower part of the videos (open), or the button that opens it. */
+  showChat(open) {
+    $('chat-panel').hidden = !open;
+    $('chat-toggle').hidden = open;
+    if (open) {
+      this.chat.seen();
+      $('chat-title').focus(); // into the panel, without raising the keyboard over it
+    } else if (document.activeElement && $('chat-panel').contains(document.activeElement)) {
+      $('chat-toggle').focus();
+    }
+    this.renderChatButton();
+  }
+
+  renderChatButton() {
+    const n = this.chat.unread;
+    const button = $('chat-toggle');
+    button.setAttribute('aria-expanded', String(!$('chat-panel').hidden));
+    button.setAttribute('aria-label', n ? t('chat.open_label_unread', { n }) : t('chat.open_label'));
+    button.classList.toggle('has-unread', n > 0);
+    $('chat-count').hidden = n === 0;
+    $('chat-count').textContent = n > 99 ? '99+' : String(n);
+  }
+
   toggleCaptions() {
     $('room-captions').hidden = !$('room-captions').hidden;
     $('room').classList.toggle('with-captions', !$('room-captions').hidden);
@@ -199,6 +237,7 @@ export class PhoneRoom {
     this.renderMic();
     this.renderCaptionsButton();
     this.captions.render();
+    this.renderChatButton();
     this.renderMediaProblem();
     for (const [id, remote] of this.remotes) {
       remote.caption.textContent = who(this.people.get(id) || { id });
@@ -217,6 +256,11 @@ export class PhoneRoom {
     $('room-timer').hidden = true;
     $('toggle-mic').removeEventListener('click', this.onMic);
     $('toggle-captions').removeEventListener('click', this.onCaptions);
+    $('chat-toggle').removeEventListener('click', this.onChatToggle);
+    $('chat-close').removeEventListener('click', this.onChatClose);
+    $('chat-panel').removeEventListener('keydown', this.onChatKey);
+    this.chat.stop();
+    $('chat-panel').hidden = true;
     $('room-captions').hidden = true;
     $('room').classList.remove('with-captions');
     $('switch-cam').removeEventListener('click', this.onSwitch);

@@ -57,7 +57,11 @@ function socketUrl(interviewId) {
  * localtrack(kind, track): a camera or microphone the system had ended was reopened and
  * now replaces the dead track (in the stream and on the air);
  * localproblem(kind, err): reopening it failed (err: getUserMedia's exception). Another
- * try follows when the page becomes visible again, or on recoverLocal().
+ * try follows when the page becomes visible again, or on recoverLocal();
+ * chat(message): a text message as the server stamped and relayed it ({seq, at, from:
+ * {id, name, role}, text, to}), ours included (its confirmation); chathistory(list): the
+ * latest ones, on each (re)connection; refused(code, message): the server refused a
+ * message of ours and the connection goes on (e.g. chat_too_long).
  */
 export class RoomClient {
   /**
@@ -123,6 +127,14 @@ export class RoomClient {
   /** An inspector's request to stop (or restart) forwarding someone's audio to the others. */
   mute(participantId, muted) {
     this.send({ type: 'mute', participant: participantId, muted });
+  }
+
+  /** Send a chat message; false (nothing sent) while not connected to the room. */
+  chat(text) {
+    const ws = this.conn && this.conn.welcomed ? this.conn.ws : null;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify({ type: 'chat', text }));
+    return true;
   }
 
   /** Swap the local camera or microphone without renegotiating (e.g. front ↔ back camera). */
@@ -210,6 +222,8 @@ export class RoomClient {
       case 'recording': return this.emit('recording', Array.isArray(message.recordings) ? message.recordings : []);
       case 'caption': return this.emit('caption', message);
       case 'evidence': return this.emit('evidence', message);
+      case 'chat': return this.emit('chat', message);
+      case 'chat_history': return this.emit('chathistory', Array.isArray(message.messages) ? message.messages : []);
       case 'replaced': return this.finish('replaced');
       case 'ended': return this.finish('ended');
       case 'error': return this.onError(conn, message);
@@ -225,6 +239,7 @@ export class RoomClient {
       return;
     }
     console.warn('signalling error', code, message);
+    this.emit('refused', code, message);
   }
 
   others(participants) {
