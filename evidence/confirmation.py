@@ -61,3 +61,45 @@ def check(stated: dict[str, Any], signature_hex: str, public_key: Ed25519PublicK
         elif hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
             problems.append("its signature image is not the one it binds")
     return problems
+
+
+# --- an officer's signature -------------------------------------------------------------
+# An inspector signs a record version beside the interviewee (询问人签名), on the same
+# pad. The server signs a statement binding the version, its text, who signed (with the
+# enforcement certificate number the record names) and the drawn signature's hash.
+
+OFFICER_FORMAT = "zeromeet.officer-signature/1"
+_OFFICER_DOMAIN = b"zeromeet officer signature v1\n"
+
+
+def officer_statement(*, signature_id: str, interview_id: str, version: int, record_sha256: str,
+                      text_sha256: str, username: str, name: str, badge: str,
+                      signature_sha256: str, at: str) -> dict[str, Any]:
+    return {"format": OFFICER_FORMAT, "id": signature_id, "interview_id": interview_id,
+            "version": version, "record_sha256": record_sha256, "text_sha256": text_sha256,
+            "officer": {"username": username, "name": name, "badge": badge},
+            "signature_sha256": signature_sha256, "at": at}
+
+
+def sign_officer(key: Ed25519PrivateKey, stated: dict[str, Any]) -> str:
+    return key.sign(_OFFICER_DOMAIN + canonical_json(stated)).hex()
+
+
+def check_officer(stated: dict[str, Any], signature_hex: str, public_key: Ed25519PublicKey, *,
+                  record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[str]:
+    """Every reason an officer's signature does not hold, given the version it names and
+    the stored image."""
+    problems = []
+    try:
+        public_key.verify(bytes.fromhex(signature_hex), _OFFICER_DOMAIN + canonical_json(stated))
+    except (InvalidSignature, ValueError, TypeError):
+        problems.append("the server's signature over the statement does not verify")
+    if stated.get("record_sha256") != record_sha256:
+        problems.append("it names a different record version than the one stored")
+    if stated.get("text_sha256") != text_sha256:
+        problems.append("the text it binds is not the text of the stored version")
+    if signature_png is None:
+        problems.append("its signature image is missing")
+    elif hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
+        problems.append("its signature image is not the one it binds")
+    return problems

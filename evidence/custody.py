@@ -26,7 +26,7 @@ EVENT_TAG = b"zeromeet/custody-event/v1"
 _CHECKPOINT_DOMAIN = b"zeromeet custody checkpoint v1\n"  # never valid as a seal or confirmation
 
 ACTIONS = ("captured", "derived", "stored", "viewed", "downloaded", "exported",
-           "record_edited", "record_confirmed", "record_refused", "access_granted",
+           "record_edited", "record_confirmed", "record_refused", "record_signed", "access_granted",
            # a complaint's own log (its id as the log's id), and its link into a case's log
            "complaint_received", "complaint_file_added", "complaint_claimed",
            "complaint_transferred", "transfer_taken", "transfer_returned",

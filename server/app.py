@@ -17,6 +17,7 @@ from media.rooms import Rooms
 from server import live_logins, middlewares
 from server.appkeys import (
     BUNDLE_EXPORTS,
+    CHAT,
     COMPLAINT_JOURNAL,
     ENGINE,
     JOURNAL,
@@ -31,6 +32,8 @@ from server.appkeys import (
     TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
+from server.chat import SWEEP_S as CHAT_SWEEP_S
+from server.chat import ChatLogs
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
 from server.records import store_missing_texts
@@ -49,9 +52,11 @@ from server.views import (
     bundles,
     captions,
     cases,
+    chat,
     complaints,
     interviews,
     meta,
+    officer_sign,
     party_record,
     record_verify,
     recordings,
@@ -82,13 +87,15 @@ def create_app(settings: Settings) -> web.Application:
     app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _leftovers,
-                            _custody_checkpoints, _complaint_transfers, _rooms, _transcription])
+                            _custody_checkpoints, _complaint_transfers, _chat, _rooms,
+                            _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (admin.routes, auth.routes, bundles.routes, captions.routes, cases.routes,
+                  chat.routes,
                   complaints.routes,
                   interviews.routes,
-                  meta.routes, party_record.routes, record_verify.routes, recordings.routes,
+                  meta.routes, officer_sign.routes, party_record.routes, record_verify.routes, recordings.routes,
                   records.routes, signalling.routes, uploads.routes):
         app.add_routes(table)
     add_page_routes(app)
@@ -234,6 +241,25 @@ async def _every(seconds: Callable[[], float], job: Callable[[], Awaitable[None]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def _chat(app: web.Application) -> AsyncIterator[None]:
+    """Interview chat (server/chat.py). Ended interviews whose chat log is not stored yet
+    (the store was away at the end, or the server died) are swept now and every
+    CHAT_SWEEP_S. Torn down after the rooms: a clean stop mid-interview stores each live
+    chat so far as an interrupted log, before the last custody checkpoint is signed."""
+    logs = app[CHAT] = ChatLogs(sessions=app[SESSIONS], store=app[STORE])
+    async with _every(lambda: CHAT_SWEEP_S, logs.sweep, "chat-logs"):
+        await _quiet_sweep(logs)
+        yield
+    await logs.shutdown()
+
+
+async def _quiet_sweep(logs: ChatLogs) -> None:
+    try:
+        await logs.sweep()
+    except (OSError, SQLAlchemyError) as exc:  # the periodic sweep tries again
+        log.warning("sweeping chat logs failed: %s", exc)
 
 
 async def _rooms(app: web.Application) -> AsyncIterator[None]:

@@ -153,6 +153,16 @@ PATHS: dict[str, Any] = {
                    "machine draft's turns), in order of start",
                    (200, "Captions", _array(_ref("Caption")))),
     },
+    "/api/interviews/{interview_id}/chat": {
+        "parameters": [_param("interview_id")],
+        "get": _op("The interview's text chat so far, in order: each message as the server "
+                   "stamped and kept it, with its hash-chain link (docs/signalling.md)",
+                   (200, "Messages", _array(_obj(
+                       ["seq", "at", "from", "text", "to", "prev", "hash"], seq={"type": "integer"},
+                       at=_s(), text=_s(), to={"type": "string", "enum": ["all", "staff"]},
+                       prev=_s(), hash=_s(),
+                       **{"from": _obj(["id", "name", "role"], id=_s(), name=_s(), role=_s())})))),
+    },
     "/api/interviews/{interview_id}/record": {
         "parameters": [_param("interview_id"),
                        {"name": "version", "in": "query", "schema": {"type": "integer"}}],
@@ -189,6 +199,12 @@ PATHS: dict[str, Any] = {
         "get": _op("The record as PDF (embedded CJK font, its SHA-256 on every page); the "
                    "stored PDF of a confirmed version, else a draft rendering",
                    (200, "PDF", None), errors=(400, 401, 403, 404, 409), media="application/pdf"),
+    },
+    "/api/interviews/{interview_id}/record/sign": {
+        "parameters": [_param("interview_id")],
+        "post": _op("The officer's own signature beside the interviewee's (询问人签名), for a "
+                    "version whose header names the caller",
+                    (201, "The signature", None), body=_ref("PartyConfirm"), errors=(400, 401, 403, 404, 409)),
     },
     "/api/interviews/{interview_id}/record/verify": {
         "parameters": [_param("interview_id")],

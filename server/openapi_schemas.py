@@ -170,6 +170,8 @@ SCHEMAS: dict[str, Schema] = {
         text={"type": ["string", "null"], "description": "The version's stored text, exactly "
               "as a party reads it; null while the object store cannot give it"},
         turns={"type": "array", "items": ref("Turn")},
+        officer_signatures={"type": "array", "items": {"type": "object"},
+                            "description": "Officers who signed a version (询问人签名)"},
         versions={"type": "array", "items": {"type": "object"}},
         requests={"type": "array", "items": {"type": "object"}},
         confirmations={"type": "array", "items": ref("Confirmation")}),

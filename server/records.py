@@ -130,3 +130,21 @@ async def store_missing_texts(sessions: async_sessionmaker, store: ObjectStore) 
             await records.link_text(session, row.id, item.id)
         stored += 1
     return stored, False
+
+
+async def officer_signatures(session: Any, store: ObjectStore, interview_id: str,
+                             version: int) -> list[dict[str, Any]]:
+    """The officers' signatures of a version, in order, each with its image read back
+    (the store checks its SHA-256), for the PDF: {name, badge, at, png, statement}."""
+    items = {i.id: i for i in await records.items_of(session, interview_id)}
+    out = []
+    for item in sorted(items.values(), key=lambda i: i.created_at):
+        observed = json.loads(item.observed)
+        if item.kind != "officer-signature" or observed.get("version") != version:
+            continue
+        image = items.get(observed.get("image", ""))
+        png = await store.get(image.object_key, image.version_id) if image is not None else None
+        officer = observed.get("officer", {})
+        out.append({"name": officer.get("name", ""), "badge": officer.get("badge", ""),
+                    "at": observed.get("at"), "png": png, "item": item})
+    return out

@@ -97,3 +97,24 @@ async def test_no_copy_before_signing(api: Api) -> None:
     status, body = await api.call("GET", "/api/invitation/record.pdf", headers=worker)
     assert (status, body["error"]) == (404, "no_record")  # nothing sent yet
     assert (await api.call("GET", "/api/invitation/record.pdf", headers=bearer("not a token")))[0] == 401
+
+
+async def test_the_inspector_signs_on_the_record_page(api: Api, browser: Browser) -> None:
+    from tests.test_officer_signature import name_wang  # noqa: PLC0415 - one helper
+
+    wang, path, invitation, worker = await drafted(api)
+    await name_wang(api, wang, path, 1)
+    interview_id = path.split("/")[3]
+    base = str(api.client.server.make_url("/")).rstrip("/")
+    desk, page = await log_in_at(browser, base, f"/console/interviews/{interview_id}/record")
+    errors = csp_watch(page, "record")
+    submit = page.get_by_test_id("officer-submit")
+    await expect(submit).to_be_disabled()  # nothing drawn yet
+    await sign(page, "officer-pad")
+    await submit.click()
+    await expect(page.get_by_test_id("officer-signature")).to_contain_text("Wang（执法证号：37010020261234）")
+    await expect(page.get_by_test_id("officer-pad")).to_be_hidden()  # signed once
+    listed = (await api.ok("GET", path, headers=wang))["officer_signatures"]
+    assert [(s["username"], s["version"]) for s in listed] == [("wang", 2)]
+    assert errors == []
+    await desk.close()

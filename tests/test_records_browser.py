@@ -61,9 +61,9 @@ async def open_phone(browser: Browser, url: str) -> tuple[BrowserContext, Page, 
     return context, page, errors
 
 
-async def sign(page: Page) -> None:
+async def sign(page: Page, pad_id: str = "signature") -> None:
     """Write a zigzag across the signature box with the mouse (pointer events, as a finger)."""
-    pad = page.get_by_test_id("signature")
+    pad = page.get_by_test_id(pad_id)
     await pad.scroll_into_view_if_needed()
     box = await pad.bounding_box()
     assert box and box["width"] > 250 and box["height"] > 150, box

@@ -46,10 +46,13 @@ _WORDS = {
     "zh": {"sha": "笔录 SHA-256: ", "version": "版本 {v}", "page": "第 {n} 页 / 共 {total} 页",
            "signature": "被询问人签名", "signed": "签名人：{name}    确认时间：{at}",
            "refused": "{name}（{role}）于 {at} 拒绝签名，理由：{reason}",
+           "officer": "询问人签名", "officer_signed": "询问人：{name}（执法证号：{badge}）    签名时间：{at}",
            "draft": "草稿 DRAFT"},
     "en": {"sha": "Record SHA-256: ", "version": "Version {v}", "page": "Page {n} of {total}",
            "signature": "Interviewee's signature", "signed": "Signed by {name}    confirmed {at}",
            "refused": "{name} ({role}) refused to sign on {at}; reason: {reason}",
+           "officer": "Interviewer's signature",
+           "officer_signed": "Interviewer: {name} (certificate no. {badge})    signed {at}",
            "draft": "DRAFT 草稿"},
 }
 
@@ -127,18 +130,23 @@ def _covers_chinese(path: Path, index: int) -> bool:
 
 def render_pdf(content: dict[str, Any], *, sha256: str, version: int,
                confirmations: list[dict[str, Any]] | tuple[()] = (),
-               signature_png: bytes | None = None, draft: bool = True) -> bytes:
+               signature_png: bytes | None = None, draft: bool = True,
+               officers: list[dict[str, Any]] | tuple[()] = ()) -> bytes:
     """The record as PDF bytes. `confirmations` are the record answer's confirmations of
     this version; a `confirmed` one and `signature_png` add the signature block and the
-    signature on every page's footer. Raises FontMissing, SignatureUnreadable."""
+    signature on every page's footer. `officers`: the officers' signatures ({name, badge,
+    at, png}), each beside the interviewee's (询问人签名). Raises FontMissing,
+    SignatureUnreadable."""
     font, face = find_cjk_font()
     signature = flatten_signature(signature_png) if signature_png else None
     pdf = RecordPDF(content, sha256=sha256, version=version, draft=draft, signature=signature)
+    pdf.officer_signatures = [{**o, "png": flatten_signature(o["png"]) if o.get("png") else None}
+                              for o in officers]
     pdf.add_font(FAMILY, "", str(font), collection_font_number=face)
     pdf.set_title(f"{content['header']['title']} {content['header']['case_number']}")
     pdf.set_creator("zeromeet")
     pdf.set_lang("en" if content["language"] == "en" else "zh-CN")
-    pdf.set_creation_date(creation_date(content, confirmations))
+    pdf.set_creation_date(creation_date(content, [*confirmations, *officers]))
     pdf.add_page()
     pdf.body()
     pdf.confirmations([c for c in confirmations if c.get("version", version) == version])
@@ -189,6 +197,7 @@ class RecordPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.content, self.sha256, self.record_version = content, sha256, version
         self.draft, self.signature = draft, signature
+        self.officer_signatures: list[dict[str, Any]] = []
         self.words = _WORDS["en" if content["language"] == "en" else "zh"]
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=26)
@@ -259,6 +268,8 @@ class RecordPDF(FPDF):
         confirmed = [c for c in confirmations if c.get("decision") == "confirmed"]
         if confirmed:
             self.signature_block(confirmed[-1])
+        for officer in self.officer_signatures:
+            self.officer_block(officer)
         self.ln(2)
         for refusal in (c for c in confirmations if c.get("decision") == "refused"):
             self.paragraph(self.words["refused"].format(
@@ -276,6 +287,17 @@ class RecordPDF(FPDF):
             self.image(io.BytesIO(self.signature), w=60, h=25, keep_aspect_ratio=True)
         self.paragraph(self.words["signed"].format(name=confirmation.get("name", ""),
                                                    at=self.when(confirmation.get("at"))), size=10)
+
+    def officer_block(self, officer: dict[str, Any]) -> None:
+        if self.will_page_break(40):
+            self.add_page()
+        self.ln(3)
+        self.paragraph(self.words["officer"], size=11)
+        if officer.get("png"):
+            self.image(io.BytesIO(officer["png"]), w=50, h=20, keep_aspect_ratio=True)
+        badge = officer.get("badge") or "—"
+        self.paragraph(self.words["officer_signed"].format(
+            name=officer.get("name", ""), badge=badge, at=self.when(officer.get("at"))), size=10)
 
     def when(self, at: str | datetime | None) -> str:
         """A confirmation's time in China time; the record answer gives ISO strings."""

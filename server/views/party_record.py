@@ -24,7 +24,7 @@ from server.db.models import (
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_party
-from server.records import record_key, version_text
+from server.records import officer_signatures, record_key, version_text
 from server.services import custody, evidence, records
 from server.views.common import transaction
 from server.views.parse import json_object, only
@@ -182,7 +182,9 @@ async def _store_confirmed_pdf(request: web.Request, interview: Interview,
                                version: RecordVersion, stated: dict[str, Any],
                                png: bytes | None) -> Any:
     content = records.content_of(version)
-    data = await _pdf_bytes(content, version, [stated], png, draft=False)
+    async with transaction(request) as session:  # officers who signed before the party
+        officers = await officer_signatures(session, request.app[STORE], interview.id, version.version)
+    data = await _pdf_bytes(content, version, [stated], png, draft=False, officers=officers)
     key = record_key(interview.id, f"v{version.version:04d}-confirmed-{stated['id']}.pdf")
     sha, size, version_id = await evidence.store_bytes(request.app[STORE], key, data,
                                                        "application/pdf")

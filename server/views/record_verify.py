@@ -53,9 +53,32 @@ async def verify(request: web.Request) -> web.Response:
         problems.extend(f"{where}: {p}" for p in confirmation.check(
             stated, answer.server_signature, public, record_sha256=record_sha,
             text_sha256=text_sha, signature_png=png))
+    for item in (i for i in items.values() if i.kind == "officer-signature"):
+        problems.extend(await _check_officer(request, item, items, texts, public))
     return web.json_response({"ok": not problems, "problems": problems,
                               "versions": len(state.versions),
                               "confirmations": len(state.confirmations)})
+
+
+async def _check_officer(request: web.Request, item: Any, items: dict[str, Any],
+                         texts: dict[int, tuple[str, str]], public: Any) -> list[str]:
+    """An officer's signature: its stored statement, the server's signature over it, the
+    version and text it binds, and its image."""
+    observed = json.loads(item.observed)
+    where = f"signed by officer {observed.get('officer', {}).get('name')} (version {observed.get('version')})"
+    problems: list[str] = []
+    data = await _stored(request, item, problems, f"{where}: statement")
+    document = _json_object(data) if data is not None else None
+    if data is not None and document is None:
+        problems.append(f"{where}: the stored statement is not a JSON object")
+    stated = document.get("statement") if document and isinstance(document.get("statement"), dict) else {}
+    png = await _stored(request, items.get(observed.get("image", "")), problems, where)
+    record_sha, text_sha = texts.get(stated.get("version") if stated else -1, ("", ""))
+    if document is not None:
+        problems.extend(f"{where}: {p}" for p in confirmation.check_officer(
+            stated, str(document.get("server_signature", "")), public, record_sha256=record_sha,
+            text_sha256=text_sha, signature_png=png))
+    return problems
 
 
 async def _check_version(request: web.Request, version: RecordVersion, item: Any) -> list[str]:

@@ -18,7 +18,7 @@ from server.db.models import (
 )
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_staff
-from server.records import version_text, write_version
+from server.records import officer_signatures, version_text, write_version
 from server.services import cases, custody, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
@@ -44,7 +44,8 @@ async def get_record(request: web.Request) -> web.Response:
         interview = await cases.interview_case(session, staff, path_id(request, "interview_id"))
         state = await records.load(session, interview)
         text = await _shown_text(request, session, state, number)
-    return web.json_response(_answer(state, number, text))
+        signed = await _officers_signed(session, interview.id)
+    return web.json_response({**_answer(state, number, text), "officer_signatures": signed})
 
 
 @routes.post("/api/interviews/{interview_id}/record/versions")
@@ -91,7 +92,8 @@ async def save_version(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         state = await records.load(session, interview)
         text = await _shown_text(request, session, state, None)
-    return web.json_response(_answer(state, None, text), status=201)
+        signed = await _officers_signed(session, interview.id)
+    return web.json_response({**_answer(state, None, text), "officer_signatures": signed}, status=201)
 
 
 @routes.get("/api/interviews/{interview_id}/record/diff")
@@ -167,9 +169,15 @@ async def pdf(request: web.Request) -> web.Response:
         state = await records.load(session, interview)
         version = _version(state, number)
         confirmed = state.confirmed(version.version)
-        item = None
+        item, officers = None, []
         if confirmed is not None and confirmed.pdf_item_id:
-            item = await session.get(EvidenceItem, confirmed.pdf_item_id)
+            # The latest stored PDF: an officer who signed after the party made a new one.
+            pdfs = [i for i in await records.items_of(session, interview.id) if i.kind == "record-pdf"
+                    and json.loads(i.observed).get("version") == version.version]
+            item = max(pdfs, key=lambda i: i.created_at, default=None) or await session.get(
+                EvidenceItem, confirmed.pdf_item_id)
+        else:
+            officers = await _officers(request, session, interview.id, version.version)
     if item is not None:  # the confirmed PDF is evidence: reading it is a custody event
         data = await _read(request, item)
         if hashlib.sha256(data).hexdigest() != item.sha256:
@@ -179,7 +187,7 @@ async def pdf(request: web.Request) -> web.Response:
                                  actor=custody.staff_actor(staff), item_id=item.id,
                                  detail={"sha256": item.sha256})
     else:
-        data = await _render(request, state, version, draft=True)
+        data = await _render(request, state, version, draft=True, officers=officers)
     name = f"record-{interview.id[:8]}-v{version.version}.pdf"
     return web.Response(body=data, content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{name}"',
@@ -197,6 +205,19 @@ def _enough_officers(request: web.Request, version: RecordVersion) -> None:
         raise Conflict(f"The record must name at least {needed} officers, each with an enforcement "
                        "certificate number (执法证号), before it is sent to be signed.",
                        code="officers_missing")
+
+
+async def _officers_signed(session: Any, interview_id: str) -> list[dict[str, Any]]:
+    """Who of the officers signed which version, and when (server/views/officer_sign.py)."""
+    out = []
+    for item in sorted(await records.items_of(session, interview_id), key=lambda i: i.created_at):
+        if item.kind == "officer-signature":
+            observed = json.loads(item.observed)
+            officer = observed.get("officer", {})
+            out.append({"version": observed.get("version"), "at": observed.get("at"),
+                        "username": officer.get("username"), "name": officer.get("name"),
+                        "badge": officer.get("badge") or None, "item_id": item.id})
+    return out
 
 
 async def _shown_text(request: web.Request, session: Any, state: records.RecordState,
@@ -307,18 +328,30 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
 
 
 async def _render(request: web.Request, state: records.RecordState, version: RecordVersion,
-                  *, draft: bool) -> bytes:
+                  *, draft: bool, officers: list[dict]) -> bytes:
     content = records.content_of(version)
     answers = [json.loads(c.statement) for c in state.confirmations if c.version == version.version]
-    return await _pdf_bytes(content, version, answers, None, draft=draft)
+    return await _pdf_bytes(content, version, answers, None, draft=draft, officers=officers)
+
+
+async def _officers(request: web.Request, session: Any, interview_id: str, version: int) -> list[dict]:
+    """The officers' signatures of a version for its PDF (409 when the store cannot give
+    their images)."""
+    try:
+        return await officer_signatures(session, request.app[STORE], interview_id, version)
+    except IntegrityError:
+        raise Conflict("A stored officer's signature no longer matches its SHA-256.",
+                       code="integrity_error") from None
+    except StoreError as exc:
+        raise Conflict(f"An officer's signature cannot be read: {exc}", code="store") from None
 
 
 async def _pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: list[dict],
-                     png: bytes | None, *, draft: bool) -> bytes:
+                     png: bytes | None, *, draft: bool, officers: list[dict] | tuple[()] = ()) -> bytes:
     try:
         return await asyncio.to_thread(
             render_pdf, content, sha256=version.sha256, version=version.version,
-            confirmations=answers, signature_png=png, draft=draft)
+            confirmations=answers, signature_png=png, draft=draft, officers=officers)
     except FontMissing as exc:
         raise Conflict(str(exc), code="font_missing") from None
 

@@ -42,6 +42,8 @@ addStrings({
   'code.evidence_error': { zh: '证据存储出错，已记录。', en: 'Evidence storage failed; it has been logged.' },
   'code.officers_missing': { zh: '笔录须写明本机构要求人数的执法人员及各自的执法证号，才能发送签名。', en: 'The record must name the required officers, each with an enforcement certificate number, before it is sent to be signed.' },
   'code.invalid_badge': { zh: '执法证号须为一行，不超过 32 个字符。', en: 'An enforcement certificate number is one line of at most 32 characters.' },
+  'code.not_named': { zh: '笔录首部没有写明您是询问人：请先在首部添加您并保存，再签名。', en: 'The record does not name you among its officers: add yourself in its header, save, then sign.' },
+  'code.already_signed': { zh: '您已经签过这一版笔录。', en: 'You have already signed this version.' },
   'code.no_copy': { zh: '签名确认笔录后，才能下载副本。', en: 'There is a copy to download once you have signed the record.' },
   'code.text_unavailable': { zh: '这一版笔录的文本未能保存，无法取回。', en: 'The text of this record version was not stored and cannot be recovered.' },
   'code.integrity_error': { zh: '存储的文件与收到时的哈希不一致。', en: 'The stored file no longer matches its hash on arrival.' },

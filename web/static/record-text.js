@@ -4,6 +4,13 @@
 import { addStrings } from './i18n.js';
 
 addStrings({
+  'os.title': { zh: '询问人签名', en: 'Interviewers\' signatures' },
+  'os.help': { zh: '请核对本版笔录后在下框内签名；签名会与被询问人的签名一同印在笔录上。', en: 'Check this version, then sign in the box; your signature is printed on the record beside the interviewee\'s.' },
+  'os.pad': { zh: '询问人签名区', en: 'Interviewer\'s signature box' },
+  'os.clear': { zh: '重写', en: 'Clear' },
+  'os.submit': { zh: '签名', en: 'Sign' },
+  'os.done': { zh: '已签名。', en: 'Signed.' },
+  'os.signed': { zh: '{name}（执法证号：{badge}）于 {time} 签名', en: '{name} (certificate no. {badge}) signed on {time}' },
   'rd.fact.badge': { zh: '{name}（执法证号：{badge}）', en: '{name} (certificate no. {badge})' },
   'rd.fact.recorder': { zh: '记录人', en: 'Recorded by' },
   'rd.fact.zone': { zh: '时区', en: 'Time zone' },

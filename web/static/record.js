@@ -12,6 +12,7 @@ import { startStaffPage, canChange } from './staff.js';
 import { renderPending } from './record-pending.js';
 import { TurnList, personText } from './record-turns.js';
 import { HeaderForm } from './record-header.js';
+import { OfficerSignature } from './record-officer.js';
 import { mountVersions, versionHref } from './record-versions.js';
 import { mountSend } from './record-send.js';
 import { askReason } from './record-reason.js';
@@ -32,6 +33,7 @@ let timer = null;
 let kept = null; // what was typed before a reload after someone else's save
 let turns = null;
 let headerForm = null;
+let officer = null;
 let versions = null;
 let send = null;
 
@@ -139,6 +141,7 @@ function show(next) {
   renderFacts();
   turns.load(record, editable());
   headerForm.load(record.header, editable());
+  officer.render(record, editable());
   dirty = false;
   $('save-bar').hidden = !editable();
   $('reload').hidden = true;
@@ -255,6 +258,7 @@ function redraw() {
   renderVersionLine();
   renderFacts();
   headerForm.render();
+  officer.render();
   turns.render();
   renderKept();
   versions.render();
@@ -264,6 +268,7 @@ function redraw() {
 function wire() {
   turns = new TurnList($('turns'), { onChange: () => { dirty = true; } });
   headerForm = new HeaderForm($('rd-header-form'), { onChange: () => { dirty = true; } });
+  officer = new OfficerSignature({ interviewId, user, onSigned: async () => show(await fetchRecord()) });
   versions = mountVersions({ table: $('versions'), form: $('diff-form'), output: $('diff'), interviewId });
   send = mountSend({
     form: $('send-form'), note: $('send-note'), message: $('send-message'), requests: $('requests'),
