@@ -84,6 +84,10 @@ class BagWriter:
         info = self._info(path)
         return Member(self, path, self._zip.open(info, "w", force_zip64=size >= _ZIP64_FROM))
 
+    def digest(self, path: str) -> str:
+        """The SHA-256 of a payload file written whole, as the manifest will list it."""
+        return self._payload[path]
+
     def _closed(self, path: str, digest: str, size: int) -> None:
         self._payload[path] = digest
         self.payload_bytes += size

@@ -100,6 +100,27 @@ class BundleReader:
             self.hashes[path], self.sizes[path] = digest.hexdigest(), size
         return self.hashes[path]
 
+    def again(self, path: str) -> bytes | None:
+        """The bytes of a file hashed already, read once more and not kept (a segment to
+        join into its recording's playable file): no further than the size it had. None
+        if it is absent or could not be hashed or read (named once)."""
+        if path not in self.present or self._hash(path) is None:
+            return None
+        limit, parts, size = self.sizes[path], [], 0
+        chunks = self.source.chunks(path)
+        try:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise Unreadable(f"more than the {limit} bytes it had when hashed")
+                parts.append(chunk)
+        except Unreadable as exc:
+            self._unreadable(path, exc)
+            return None
+        finally:
+            chunks.close()
+        return b"".join(parts)
+
     def _claims(self, index: dict[str, Any] | None) -> None:
         """The sizes the bundle claims, taken before any file is hashed: a megabyte of zip
         can inflate to a terabyte, and is then read only as far as the bundle says it goes.
@@ -116,7 +137,7 @@ class BundleReader:
             if isinstance(path, str) and kind in ("record", "confirmation", "signature"):
                 self.source.want(path, SIGNATURE_LIMIT if kind == "signature" else READ_LIMIT)
         for recording in _dicts((index or {}).get("recordings")):
-            entries += _dicts(recording.get("segments"))
+            entries += _dicts(recording.get("segments")) + _dicts([recording.get("playable")])
             if isinstance(recording.get("manifest"), str):
                 self.source.want(recording["manifest"], READ_LIMIT)
         for entry in entries:

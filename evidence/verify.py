@@ -5,7 +5,8 @@ Checks, each discrepancy named by the file or item it concerns:
 - the bag: required files, the signature over the tag manifest, every tag and payload
   hash, no file that is not listed, Payload-Oxum;
 - every item of the index against its bytes (the SHA-256 taken on arrival);
-- every recording's hash chain, its segments' bytes and its signed seal;
+- every recording's hash chain, its segments' bytes and its signed seal, and its
+  playable file: made from the chain's segments, and their join (`evidence.playable`);
 - every record confirmation against the version and the stored text it binds (the
   text as it was when the version was saved), and its signature image;
 - the custody log's chain and its signed checkpoints, the last of which must cover the
@@ -32,8 +33,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import bundle as bag
-from evidence import chain, complaint_check, confirmation, custody
-from evidence.reader import KEY_LIMIT, READ_LIMIT, SIGNATURE_LIMIT, BundleReader
+from evidence import chain, complaint_check, confirmation, custody, playable
+from evidence.reader import KEY_LIMIT, READ_LIMIT, SIGNATURE_LIMIT, BundleReader, _dicts
 from evidence.sources import Source, open_source, too_large
 from transcription.record import content_sha256, text_sha256
 
@@ -134,6 +135,9 @@ class _Checker(BundleReader):
             "confirmations": sum(1 for i in items if i.get("kind") == "confirmation"),
             "custody events": self.report.counts.get("custody events", 0),
         }
+        playables = sum(1 for r in recordings if isinstance(r.get("playable"), dict))
+        if playables:
+            self.report.counts["playable files"] = playables
         if complaints:
             self.report.counts["complaints"] = len(complaints)
 
@@ -251,8 +255,16 @@ class _Checker(BundleReader):
             str(about.get("kind")), segments, seal, self.key)
         for problem in problems:
             self.problem(f"{where}: {problem}")
+        # Where each segment is in the bag: the index says (a bundle names its recordings'
+        # folders for people); a bundle from before that keeps them under their keys.
+        paths = {s["seq"]: s["path"] for s in _dicts(entry.get("segments"))
+                 if type(s.get("seq")) is int and isinstance(s.get("path"), str)}
+        located: dict[int, str] = {}
         for segment in segments:
-            file = f"data/{segment.get('key')}"
+            seq = segment.get("seq")
+            file = paths[seq] if type(seq) is int and seq in paths else f"data/{segment.get('key')}"
+            if type(seq) is int:
+                located[seq] = file
             if file not in self.present:
                 self.problem(f"{file}: missing ({where}, segment {segment.get('seq')})")
             elif self._hash(file) is None:
@@ -260,6 +272,9 @@ class _Checker(BundleReader):
             elif self.hashes[file] != segment.get("sha256") or self.sizes[file] != segment.get("size"):
                 self.problem(f"{file}: its bytes are not the segment its chain names "
                              f"({where}, segment {segment.get('seq')})")
+        made = self.json_object(bag.INDEX, f"recording {entry.get('id')}'s playable", entry.get("playable"))
+        if made:
+            playable.check(self, made, segments, located, where, self.report.notes)
 
     def _records(self, items: list[dict[str, Any]]) -> None:
         versions: dict[str, dict[str, Any]] = {}
@@ -278,20 +293,30 @@ class _Checker(BundleReader):
                 self.texts.setdefault(observed["record_sha256"], item["sha256"])
         for path in _paths(items, "confirmation"):
             self.guarded(path, self._confirmation, path, versions, signatures)
+        for path in _paths(items, "officer-signature"):
+            self.guarded(path, self._confirmation, path, versions, signatures, True)
 
     def _confirmation(self, path: str, versions: dict[str, dict[str, Any]],
-                      signatures: dict[str, str]) -> None:
+                      signatures: dict[str, str], officer: bool = False) -> None:
+        """A party's confirmation or refusal, or an officer's signature beside it (the same
+        checks, without a decision)."""
         document = self._document(path)
         if document is None:
             return
         stated = self.json_object(path, '"statement"', document.get("statement"))
-        where = f"{path}: {stated.get('decision')} by {stated.get('name')} (version {stated.get('version')})"
+        if officer:
+            who = stated.get("officer") if isinstance(stated.get("officer"), dict) else {}
+            what = f"signed by officer {who.get('name')}"
+        else:
+            what = f"{stated.get('decision')} by {stated.get('name')}"
+        where = f"{path}: {what} (version {stated.get('version')})"
         record = str(stated.get("record_sha256"))
         png_path = signatures.get(str(stated.get("signature_sha256")))
         png = self.read(png_path, SIGNATURE_LIMIT) if png_path in self.present else None
         if self.key is None:
             return
-        problems = confirmation.check(
+        check = confirmation.check_officer if officer else confirmation.check
+        problems = check(
             stated, str(document.get("server_signature", "")), self.key,
             record_sha256=record if record in versions else "",
             text_sha256=self._text_sha256(record, versions[record]) if record in versions else "",

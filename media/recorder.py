@@ -1,11 +1,13 @@
 """Record one received track as it arrived: encoded frames into ~2 s WebM segment files.
 
 Nothing is decoded or re-encoded. Each frame is written to the open segment file the
-moment it arrives (one `write`), and hashed as it is written, so a killed server leaves
-at most a torn last block behind. A segment is closed after about two seconds — for
-video only on a keyframe, which is asked for when one is due — and also when the video
-size changes or when frames stop for more than a second (the next segment is then
-marked as following a gap).
+moment it arrives (one `write`), so a killed server leaves at most a torn last block
+behind. A segment is closed after about two seconds — for video only on a keyframe,
+which is asked for when one is due — and also when the video size changes or when frames
+stop for more than a second (the next segment is then marked as following a gap). When
+it closes, its length goes into the Duration slot of its header (in place, the same
+size, so that a player shows it) and the file is hashed as it now is: a few hundred
+kilobytes read back from the page cache.
 
 Times: every block's timestamp is on the interview clock (server UTC, from a monotonic
 source), in milliseconds. The sender's RTP timestamps give the spacing; the offset to
@@ -33,7 +35,7 @@ GAP_US = 1_000_000  # frames this far apart: a gap, and a new segment
 KEYFRAME_RETRY_S = 1.0
 RETRY_WRITE_S = 1.0
 CLOCK_RATES = {"video": 90000, "audio": 48000}
-FRAME_MS = {"video": 33, "audio": 20}  # a block's nominal length, for a segment's end
+FRAME_MS = webm.FRAME_MS  # a block's nominal length, for a segment's end
 RECORDABLE = {"video": {"vp8"}, "audio": {"opus"}}
 
 @dataclass(frozen=True)
@@ -229,6 +231,10 @@ class TrackRecorder:
         segment, self._open = self._open, None
         if segment is None:
             return
+        frame_ms = FRAME_MS[self.kind]
+        sha256 = segment.hasher.hexdigest()
+        if segment.frames:
+            sha256 = _with_duration(segment, segment.last_ms + frame_ms - segment.start_ms) or sha256
         try:
             os.close(segment.fd)
         except OSError as exc:
@@ -239,10 +245,9 @@ class TrackRecorder:
         # The next segment's clock offset: the least-delayed frame of this one.
         if segment.min_delay_us is not None:
             self._pending_offset = segment.min_delay_us
-        frame_ms = FRAME_MS[self.kind]
         self._floor_ms = segment.last_ms + frame_ms
         self.sink.segment_closed(ClosedSegment(
-            path=segment.path, sha256=segment.hasher.hexdigest(), size=segment.size,
+            path=segment.path, sha256=sha256, size=segment.size,
             frames=segment.frames, first_arrival_us=segment.first_arrival_us,
             last_arrival_us=segment.last_arrival_us, rtp_first=segment.rtp_first,
             rtp_last=segment.rtp_last, start_ms=segment.start_ms, end_ms=segment.last_ms + frame_ms,
@@ -273,6 +278,30 @@ class TrackRecorder:
         if self.kind == "video" and now_us - self._last_keyframe_ask >= KEYFRAME_RETRY_S * 1_000_000:
             self._last_keyframe_ask = now_us
             self._request_keyframe()
+
+
+def _with_duration(segment: _Open, duration_ms: int) -> str | None:
+    """Write the segment's Duration into its header and hash the file as it now is; None
+    (the slot left a Void, which players read as "no duration", and the hash taken while
+    writing still right) if the disk refuses."""
+    offset, patch = segment.writer.duration(duration_ms)
+    try:
+        written = os.pwrite(segment.fd, patch, offset)
+    except OSError as exc:
+        log.warning("the duration of segment %s could not be written: %s", segment.path, exc)
+        return None
+    try:
+        if written != len(patch):
+            raise OSError("short write")
+        with open(segment.path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        log.warning("segment %s could not be read back after its duration: %s", segment.path, exc)
+        try:  # back to the bytes the running hash is of
+            os.pwrite(segment.fd, webm.DURATION_SLOT, offset)
+        except OSError:
+            pass
+        return None
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -6,13 +6,19 @@ out to stay readable however it ends:
 
     EBML header        DocType "webm", DocTypeVersion 4, DocTypeReadVersion 2
     Segment            size UNKNOWN (0x01FFFFFFFFFFFFFF): nothing to patch when the file ends
-      Info             TimestampScale 1 ms, MuxingApp/WritingApp "zeromeet"
+      Info             TimestampScale 1 ms, a Duration slot, MuxingApp/WritingApp "zeromeet"
       Tracks           one TrackEntry, track number 1: V_VP8 with its size, or A_OPUS
                        with an OpusHead, CodecDelay 6.5 ms and SeekPreRoll 80 ms
       Cluster...       size UNKNOWN, so blocks are appended as they arrive
         Timestamp      absolute ms (e.g. since the Unix epoch), always 8 bytes behind a
                        1-byte size, so it can be rewritten in place without moving anything
         SimpleBlock... track 1, signed 16-bit ms relative to the cluster, flags, frame
+
+The Duration slot is 11 bytes that are a Void element while the segment is written and
+become a Duration (float, in ms: the span of its blocks, the last one's frame included)
+when it is closed, in place, so that a player shows how long a segment is. A segment
+torn by a crash keeps the Void (it is still valid: no Duration, as before) until it is
+recovered.
 
 A new cluster opens when a block is 5 s or more after the cluster start (clusters stay
 short) or too far for a 16-bit relative timestamp. A torn file is cut back to its last
@@ -22,7 +28,6 @@ complete element: `parse` says where, and never fails on a short read.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 EBML, EBML_VERSION, EBML_READ_VERSION = 0x1A45DFA3, 0x4286, 0x42F7
@@ -30,7 +35,8 @@ MAX_ID_LENGTH, MAX_SIZE_LENGTH = 0x42F2, 0x42F3
 DOC_TYPE, DOC_TYPE_VERSION, DOC_TYPE_READ_VERSION = 0x4282, 0x4287, 0x4285
 SEGMENT, SEEK_HEAD, INFO, TRACKS = 0x18538067, 0x114D9B74, 0x1549A966, 0x1654AE6B
 CUES, TAGS, CHAPTERS, ATTACHMENTS = 0x1C53BB6B, 0x1254C367, 0x1043A770, 0x1941A469
-TIMESTAMP_SCALE, MUXING_APP, WRITING_APP = 0x2AD7B1, 0x4D80, 0x5741
+TIMESTAMP_SCALE, DURATION, MUXING_APP, WRITING_APP = 0x2AD7B1, 0x4489, 0x4D80, 0x5741
+VOID = 0xEC
 TRACK_ENTRY, TRACK_NUMBER, TRACK_UID, TRACK_TYPE = 0xAE, 0xD7, 0x73C5, 0x83
 FLAG_LACING, CODEC_ID, CODEC_PRIVATE, CODEC_DELAY, SEEK_PRE_ROLL = 0x9C, 0x86, 0x63A2, 0x56AA, 0x56BB
 VIDEO, PIXEL_WIDTH, PIXEL_HEIGHT = 0xE0, 0xB0, 0xBA
@@ -40,6 +46,10 @@ CLUSTER, TIMESTAMP, SIMPLE_BLOCK = 0x1F43B675, 0xE7, 0xA3
 UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
 CLUSTER_MAX_MS = 5000
 OPUS_PRE_SKIP = 312  # 6.5 ms at 48 kHz, matching CodecDelay
+FRAME_MS = {"video": 33, "audio": 20}  # a block's nominal length, for where a track ends
+# A Void with 9 bytes of payload: the size of a Duration with an 8-byte float, which
+# replaces it once the segment's length is known.
+DURATION_SLOT = b"\xec\x89" + bytes(9)
 _CODECS = {"VP8": ("video", b"V_VP8"), "opus": ("audio", b"A_OPUS")}
 # Elements that can only sit directly in the Segment: one of them ends an unknown-size Cluster.
 _LEVEL1 = {CLUSTER, SEEK_HEAD, INFO, TRACKS, CUES, TAGS, CHAPTERS, ATTACHMENTS, EBML, SEGMENT}
@@ -80,6 +90,8 @@ class Parsed:
     blocks: list[Block]
     complete_size: int
     torn: bool
+    duration_at: int | None = None  # where the Duration slot is (None: written without one)
+    duration_ms: float | None = None  # None while the slot is still a Void
 
 
 def _id(eid: int) -> bytes:
@@ -106,13 +118,22 @@ def opus_head() -> bytes:
     return b"OpusHead" + struct.pack("<BBHIhB", 1, 2, OPUS_PRE_SKIP, 48000, 0, 0)
 
 
-def header(track: TrackInfo) -> bytes:
-    """Everything before the first Cluster: EBML header, unknown-size Segment, Info, Tracks."""
+def duration_element(duration_ms: float) -> bytes:
+    """The Duration that fills the slot: 11 bytes, like the Void it replaces."""
+    if not 0 <= duration_ms < 1 << 53:
+        raise ValueError(f"bad duration {duration_ms}")
+    return _el(DURATION, struct.pack(">d", float(duration_ms)))
+
+
+def _layout(track: TrackInfo, duration_ms: float | None) -> tuple[bytes, int]:
+    """The header, and where in it the Duration slot is."""
     ebml = _el(EBML, _uint(EBML_VERSION, 1) + _uint(EBML_READ_VERSION, 1) + _uint(MAX_ID_LENGTH, 4)
                + _uint(MAX_SIZE_LENGTH, 8) + _el(DOC_TYPE, b"webm") + _uint(DOC_TYPE_VERSION, 4)
                + _uint(DOC_TYPE_READ_VERSION, 2))
-    info = _el(INFO, _uint(TIMESTAMP_SCALE, 1_000_000) + _el(MUXING_APP, b"zeromeet")
-               + _el(WRITING_APP, b"zeromeet"))
+    scale = _uint(TIMESTAMP_SCALE, 1_000_000)
+    slot = DURATION_SLOT if duration_ms is None else duration_element(duration_ms)
+    body = scale + slot + _el(MUXING_APP, b"zeromeet") + _el(WRITING_APP, b"zeromeet")
+    info = _el(INFO, body)
     entry = (_uint(TRACK_NUMBER, 1) + _uint(TRACK_UID, track.uid)
              + _uint(TRACK_TYPE, 1 if track.kind == "video" else 2) + _uint(FLAG_LACING, 0)
              + _el(CODEC_ID, _CODECS[track.codec][1]))
@@ -122,7 +143,14 @@ def header(track: TrackInfo) -> bytes:
         entry += (_el(AUDIO, _el(SAMPLING_FREQUENCY, struct.pack(">d", 48000.0)) + _uint(CHANNELS, 2))
                   + _el(CODEC_PRIVATE, opus_head()) + _uint(CODEC_DELAY, 6_500_000)
                   + _uint(SEEK_PRE_ROLL, 80_000_000))
-    return ebml + _id(SEGMENT) + UNKNOWN_SIZE + info + _el(TRACKS, _el(TRACK_ENTRY, entry))
+    at = len(ebml) + len(_id(SEGMENT)) + len(UNKNOWN_SIZE) + len(info) - len(body) + len(scale)
+    return ebml + _id(SEGMENT) + UNKNOWN_SIZE + info + _el(TRACKS, _el(TRACK_ENTRY, entry)), at
+
+
+def header(track: TrackInfo, duration_ms: float | None = None) -> bytes:
+    """Everything before the first Cluster: EBML header, unknown-size Segment, Info (with
+    `duration_ms` in its Duration slot, or a Void there to fill in later), Tracks."""
+    return _layout(track, duration_ms)[0]
 
 
 class SegmentWriter:
@@ -132,12 +160,18 @@ class SegmentWriter:
     whole chunks is a valid WebM, and a crash mid-chunk only tears the last one.
     """
 
-    def __init__(self, track: TrackInfo) -> None:
+    def __init__(self, track: TrackInfo, duration_ms: float | None = None) -> None:
         self.track = track
+        self._duration_ms = duration_ms
         self._cluster_ts: int | None = None
 
     def start(self) -> bytes:
-        return header(self.track)
+        return header(self.track, self._duration_ms)
+
+    def duration(self, duration_ms: float) -> tuple[int, bytes]:
+        """(offset from the start of the file, bytes) to write over the Duration slot
+        once the segment's length is known."""
+        return _layout(self.track, None)[1], duration_element(duration_ms)
 
     def block(self, timestamp_ms: int, data: bytes, *, keyframe: bool) -> bytes:
         """One SimpleBlock, preceded by a new Cluster when the current one cannot hold it."""
@@ -211,6 +245,22 @@ def _track(tracks: bytes) -> TrackInfo | None:
         return None
 
 
+def _duration_slot(info: bytes, base: int) -> tuple[int | None, float | None]:
+    """Where Info's Duration slot is (`base`: where Info's payload starts in the file) and
+    the Duration in it: a Void the size of a Duration is a slot not yet filled."""
+    pos = 0
+    while pos < len(info):
+        eid, size, start = _element(info, pos)
+        if size is None or start + size > len(info):
+            raise _Stop
+        if eid == DURATION and size == 8:
+            return base + pos, struct.unpack(">d", info[start:start + 8])[0]
+        if eid == VOID and info[pos:start + size] == DURATION_SLOT:
+            return base + pos, None
+        pos = start + size
+    return None, None
+
+
 def _simple_block(body: bytes, cluster_ts: int, scale_ns: int) -> Block | None:
     track_end = 9 - body[0].bit_length() if body else 9
     if track_end > 8 or len(body) < track_end + 3 or body[track_end + 2] & 0x06:
@@ -228,6 +278,7 @@ def parse(data: bytes) -> Parsed:
     track: TrackInfo | None = None
     blocks: list[Block] = []
     complete, first_cluster, scale_ns = 0, None, 1_000_000
+    duration_at, duration_ms = None, None
     try:
         _, size, pos = _element(data, 0)
         if size is None or pos + size > len(data):
@@ -264,13 +315,14 @@ def parse(data: bytes) -> Parsed:
                     blocks.append(block)
             elif not in_cluster and eid == INFO:
                 scale_ns = _uint_of(_children(body).get(TIMESTAMP_SCALE), 1_000_000)
+                duration_at, duration_ms = _duration_slot(body, start)
             elif not in_cluster and eid == TRACKS:
                 track = _track(body)
             pos = complete = start + size
     except _Stop:
         pass
     header_size = complete if first_cluster is None else first_cluster
-    return Parsed(track, header_size, blocks, complete, complete < len(data))
+    return Parsed(track, header_size, blocks, complete, complete < len(data), duration_at, duration_ms)
 
 
 def vp8_keyframe(data: bytes) -> bool:
@@ -284,51 +336,3 @@ def vp8_size(data: bytes) -> tuple[int, int] | None:
         return None
     width, height = struct.unpack("<HH", data[6:10])
     return width & 0x3FFF, height & 0x3FFF
-
-
-class Joiner:
-    """One continuous WebM stream from the segments of one track, fed one at a time, with
-    `origin_ms` at 0. Memory stays bounded by a segment.
-
-    Blocks before origin_ms, or going back in time, are dropped, and video starts at a
-    key frame so the stream decodes from its first block. Later segments keep the first
-    one's header: a VP8 key frame carries its own size, so a size change still plays.
-    """
-
-    def __init__(self, *, origin_ms: int) -> None:
-        self.origin_ms = origin_ms
-        self._writer: SegmentWriter | None = None
-        self._last_ms: int | None = None
-        self._need_key = True
-
-    def feed(self, segment: bytes) -> bytes:
-        parsed = parse(segment)
-        chunks: list[bytes] = []
-        if self._writer is None:
-            if parsed.track is None:
-                return b""
-            self._writer = SegmentWriter(parsed.track)
-            chunks.append(self._writer.start())
-        elif parsed.track is not None and parsed.track.codec != self._writer.track.codec:
-            raise ValueError(f"cannot join {parsed.track.codec} to {self._writer.track.codec}")
-        writer = self._writer
-        for block in parsed.blocks:
-            if block.timestamp_ms < self.origin_ms or (
-                    self._last_ms is not None and block.timestamp_ms < self._last_ms):
-                continue
-            if self._need_key and writer.track.kind == "video" and not block.keyframe:
-                continue
-            self._need_key = False
-            chunks.append(writer.block(block.timestamp_ms - self.origin_ms, block.data,
-                                       keyframe=block.keyframe))
-            self._last_ms = block.timestamp_ms
-        return b"".join(chunks)
-
-
-def concatenate(segments: Iterable[bytes], *, origin_ms: int) -> Iterator[bytes]:
-    """`Joiner` over an iterable: one chunk per segment that added anything."""
-    joiner = Joiner(origin_ms=origin_ms)
-    for segment in segments:
-        chunk = joiner.feed(segment)
-        if chunk:
-            yield chunk

@@ -6,9 +6,11 @@ from the object store through a spool file and the bag writer to the client, a
 megabyte at a time: memory stays flat whatever the size of the case or of an item (disk
 holds one object at a time). Every file
 sits in `data/` under its object key, exactly as stored — the version the server wrote,
-whatever was put over it since; `data/index.json` maps each item to the case with what
-the server observed and what the client claimed, and names anything put over a stored
-version (`store_problems`).
+whatever was put over it since — except that a recording's folder is named for people
+(`data/recordings/王芳-worker-video-1a2b3c4d/`: its manifest, its segments and the playable
+file joined from them, `server.bundle_playable`). `data/index.json` maps each item to the
+case with what the server observed and what the client claimed, and names anything put
+over a stored version (`store_problems`).
 
 A case opened from a complaint (投诉) also carries the complaint's own hash-chained log
 and the working-day calendar its deadlines were counted on, and the export event names
@@ -39,6 +41,7 @@ from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.store import ObjectStore
 from server import evidence_list
 from server.auth import Staff
+from server.bundle_playable import Playable, add_playable, copy_into, recording_name
 from server.complaints import log as complaint_log
 from server.db.complaint_models import CalendarDay, Complaint, ComplaintFile
 from server.db.models import Recording, Segment
@@ -51,7 +54,6 @@ from transcription.pdf import FontMissing
 
 log = logging.getLogger("zeromeet.bundle")
 
-CHUNK = 1 << 20
 RETRY = (0.5, 1, 2, 4, 8, 15, 15, 15, 15)  # about a minute: a store that blinks is waited for
 
 
@@ -67,10 +69,16 @@ class Plan:
     custody_checkpoints: list[dict[str, Any]] = field(default_factory=list)
     complaint_logs: list[tuple[str, Any]] = field(default_factory=list)  # (path, events or checkpoints)
     calendar: dict[str, Any] | None = None
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)  # id: its index entry
+    segments: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # path: recording, seq, start_ms
+    playables: dict[str, str] = field(default_factory=dict)  # recording id: its playable file's path
+    folders: set[str] = field(default_factory=set)
 
     @property
     def payload_bytes(self) -> int:
-        return sum(i["size"] for i in self.index["items"]) + sum(
+        """What the payload will about weigh: items, segments, and a playable file per
+        recording about as large as its segments."""
+        return sum(i["size"] for i in self.index["items"]) + 2 * sum(
             s["size"] for r in self.index["recordings"] for s in r["segments"])
 
 
@@ -143,9 +151,11 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
         entry.pop("object_key")
         entry["version_id"] = item.version_id
         index["items"].append(entry)
+        recording = await _recording(session, item.recording_id, entry, out) if item.recording_id else None
         out.files.append((entry["path"], item.object_key, item.sha256, item.version_id))
-        if item.recording_id:
-            index["recordings"].append(await _recording(session, item.recording_id, entry, out))
+        if recording is not None:
+            index["recordings"].append(recording)
+            out.files += [(s["path"], s.pop("key"), s["sha256"], s["version_id"]) for s in recording["segments"]]
     out.custody_events = await custody.events(session, case.id)
     out.custody_checkpoints = await custody.checkpoints(session, case.id)
     index["exported_at"] = out.custody_events[-1]["at"]
@@ -154,18 +164,35 @@ async def plan(session: AsyncSession, staff: Staff, case_id: str, key: Ed25519Pr
 
 async def _recording(session: AsyncSession, recording_id: str, entry: dict[str, Any],
                      out: Plan) -> dict[str, Any]:
+    """The recording's index entry. Its folder is named for people (`recording_name`):
+    its manifest (the recording's item, whose path this sets), its segments, and the
+    playable file the export joins from them."""
     recording = await session.get(Recording, recording_id)
     rows = await session.scalars(select(Segment).where(Segment.recording_id == recording_id)
                                  .order_by(Segment.seq))
+    name = recording_name(recording.participant_name, recording.participant_role,
+                          recording.kind, recording_id)
+    if name in out.folders:  # the same person, side, kind and 8 first hex digits: the whole id
+        name = f"{name[:-8]}{recording_id}"
+    out.folders.add(name)
+    folder = f"data/recordings/{name}"
+    entry["path"] = f"{folder}/{_leaf(recording.manifest_key)}"
     segments = []
     for s in rows:
-        path = _path(s.object_key)
+        path = f"{folder}/{_leaf(s.object_key)}"
         segments.append({"seq": s.seq, "path": path, "sha256": s.sha256, "size": s.size,
-                         "version_id": s.version_id})
-        out.files.append((path, s.object_key, s.sha256, s.version_id))
-    return {"id": recording_id, "item": entry["id"], "manifest": entry["path"],
-            "interview_id": recording.interview_id, "participant": recording.participant_name,
-            "role": recording.participant_role, "kind": recording.kind, "segments": segments}
+                         "version_id": s.version_id, "key": s.object_key})
+        out.segments[path] = (recording_id, s.seq, s.start_ms)
+    out.recordings[recording_id] = {
+        "id": recording_id, "item": entry["id"], "manifest": entry["path"], "name": name,
+        "interview_id": recording.interview_id, "participant": recording.participant_name,
+        "role": recording.participant_role, "kind": recording.kind, "segments": segments}
+    out.playables[recording_id] = f"{folder}/{name}.webm"
+    return out.recordings[recording_id]
+
+
+def _leaf(object_key: str) -> str:
+    return object_key.rsplit("/", 1)[-1]
 
 
 def _path(object_key: str) -> str:
@@ -185,8 +212,14 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
     fd, name = tempfile.mkstemp(dir=spool, prefix="export-", suffix=".part")
     os.close(fd)
     local = Path(name)
+    playable: Playable | None = None
     try:
         for path, object_key, sha256, version_id in plan.files:
+            segment = plan.segments.get(path)
+            if playable is not None and (segment is None or segment[0] != playable.entry["id"]):
+                async for chunk in add_playable(writer, playable):
+                    yield chunk
+                playable = None
             problem = await _fetch(store, object_key, local, version_id)
             if problem:
                 plan.index.setdefault("export_problems", []).append({"path": path, "problem": problem})
@@ -198,16 +231,22 @@ async def stream(plan: Plan, store: ObjectStore, key: Ed25519PrivateKey,
                 plan.index.setdefault("store_problems", []).append({"path": path, "problem": shadow})
                 log.error("an evidence object's stored version has something put over it",
                           extra={"key": object_key, "problem": shadow})
-            member = writer.open(path, local.stat().st_size)
-            with open(local, "rb") as source:
-                while chunk := await asyncio.to_thread(source.read, CHUNK):
-                    await asyncio.to_thread(member.write, chunk)
-                    yield writer.take()
-            if await asyncio.to_thread(member.close) != sha256:
-                log.error("an evidence object no longer matches its hash on arrival", extra={"key": object_key})
-            yield writer.take()
+            async for chunk in copy_into(writer, path, local, sha256):
+                yield chunk
+            if segment is not None:
+                recording_id, seq, start_ms = segment
+                if playable is None:
+                    playable = Playable.open(plan.recordings[recording_id], plan.playables[recording_id], spool)
+                data = await asyncio.to_thread(local.read_bytes)
+                await asyncio.to_thread(playable.feed, seq, sha256, start_ms, data)
+        if playable is not None:
+            async for chunk in add_playable(writer, playable):
+                yield chunk
+            playable = None
     finally:
         await asyncio.to_thread(local.unlink, missing_ok=True)
+        if playable is not None:
+            await asyncio.to_thread(playable.close)
     await _evidence_list(plan, writer)
     writer.add(bag.CUSTODY_EVENTS, _jsonl(plan.custody_events))
     for path, content in plan.complaint_logs:

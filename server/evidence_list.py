@@ -1,8 +1,9 @@
 """The evidence list (证据目录) of a bundle: one row per item — number, kind, what it is,
 who gave it or where it came from, when it arrived, size, SHA-256, and its file in the
-bundle — as a CSV that a spreadsheet opens (UTF-8 with a byte-order mark) and as a PDF
-to print and file with a submission. Both are derived from the bundle's index, so they
-say nothing the index does not."""
+bundle — and one per recording's playable file, right after its recording — as a CSV
+that a spreadsheet opens (UTF-8 with a byte-order mark) and as a PDF to print and file
+with a submission. Both are derived from the bundle's index, so they say nothing the
+index does not."""
 
 from __future__ import annotations
 
@@ -22,20 +23,37 @@ CSV_PATH = "data/evidence-list.csv"
 PDF_PATH = "data/evidence-list.pdf"
 HEADINGS = ("序号", "证据种类", "说明", "提供人或来源", "收到时间", "大小（字节）", "SHA-256", "文件")
 KINDS = {"recording": "录音录像", "upload": "上传材料", "snapshot": "视频截图", "thumbnail": "缩略图",
-         "record": "询问笔录（版本）", "record-text": "询问笔录文本（当事人所见）", "confirmation": "确认声明", "signature": "签名图像",
-         "record-pdf": "询问笔录PDF", "complaint_form": "投诉登记表", "transcript": "转写稿"}
+         "record": "询问笔录（版本）", "record-text": "询问笔录文本（当事人所见）", "confirmation": "确认声明", "officer-signature": "询问人签名声明", "signature": "签名图像",
+         "record-pdf": "询问笔录PDF", "chat": "文字交流记录", "complaint_form": "投诉登记表", "transcript": "转写稿",
+         "playable": "录音录像（可播放文件）"}
 ROLES = {"worker": "劳动者", "employer": "用人单位", "witness": "证人", "inspector": "监察员",
          "supervisor": "监察员", "legal": "法制人员", "admin": "管理员"}
 
 
 def rows(index: dict[str, Any]) -> list[list[str]]:
-    """The list's rows, in the index's order (which is the order items arrived)."""
+    """The list's rows, in the index's order (which is the order items arrived). A
+    recording's playable file, which is no item but a file derived from one, follows its
+    recording as number "N-1"."""
     numbers = {item["id"]: n for n, item in enumerate(index["items"], start=1)}
     recordings = {r["item"]: r for r in index.get("recordings", [])}
-    return [[str(numbers[item["id"]]), KINDS.get(item["kind"], item["kind"]),
-             _what(item, recordings.get(item["id"]), numbers), _who(item, recordings.get(item["id"])),
-             _when(item.get("created_at")), str(item["size"]), item["sha256"], item["path"]]
-            for item in index["items"]]
+    out = []
+    for item in index["items"]:
+        recording = recordings.get(item["id"])
+        out.append([str(numbers[item["id"]]), KINDS.get(item["kind"], item["kind"]),
+                    _what(item, recording, numbers), _who(item, recording),
+                    _when(item.get("created_at")), str(item["size"]), item["sha256"], item["path"]])
+        if recording is not None and recording.get("playable"):
+            out.append(_playable(numbers[item["id"]], item, recording))
+    return out
+
+
+def _playable(number: int, item: dict[str, Any], recording: dict[str, Any]) -> list[str]:
+    made = recording["playable"]
+    media = "录像" if recording.get("kind") == "video" else "录音"
+    what = (f"{recording.get('participant')}的{media}（可直接播放），导出时由第{number}项的"
+            f"{len(made.get('made_from', []))}段拼接而成，未转码")
+    return [f"{number}-1", KINDS["playable"], what, _who(item, recording), _when(item.get("created_at")),
+            str(made["size"]), made["sha256"], made["path"]]
 
 
 def _what(item: dict[str, Any], recording: dict[str, Any] | None, numbers: dict[str, int]) -> str:

@@ -243,7 +243,10 @@ PATHS: dict[str, Any] = {
     "/api/recordings/{recording_id}/media": {
         "parameters": [_param("recording_id"),
                        {"name": "from", "in": "query", "schema": {"type": "integer"}},
-                       {"name": "to", "in": "query", "schema": {"type": "integer"}}],
+                       {"name": "to", "in": "query", "schema": {"type": "integer"}},
+                       {"name": "download", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                        "description": "as a file to save (Content-Disposition, a Duration in "
+                                       "its header: the bundle's playable file)"}],
         "get": _op("Segments from..to as one WebM stream for playback (re-muxed, not "
                    "transcoded); time 0 is the start of segment `from`",
                    (200, "WebM", None), errors=(400, 401, 403, 404, 409), media="video/webm"),

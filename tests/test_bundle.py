@@ -79,6 +79,11 @@ async def test_a_bundle_verifies_offline_and_every_tamper_is_named(room: Intervi
     assert kinds.count("recording") >= 2 and "thumbnail" in kinds and "confirmation" in kinds, kinds
     assert (bag / next(i["path"] for i in index["items"] if i["id"] == upload["id"])).read_bytes() == PAYSLIP
     assert sum(len(r["segments"]) for r in index["recordings"]) >= 4
+    # One playable file per recording, beside its segments, joined from all of them.
+    for entry in index["recordings"]:
+        made = entry["playable"]
+        assert made["path"].startswith(f"data/recordings/{entry['name']}/") and (bag / made["path"]).is_file()
+        assert [s["sha256"] for s in made["made_from"]] == [s["sha256"] for s in entry["segments"]]
     events = [json.loads(line) for line in (bag / "data/custody/events.jsonl").read_text().splitlines()]
     actions = [e["action"] for e in events]
     for action in ("stored", "record_edited", "record_confirmed", "captured", "derived",
@@ -105,8 +110,11 @@ async def test_a_bundle_verifies_offline_and_every_tamper_is_named(room: Intervi
     # The evidence list (证据目录), one row per item of the index, as CSV and PDF.
     listed = list(csv.reader(io.StringIO((bag / "data/evidence-list.csv").read_text(encoding="utf-8-sig"))))
     assert listed[0] == ["序号", "证据种类", "说明", "提供人或来源", "收到时间", "大小（字节）", "SHA-256", "文件"]
+    playables = [r for r in listed[1:] if "-" in r[0]]  # "3-1": the playable file of item 3
+    listed = [listed[0]] + [r for r in listed[1:] if "-" not in r[0]]
     assert [r[6] for r in listed[1:]] == [i["sha256"] for i in index["items"]]
     assert [r[7] for r in listed[1:]] == [i["path"] for i in index["items"]]
+    assert [r[7] for r in playables] == [r["playable"]["path"] for r in index["recordings"]]
     uploaded = next(r for r in listed[1:] if r[6] == upload["sha256"])
     uploader = next(i for i in index["items"] if i["id"] == upload["id"])["observed"]["uploader"]["name"]
     assert uploaded[1] == "上传材料" and uploader in uploaded[3]

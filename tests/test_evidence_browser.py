@@ -1,5 +1,5 @@
-"""The evidence page in a real headless Chromium: legal staff granted on a case see an
-inspector's upload with its SHA-256, what the server observed apart from what the client
+"""The evidence page in a real headless Chromium: legal staff granted on a case open an
+inspector's upload from the evidence table and see its SHA-256, what the server observed apart from what the client
 claimed, its thumbnail; re-verify it; read the custody log; and export the bundle."""
 
 from __future__ import annotations
@@ -51,9 +51,13 @@ async def test_legal_staff_verify_trace_and_export_a_case(api: Api, browser: Bro
     await expect(page).to_have_url(f"{base}/cases/{case['id']}/evidence")
     await expect(page.locator("#case-heading")).to_contain_text(case["number"])
 
+    # The table's row opens into the item's details.
+    row = page.locator(f'[data-testid="evidence-row"][data-id="{item["id"]}"]')
+    await expect(page.locator('[data-testid="evidence-row"][data-kind="thumbnail"]')).to_have_count(1)
+    await expect(row).to_contain_text("Wang（监察员）")
+    await row.get_by_test_id("expand").click()
     card = page.locator(f'[data-testid="evidence-item"][data-id="{item["id"]}"]')
     await expect(card).to_be_visible()
-    await expect(page.locator('[data-testid="evidence-item"][data-kind="thumbnail"]')).to_have_count(1)
     await expect(card.get_by_test_id("sha256")).to_have_text(item["sha256"])
     await expect(card).to_contain_text("工资条.jpg")
     await expect(card).to_contain_text("Wang（监察员）")  # the uploader, as the server saw it
@@ -68,6 +72,7 @@ async def test_legal_staff_verify_trace_and_export_a_case(api: Api, browser: Bro
     await card.get_by_role("button", name="重新核验").click()
     await expect(card.get_by_test_id("verify-state")).to_have_attribute("data-state", "ok")
     await expect(card.get_by_test_id("verify-state")).to_contain_text("✓ 一致")
+    await expect(row.get_by_test_id("row-state")).to_contain_text("✓ 已核验")
 
     # The case's custody log, its chain checked, and the item's own history.
     log = page.get_by_test_id("custody-log")

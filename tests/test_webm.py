@@ -12,12 +12,12 @@ import av
 import numpy as np
 import pytest
 
+from media.join import concatenate
 from media.webm import (
     CLUSTER,
     Block,
     SegmentWriter,
     TrackInfo,
-    concatenate,
     header,
     opus_head,
     parse,

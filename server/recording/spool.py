@@ -165,9 +165,10 @@ def scan(directory: Path) -> Leftovers:
 
 
 def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
-    """Cut a torn segment at its last complete block; None (and the file removed) if not
-    one block survived: then nothing was recorded in it. No RTP facts survive a crash
-    (-1): its arrival times come from the blocks' timestamps (the interview clock)."""
+    """Cut a torn segment at its last complete block and give it its Duration; None (and
+    the file removed) if not one block survived: then nothing was recorded in it. No RTP
+    facts survive a crash (-1): its arrival times come from the blocks' timestamps (the
+    interview clock)."""
     data = path.read_bytes()
     try:
         parsed = webm.parse(data)
@@ -176,13 +177,18 @@ def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
     if parsed is None or not parsed.blocks or parsed.track is None:
         path.unlink()
         return None
-    if parsed.complete_size < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(parsed.complete_size)
-            handle.flush()
-            os.fsync(handle.fileno())
     first, last = parsed.blocks[0], parsed.blocks[-1]
     end_ms = last.timestamp_ms + frame_ms
+    # A kill before the segment closed left its Duration slot a Void: fill it in now.
+    slot = parsed.duration_at if parsed.duration_ms is None else None
+    if parsed.complete_size < len(data) or slot is not None:
+        with open(path, "r+b") as handle:
+            handle.truncate(parsed.complete_size)
+            if slot is not None:
+                handle.seek(slot)
+                handle.write(webm.duration_element(end_ms - first.timestamp_ms))
+            handle.flush()
+            os.fsync(handle.fileno())
     return ClosedSegment(
         path=path, sha256=sha256_file(path), size=parsed.complete_size, frames=len(parsed.blocks),
         first_arrival_us=first.timestamp_ms * 1000, last_arrival_us=end_ms * 1000,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import quote
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,8 +15,9 @@ from evidence import chain
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.hashing import sha256_bytes
 from evidence.store import ObjectStore
-from media import webm
+from media import join
 from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
+from server.bundle_playable import recording_name
 from server.db.models import Recording, Segment
 from server.errors import InvalidInput, NotFound
 from server.identity import require_staff
@@ -67,8 +69,11 @@ async def get_segment(request: web.Request) -> web.Response:
 @routes.get("/api/recordings/{recording_id}/media")
 async def play(request: web.Request) -> web.StreamResponse:
     """Segments `from`..`to` (sequence numbers, default all) as one WebM stream starting
-    at 0 = the first segment's start; the page places it on the interview clock."""
+    at 0 = the first segment's start; the page places it on the interview clock.
+    `?download=1`: the same as a file to save (named for its party, with its Duration in
+    the header: the playable file a bundle holds), a "downloaded" custody event."""
     staff = await require_staff(request)
+    download = request.query.get("download", "") in ("1", "true")
     async with transaction(request) as session:
         recording, interview = await recordings.recording_for_staff(
             session, staff, path_id(request, "recording_id"))
@@ -78,17 +83,28 @@ async def play(request: web.Request) -> web.StreamResponse:
         chosen = [s for s in rows if first <= s.seq <= last]
         if not chosen:
             raise NotFound("No stored segments in that range.")
-        if chosen[0].seq == rows[0].seq:  # a playback from the start, not each seek
-            await custody.record(session, case_id=interview.case_id, action="viewed",
+        if download or chosen[0].seq == rows[0].seq:  # a playback from the start, not each seek
+            detail = {"recording": recording.id, "media": recording.kind}
+            if download:
+                detail.update(playable=True, segments=[chosen[0].seq, chosen[-1].seq])
+            await custody.record(session, case_id=interview.case_id,
+                                 action="downloaded" if download else "viewed",
                                  actor=custody.staff_actor(staff),
                                  item_id=await recordings.item_id_of(session, recording.id),
-                                 detail={"recording": recording.id, "media": recording.kind})
+                                 detail=detail)
     data = await _fetch(request, chosen[0])  # a failure answers 404/409 before streaming
-    response = web.StreamResponse(headers={
-        "Content-Type": f"{recording.kind}/webm", "Cache-Control": "private, no-store",
-        "X-Start-Ms": str(chosen[0].start_ms)})
+    headers = {"Content-Type": f"{recording.kind}/webm", "Cache-Control": "private, no-store",
+               "X-Start-Ms": str(chosen[0].start_ms)}
+    duration = None
+    if download:
+        name = recording_name(recording.participant_name, recording.participant_role,
+                              recording.kind, recording.id) + ".webm"
+        fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+        headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+        duration = chosen[-1].end_ms - chosen[0].start_ms  # what the join ends at, as a bundle's
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
-    joiner = webm.Joiner(origin_ms=chosen[0].start_ms)
+    joiner = join.Joiner(origin_ms=chosen[0].start_ms, duration_ms=duration)
     for index, segment in enumerate(chosen):
         if index:
             try:

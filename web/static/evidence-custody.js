@@ -4,7 +4,8 @@
 import { api } from './api.js';
 import { t, formatDateTime } from './i18n.js';
 import { h } from './dom.js';
-import { actionLabel, kindLabel, personLabel } from './evidence-text.js';
+import { actionLabel, fieldLabel, kindOne, personLabel } from './evidence-text.js';
+import { valueNode } from './evidence-values.js';
 
 /** The log, checked by the server; `itemId` narrows it to one item's events. */
 export function loadCustody(caseId, itemId = null) {
@@ -26,16 +27,27 @@ export function chainState(log) {
 function itemCell(event, itemsById) {
   if (!event.item_id) return t('common.none');
   const item = itemsById.get(event.item_id);
-  const label = item ? kindLabel(item.kind) : event.item_id.slice(0, 8);
+  const label = item ? kindOne(item.kind) : event.item_id.slice(0, 8);
   return h('a', { href: `#item-${event.item_id}` }, label);
 }
 
-// The detail is what the server wrote down at the time; shown compactly, never interpreted.
+// The detail is what the server wrote down at the time: shown compactly, its keys in the
+// reader's words, its values as written (a nested object in brackets, never as JSON).
+function compact(key, value) {
+  if (Array.isArray(value)) return value.map((v) => compact(key, v)).join(t('ev.v.sep'));
+  if (value && typeof value === 'object') {
+    return 'name' in value || 'username' in value ? personLabel(value) : `（${detailText(value)}）`;
+  }
+  if (key === 'kind') return kindOne(value);
+  const node = valueNode(key, value);
+  return typeof node === 'string' ? node : node.textContent;
+}
+
 function detailText(detail) {
   if (!detail || typeof detail !== 'object') return '';
   return Object.entries(detail)
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
-    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}`)
+    .map(([key, value]) => `${fieldLabel(key)}: ${compact(key, value)}`)
     .join(' · ');
 }
 

@@ -1,13 +1,15 @@
-// A case's evidence, for legal staff and inspectors: every item with its hash and
-// verification state (evidence-items.js), the custody log (evidence-custody.js) and the
-// export of a bundle that can be checked offline (evidence-export.js).
+// A case's evidence, for legal staff and inspectors: every item in a table filtered by kind
+// and text (evidence-table.js), each row opening into its details, hash and verification
+// (evidence-items.js); the custody log (evidence-custody.js) and the export of a bundle
+// that can be checked offline (evidence-export.js).
 
 import { api } from './api.js';
 import { initI18n, onLangChange, t, formatDateTime, describeError } from './i18n.js';
 import { h, fill, say } from './dom.js';
 import { startStaffPage } from './staff.js';
 import { humanSize } from './evidence-text.js';
-import { makeState, renderItems, itemCard } from './evidence-items.js';
+import { makeState } from './evidence-items.js';
+import { renderTable, redrawItem, kindOptions } from './evidence-table.js';
 import { verifyAll } from './evidence-verify.js';
 import { loadCustody, chainState, eventTable } from './evidence-custody.js';
 import { startDownload, followDownload } from './evidence-export.js';
@@ -37,11 +39,38 @@ function renderCase() {
 }
 
 function renderList() {
-  $('items-count').textContent = t('ev.count', { n: state.items.length });
+  const shown = renderTable($('item-list'), state);
+  const filtered = Boolean(state.filter.kind || state.filter.text);
+  $('items-count').textContent = filtered
+    ? t('ev.filter.shown', { shown: shown.length, total: state.items.length })
+    : t('ev.count', { n: state.items.length });
   $('items-empty').hidden = state.items.length > 0;
+  $('item-filters').hidden = state.items.length === 0;
+  $('filter-clear').hidden = !filtered;
+  kindOptions($('filter-kind'), state);
   $('verify-all').disabled = state.items.length === 0 || Boolean(verifyProgress && verifyProgress.running);
-  renderItems($('item-list'), state);
   renderVerifyProgress();
+}
+
+function setFilter(change) {
+  Object.assign(state.filter, change);
+  renderList();
+}
+
+/** `#item-<id>` (a custody row's or a derived item's link): that item's details, shown. */
+function openFromHash() {
+  if (!location.hash.startsWith('#item-')) return;
+  const item = state.byId.get(location.hash.slice(6));
+  if (!item) return;
+  state.open.add(item.id);
+  if (!document.getElementById(`row-${item.id}`)) state.filter = { kind: '', text: '' };
+  $('filter-text').value = state.filter.text;
+  renderList();
+  const target = document.getElementById(`item-${item.id}`);
+  if (target) {
+    target.scrollIntoView();
+    target.focus({ preventScroll: true });
+  }
 }
 
 function renderCustody() {
@@ -86,13 +115,9 @@ async function verifyEverything() {
   const button = $('verify-all');
   button.disabled = true;
   verifyProgress = { running: true, done: 0, total: state.items.length, bad: 0 };
-  const redraw = (item) => {
-    const old = document.getElementById(`item-${item.id}`);
-    if (old) old.replaceWith(itemCard(item, state));
-  };
   const bad = await verifyAll(state.items, (item, result) => {
     state.results.set(item.id, result);
-    redraw(item);
+    redrawItem(item, state);
   }, (done, total) => {
     verifyProgress.done = done;
     verifyProgress.total = total;
@@ -165,17 +190,23 @@ async function main() {
   const [c, items] = await Promise.all([api(base), api(`${base}/evidence`)]);
   theCase = c;
   state = makeState(caseId, items || []);
+  state.redraw = (item) => redrawItem(item, state);
   renderCase();
   renderList();
   $('evidence-view').hidden = false;
   $('verify-all').addEventListener('click', verifyEverything);
   $('export').addEventListener('click', exportBundle);
+  $('item-filters').addEventListener('submit', (e) => e.preventDefault());
+  $('filter-kind').addEventListener('change', (e) => setFilter({ kind: e.target.value }));
+  $('filter-text').addEventListener('input', (e) => setFilter({ text: e.target.value }));
+  $('filter-clear').addEventListener('click', () => {
+    $('filter-text').value = '';
+    setFilter({ kind: '', text: '' });
+  });
+  window.addEventListener('hashchange', openFromHash);
   onLangChange(() => { renderCase(); renderList(); renderCustody(); renderExport(); });
   await refreshCustody();
-  if (location.hash.startsWith('#item-')) {
-    const target = document.getElementById(location.hash.slice(1));
-    if (target) target.scrollIntoView();
-  }
+  openFromHash();
 }
 
 main()
