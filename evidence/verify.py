@@ -7,8 +7,9 @@ Checks, each discrepancy named by the file or item it concerns:
 - every item of the index against its bytes (the SHA-256 taken on arrival);
 - every recording's hash chain, its segments' bytes and its signed seal, and its
   playable file: made from the chain's segments, and their join (`evidence.playable`);
-- every record confirmation against the version and the stored text it binds (the
-  text as it was when the version was saved), and its signature image;
+- every record confirmation and officer's signature against the version and the stored
+  text it binds (the text as it was when the version was saved), and its signature image;
+- every interview's text chat log: its hash chain, its length and head as recorded;
 - the custody log's chain and its signed checkpoints, the last of which must cover the
   whole log;
 - each complaint log the bundle carries: its chain, pinned by the export event, linked
@@ -33,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import bundle as bag
-from evidence import chain, complaint_check, confirmation, custody, playable
+from evidence import chain, chat, complaint_check, confirmation, custody, playable
 from evidence.reader import KEY_LIMIT, READ_LIMIT, SIGNATURE_LIMIT, BundleReader, _dicts
 from evidence.sources import Source, open_source, too_large
 from transcription.record import content_sha256, text_sha256
@@ -124,6 +125,7 @@ class _Checker(BundleReader):
         for entry in recordings:
             self.guarded(f"recording {entry.get('id')}", self._recording, entry)
         self.guarded("records", self._records, items)
+        self.guarded("chat logs", self._chats, items)
         self.guarded(bag.CUSTODY_EVENTS, self._custody, str(case.get("id", "")))
         complaints = self.json_objects(bag.INDEX, '"complaints"', index.get("complaints"))
         if complaints:
@@ -323,6 +325,21 @@ class _Checker(BundleReader):
             signature_png=png)
         for problem in problems:
             self.problem(f"{where}: {problem}")
+
+    def _chats(self, items: list[dict[str, Any]]) -> None:
+        """Each interview's text chat: its lines chained from the interview's own start, as
+        many as its item recorded, ending at the head it named."""
+        for item in items:
+            path = str(item.get("path"))
+            if item.get("kind") != "chat" or path not in self.present:
+                continue  # a missing file is named with the items
+            data = self.read(path, READ_LIMIT)
+            observed = item.get("observed") if isinstance(item.get("observed"), dict) else {}
+            count = observed.get("messages") if type(observed.get("messages")) is int else None
+            head = observed.get("head") if isinstance(observed.get("head"), str) else None
+            if data is not None:
+                for problem in chat.check(str(item.get("interview_id")), data, count=count, head=head):
+                    self.problem(f"{path}: chat log: {problem}")
 
     def _text_sha256(self, record: str, content: dict[str, Any]) -> str:
         """The hash of a version's stored text. A bundle made before texts were stored has

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -17,9 +18,10 @@ from sqlalchemy import update
 
 from evidence import chat
 from evidence.errors import StoreUnavailable
+from evidence.verify import verify as verify_bundle
 from server.app import create_app
 from server.appkeys import CHAT, SESSIONS
-from server.db.models import Invitation
+from server.db.models import ChatMessage, Invitation
 from server.db.types import utcnow
 from server.services.chat import MAX_CHARS
 from server.settings import Settings
@@ -211,6 +213,32 @@ async def test_the_end_stores_the_chat_as_one_hash_chained_evidence_item(room: I
     # The sweep finds nothing more to store; the messages all name the stored log.
     await api.app[CHAT].sweep()
     assert len(await chat_items(api, room.staff, room.case["id"])) == 1
+
+
+
+async def test_the_bundle_carries_the_chat_and_zeromeet_verify_checks_its_chain(
+        room: Interview, tmp_path: Path) -> None:
+    """A message row changed in the database before the end (by whoever holds its keys)
+    breaks the chain: the stored log says so, and the offline verifier names it."""
+    api, worker_invite = room.api, await room.invite("张三")
+    async with aiohttp.ClientSession() as http, \
+            joined(room, http, staff_token(room)) as inspector, \
+            joined(room, http, worker_invite["token"]) as worker:
+        for text in ("听得到吗？", "听不到，我打字"):
+            await inspector.send_json({"type": "chat", "text": text})
+            assert (await next_of(worker, "chat"))["text"] == text
+        async with api.app[SESSIONS]() as session, session.begin():
+            await session.execute(update(ChatMessage).where(ChatMessage.seq == 1).values(text="听得到。"))
+        await api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
+    [item] = await chat_items(api, room.staff, room.case["id"])
+    assert item["observed"]["chain_problems"]
+    async with api.client.post(f"/api/cases/{room.case['id']}/bundle", headers=room.staff) as resp:
+        assert resp.status == 200
+        zipped = tmp_path / "bundle.zip"
+        zipped.write_bytes(await resp.read())
+    report = verify_bundle(zipped)
+    assert [p for p in report.problems if "chat log:" in p], report.problems
+    assert all("chat log:" in p for p in report.problems), report.problems
 
 
 async def test_messages_outlive_a_server_stopped_mid_interview(settings: Settings) -> None:
