@@ -27,6 +27,7 @@ _CHECKPOINT_DOMAIN = b"zeromeet custody checkpoint v1\n"  # never valid as a sea
 
 ACTIONS = ("captured", "derived", "stored", "viewed", "downloaded", "exported",
            "record_edited", "record_confirmed", "record_refused", "record_signed", "access_granted",
+           "notified", "notify_failed",  # a text message to a party's phone, and one that did not go
            # a complaint's own log (its id as the log's id), and its link into a case's log
            "complaint_received", "complaint_file_added", "complaint_claimed",
            "complaint_transferred", "transfer_taken", "transfer_returned",

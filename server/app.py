@@ -8,6 +8,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,6 +24,7 @@ from server.appkeys import (
     JOURNAL,
     LIVE,
     LOGIN_SLOTS,
+    NOTIFICATIONS,
     RECORDINGS,
     ROOMS,
     SESSIONS,
@@ -36,11 +38,16 @@ from server.chat import SWEEP_S as CHAT_SWEEP_S
 from server.chat import ChatLogs
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
+from server.notify import Notifier
+from server.notify.file import FILE_NAME, FileNotifier
+from server.notify.links import LinkSeal
+from server.notify.sms import SmsNotifier
 from server.records import store_missing_texts
 from server.recording.service import RecordingService
 from server.seaweed import EmbeddedSeaweed
 from server.services import custody
 from server.services import uploads as uploads_service
+from server.services.notifications import Notifications
 from server.services.presence import close_node_connections
 from server.settings import Settings
 from server.transcribe.live import LiveTranscription
@@ -76,6 +83,7 @@ log = logging.getLogger("zeromeet")
 MAX_JSON_BODY = 64 * 1024
 JOURNAL_SWEEP_S = 60.0
 TRANSFER_SWEEP_S = 300.0  # a complaint transfer not taken in time goes back within this long
+REMIND_SWEEP_S = 60.0  # a reminder goes within this long of ZEROMEET_REMIND_MINUTES before the start
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -87,8 +95,8 @@ def create_app(settings: Settings) -> web.Application:
     app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
     app.cleanup_ctx.extend([_data_dir, _database, _object_store, _leftovers,
-                            _custody_checkpoints, _complaint_transfers, _chat, _rooms,
-                            _transcription])
+                            _custody_checkpoints, _complaint_transfers, _notifications, _chat,
+                            _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
     app.on_shutdown.append(_close_rooms)
     for table in (admin.routes, auth.routes, bundles.routes, captions.routes, cases.routes,
@@ -219,6 +227,31 @@ async def _complaint_transfers(app: web.Application) -> AsyncIterator[None]:
 
     async with _every(lambda: TRANSFER_SWEEP_S, sweep, "complaint-transfers"):
         yield
+
+
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    """Text messages to parties' phones through the ZEROMEET_NOTIFY plug-in, and the
+    reminder before each scheduled start, swept every REMIND_SWEEP_S. Torn down before
+    the last custody checkpoint is signed, so that it covers the last message."""
+    settings = app[SETTINGS]
+    async with contextlib.AsyncExitStack() as stack:
+        notifier: Notifier | None = None
+        if settings.notify.gateway == "file":
+            notifier = FileNotifier(settings.data_dir / FILE_NAME)
+        elif settings.notify.gateway == "sms":
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            notifier = SmsNotifier(http, url=settings.notify.sms_url, token=settings.notify.sms_token,
+                                   timeout_s=settings.notify.sms_timeout.total_seconds())
+        notes = app[NOTIFICATIONS] = Notifications(settings=settings, sessions=app[SESSIONS],
+                                                   notifier=notifier, seal=LinkSeal(app[SIGNING_KEY]))
+
+        async def remind() -> None:
+            sent = await notes.remind_due()
+            if sent:
+                log.info("reminders before scheduled interviews", extra={"count": sent})
+
+        async with _every(lambda: REMIND_SWEEP_S, remind, "reminders"):
+            yield
 
 
 @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from evidence.store import ObjectStore
 from media.rooms import Rooms
 from server.chat import ChatLogs
 from server.recording.service import RecordingService
+from server.services.notifications import Notifications
 from server.settings import Settings
 from server.transcribe.live import LiveTranscription
 from server.transcribe.runner import TranscriptionRunner
@@ -29,5 +30,6 @@ LOGIN_SLOTS = web.AppKey("login_slots", asyncio.Semaphore)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 CHAT = web.AppKey("chat", ChatLogs)  # interview chat: kept, relayed, stored as evidence
 TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)
+NOTIFICATIONS = web.AppKey("notifications", Notifications)  # messages to parties' phones
 LIVE: web.AppKey[LiveTranscription | None] = web.AppKey("live_transcription")  # None: captions off
 BUNDLE_EXPORTS: web.AppKey[dict] = web.AppKey("bundle_exports", dict)  # ticket → views.bundles.Export

@@ -50,6 +50,18 @@ class IceSettings:
     turn_ttl: timedelta = timedelta(hours=12)
 
 
+@dataclass(frozen=True)
+class NotifySettings:
+    """Text messages to parties' phones (server/notify): `off`, `file` (JSON lines in the
+    data dir) or `sms` (a generic HTTP SMS gateway at `sms_url`, bearer `sms_token`)."""
+
+    gateway: str = "off"
+    sms_url: str | None = None
+    sms_token: str | None = None
+    sms_timeout: timedelta = timedelta(seconds=10)
+    remind_before: timedelta = timedelta(minutes=30)  # the reminder before a scheduled start
+
+
 COMPLAINT_RESULTS = ("resolved", "partly_resolved", "mediated", "penalised", "not_substantiated",
                      "withdrawn", "other")
 
@@ -60,6 +72,7 @@ class Settings:
     database_url: str
     s3: S3Settings = field(default_factory=S3Settings)
     ice: IceSettings = field(default_factory=IceSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     node_name: str = field(default_factory=socket.gethostname)
     whisper_model: str = "base"
     whisper_device: str = "cpu"
@@ -133,11 +146,19 @@ class Settings:
             turn_username=env.get("ZEROMEET_TURN_USERNAME") or None,
             turn_password=env.get("ZEROMEET_TURN_PASSWORD") or None,
         )
+        notify = NotifySettings(
+            gateway=(env.get("ZEROMEET_NOTIFY") or "off").strip().lower(),
+            sms_url=env.get("ZEROMEET_SMS_URL") or None,
+            sms_token=env.get("ZEROMEET_SMS_TOKEN") or None,
+            sms_timeout=timedelta(seconds=_int(env, "ZEROMEET_SMS_TIMEOUT_SECONDS", 10)),
+            remind_before=timedelta(minutes=_int(env, "ZEROMEET_REMIND_MINUTES", 30)),
+        )
         settings = cls(
             data_dir=data_dir,
             database_url=database_url,
             s3=s3,
             ice=ice,
+            notify=notify,
             node_name=env.get("ZEROMEET_NODE_NAME") or socket.gethostname(),
             whisper_model=env.get("ZEROMEET_WHISPER_MODEL") or "base",
             whisper_device=env.get("ZEROMEET_WHISPER_DEVICE") or "cpu",
@@ -171,6 +192,7 @@ class Settings:
         _check_database_url(self.database_url)
         if self.s3.endpoint is not None:
             _check_s3(self.s3)
+        _check_notify(self.notify)
         if not known_zone(self.time_zone):
             raise ConfigError(f"ZEROMEET_TIME_ZONE must be a time zone such as Asia/Shanghai "
                               f"or Asia/Urumqi, not {self.time_zone!r}.")
@@ -267,6 +289,19 @@ def _check_s3(s3: S3Settings) -> None:
             "ZEROMEET_S3_ENDPOINT is set, so ZEROMEET_S3_ACCESS_KEY and "
             "ZEROMEET_S3_SECRET_KEY must be set too."
         )
+
+
+def _check_notify(notify: NotifySettings) -> None:
+    if notify.gateway not in {"off", "file", "sms"}:
+        raise ConfigError(f"ZEROMEET_NOTIFY must be 'off', 'file' or 'sms', not {notify.gateway!r}.")
+    if notify.gateway != "sms":
+        return
+    parts = urlsplit(notify.sms_url or "")
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError("ZEROMEET_NOTIFY=sms needs ZEROMEET_SMS_URL, the gateway's http(s) URL "
+                          "such as https://sms.example.gov.cn/send.")
+    if not notify.sms_token:
+        raise ConfigError("ZEROMEET_NOTIFY=sms needs ZEROMEET_SMS_TOKEN, the gateway's bearer token.")
 
 
 def _redact(url: str) -> str:

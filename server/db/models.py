@@ -177,7 +177,9 @@ class Interview(Base):
 
 
 class Invitation(Base):
-    """One party's link to one interview. Only the SHA-256 of its token is stored."""
+    """One party's link to one interview. Only the SHA-256 of its token is stored, and,
+    when the party was invited with a phone number, the link sealed for the messages that
+    follow the invitation (server/notify/links.py)."""
 
     __tablename__ = "invitations"
 
@@ -192,6 +194,10 @@ class Invitation(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    phone: Mapped[str | None] = mapped_column(String(16), default=None)  # 11 digits, mainland mobile
+    link_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    # The reminder before the scheduled start was taken (sent or failed) at: once per time.
+    reminded_at: Mapped[datetime | None] = mapped_column(default=None)
 
     interview: Mapped[Interview] = relationship(lazy="raise", back_populates="invitations")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from server.auth import INVITATION_PREFIX, Party, Staff, new_token, token_hash
 from server.db.complaint_models import Unit
-from server.db.models import CaseMember, Interview, InterviewState, Invitation, PartyRole, Role, User
+from server.db.models import Case, CaseMember, Interview, InterviewState, Invitation, PartyRole, Role, User
 from server.db.types import utcnow
 from server.errors import Conflict, Gone, NotFound, Unauthenticated
 from server.services.cases import get_case, interview_case, require_inspector
@@ -49,6 +49,10 @@ async def reschedule(session: AsyncSession, staff: Staff, interview_id: str, *,
     if interview.state is not InterviewState.SCHEDULED:
         raise Conflict("Only an interview nobody has joined yet can be rescheduled.",
                        code="interview_started")
+    if "scheduled_for" in changes and changes["scheduled_for"] != interview.scheduled_for:
+        # A reminder told the old time: the new one gets its own.
+        await session.execute(update(Invitation).where(Invitation.interview_id == interview.id)
+                              .values(reminded_at=None))
     for name, value in changes.items():
         setattr(interview, name, value)
     await session.flush()
@@ -73,9 +77,10 @@ async def cancel_interview(session: AsyncSession, staff: Staff, interview_id: st
 
 async def create_invitation(
     session: AsyncSession, staff: Staff, interview_id: str, *,
-    name: str, role: PartyRole, ttl: timedelta,
+    name: str, role: PartyRole, ttl: timedelta, phone: str | None = None,
 ) -> tuple[Invitation, str]:
-    """A new invitation and its token. The token is returned once and stored only hashed."""
+    """A new invitation and its token. The token is returned once and stored only hashed.
+    `phone`: the party's mobile number (11 digits), for the messages about it."""
     interview = await interview_case(session, staff, interview_id)
     require_inspector(staff)
     if interview.state is InterviewState.ENDED:
@@ -83,7 +88,7 @@ async def create_invitation(
     token = new_token(INVITATION_PREFIX)
     invitation = Invitation(
         interview_id=interview.id, name=name, role=role, token_hash=token_hash(token),
-        created_by=staff.user_id, expires_at=utcnow() + ttl,
+        created_by=staff.user_id, expires_at=utcnow() + ttl, phone=phone,
     )
     session.add(invitation)
     await session.flush()
@@ -153,7 +158,7 @@ async def party_view(session: AsyncSession, party: Party) -> tuple[Invitation, I
 async def callers(session: AsyncSession, interview: Interview, bureau_name: str) -> dict[str, object]:
     """Who is calling, for a party's page: the bureau (the case's unit when it has one)
     and the inspectors on the case, the one who scheduled the interview first."""
-    unit = await session.get(Unit, interview.case.unit_id) if interview.case.unit_id else None
+    bureau = await bureau_of(session, interview.case, bureau_name)
     rows = await session.execute(
         select(User.id, User.display_name).join(CaseMember, CaseMember.user_id == User.id)
         .where(CaseMember.case_id == interview.case_id, User.role.in_((Role.INSPECTOR, Role.SUPERVISOR)),
@@ -162,4 +167,10 @@ async def callers(session: AsyncSession, interview: Interview, bureau_name: str)
     creator = await session.get(User, interview.created_by)
     ordered = ([creator.display_name] if creator is not None else []) + \
         [n for uid, n in names.items() if creator is None or uid != creator.id]
-    return {"bureau": unit.name if unit is not None else bureau_name, "inspectors": ordered}
+    return {"bureau": bureau, "inspectors": ordered}
+
+
+async def bureau_of(session: AsyncSession, case: Case, bureau_name: str) -> str:
+    """Who is calling, as a party is told it: the case's unit, else the bureau."""
+    unit = await session.get(Unit, case.unit_id) if case.unit_id else None
+    return unit.name if unit is not None else bureau_name

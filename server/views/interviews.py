@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import CHAT, RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
+from server.appkeys import CHAT, NOTIFICATIONS, RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
 from server.db.models import PartyRole
+from server.errors import InvalidInput
 from server.identity import require_party, require_staff
+from server.notify.phone import mobile_number
 from server.services import cases, interviews, presence, recordings, records
 from server.views import serialize
 from server.views.common import transaction
@@ -104,19 +106,42 @@ async def cancel_interview(request: web.Request) -> web.Response:
 async def create_invitation(request: web.Request) -> web.Response:
     staff = await require_staff(request)
     body = await json_object(request, allow_empty=False)
-    only(body, {"name", "role"})
+    only(body, {"name", "role", "phone"})
     name = text(body, "name", required=True, max_length=128)
     role = PartyRole(choice(body, "role", PARTY_ROLES, required=True))
+    phone = _phone(body)
     settings = request.app[SETTINGS]
+    notes = request.app[NOTIFICATIONS]
     async with transaction(request) as session:
         invitation, token = await interviews.create_invitation(
             session, staff, path_id(request, "interview_id"),
-            name=name, role=role, ttl=settings.invitation_ttl,
+            name=name, role=role, ttl=settings.invitation_ttl, phone=phone,
         )
+        url = invitation_url(request, token)
+        notes.keep_link(invitation, url)
         answer = serialize.invitation(invitation)
-    base = settings.public_url or f"{request.scheme}://{request.host}"
-    answer.update(url=f"{base.rstrip('/')}/j/{token}", token=token)
+    answer.update(url=url, token=token, notified=await notes.invited(invitation.id, url, staff))
     return web.json_response(answer, status=201)
+
+
+def invitation_url(request: web.Request, token: str) -> str:
+    """The link a party opens: ZEROMEET_PUBLIC_URL, else the host this request came to."""
+    base = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
+    return f"{base.rstrip('/')}/j/{token}"
+
+
+def _phone(body: dict) -> str | None:
+    """The party's mobile number for the messages about the invitation, or None."""
+    raw = body.get("phone")
+    if raw is None or raw == "":
+        return None
+    try:
+        if not isinstance(raw, str) or len(raw) > 32:
+            raise ValueError(raw)
+        return mobile_number(raw)
+    except ValueError:
+        raise InvalidInput("'phone' must be a mainland China mobile number such as 13812345678.",
+                           code="invalid_phone", field="phone") from None
 
 
 @routes.get("/api/interviews/{interview_id}/invites")

@@ -9,6 +9,7 @@ from typing import Any
 from server.db.models import (
     Case, Connection, EvidenceItem, Interview, Invitation, Recording, Segment, User,
 )
+from server.notify.phone import masked
 from server.services.interviews import invitation_state
 from server.services.recordings import manifest_entry
 from server.services.staff_admin import Account
@@ -185,4 +186,5 @@ def invitation(inv: Invitation) -> dict[str, Any]:
         "revoked_at": when(inv.revoked_at),
         "used_at": when(inv.used_at),
         "state": invitation_state(inv),
+        "phone_masked": masked(inv.phone) if inv.phone else None,  # never the whole number
     }

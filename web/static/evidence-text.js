@@ -7,7 +7,8 @@ export const KINDS = ['recording', 'upload', 'snapshot', 'thumbnail', 'record', 
   'confirmation', 'officer-signature', 'signature', 'record-pdf', 'chat'];
 
 const ACTIONS = ['captured', 'derived', 'stored', 'viewed', 'downloaded', 'exported',
-  'record_edited', 'record_confirmed', 'record_refused', 'record_signed', 'access_granted'];
+  'record_edited', 'record_confirmed', 'record_refused', 'record_signed', 'access_granted',
+  'notified', 'notify_failed'];
 
 addStrings({
   'ev.doctitle': { zh: '证据与导出 · 远程询问', en: 'Evidence and export · Remote interviews' },
@@ -92,6 +93,8 @@ addStrings({
   'ev.action.record_refused': { zh: '拒绝签字', en: 'Signature refused' },
   'ev.action.record_signed': { zh: '询问人签名', en: 'Signed by an officer' },
   'ev.action.access_granted': { zh: '授权访问', en: 'Access granted' },
+  'ev.action.notified': { zh: '短信通知', en: 'Text message sent' },
+  'ev.action.notify_failed': { zh: '短信未发出', en: 'Text message not sent' },
 
   'ev.f.received_at': { zh: '接收时间', en: 'Received' },
   'ev.f.type': { zh: '识别出的文件类型', en: 'Detected type' },
@@ -127,6 +130,10 @@ addStrings({
   'ev.f.thumbnail': { zh: '缩略图', en: 'Thumbnail' },
   'ev.f.thumbnail_note': { zh: '缩略图说明', en: 'About the thumbnail' },
   'ev.f.invitation': { zh: '邀请链接编号', en: 'Invitation' },
+  'ev.f.message': { zh: '消息', en: 'Message' },
+  'ev.f.provider': { zh: '发送渠道', en: 'Sent through' },
+  'ev.f.message_id': { zh: '消息编号', en: 'Message id' },
+  'ev.f.phone': { zh: '手机号', en: 'Phone' },
   'ev.f.confirmation': { zh: '确认声明编号', en: 'Confirmation' },
   'ev.f.based_on': { zh: '所依据的版本', en: 'Based on version' },
   'ev.f.author': { zh: '修改人（用户编号）', en: 'Edited by (user id)' },

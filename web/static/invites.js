@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { onLangChange, t, formatDateTime, describeError } from './i18n.js';
+import './invites-text.js';
 import { h, tx, fill, say, busy } from './dom.js';
 
 const PARTY_ROLES = ['worker', 'employer', 'witness'];
@@ -27,6 +28,7 @@ async function copyLink(input, status) {
 function inviteForm(ivId, onSubmit) {
   const nameId = `inv-${ivId}-name`;
   const roleId = `inv-${ivId}-role`;
+  const phoneId = `inv-${ivId}-phone`;
   const form = h('form', { class: 'inline', novalidate: true },
     h('div', { class: 'field' },
       tx('label', 'inv.new.name', { for: nameId }),
@@ -35,9 +37,22 @@ function inviteForm(ivId, onSubmit) {
       tx('label', 'inv.new.role', { for: roleId }),
       h('select', { id: roleId, name: 'role' },
         PARTY_ROLES.map((role) => tx('option', `party.${role}`, { value: role })))),
+    h('div', { class: 'field' },
+      tx('label', 'inv.new.phone', { for: phoneId }),
+      h('input', { id: phoneId, name: 'phone', type: 'tel', inputmode: 'tel', maxlength: '20', autocomplete: 'off' })),
     tx('button', 'inv.new.submit', { type: 'submit', class: 'primary' }));
   form.addEventListener('submit', onSubmit);
   return form;
+}
+
+// Whether the text message with the link went (only for an invitation with a phone number).
+function notifiedLine(inv) {
+  const sent = inv.notified || {};
+  const phone = inv.phone_masked;
+  if (!phone || !['sent', 'failed', 'off'].includes(sent.state)) return null;
+  const kind = sent.state === 'sent' ? 'ok' : 'warn';
+  return h('p', { class: `alert ${kind}`, role: 'status', 'data-testid': 'invite-sms' },
+    t(`inv.sms.${sent.state}`, { phone, reason: sent.reason || '' }));
 }
 
 /**
@@ -64,6 +79,7 @@ export function mountInvites(section, ivId, { editable, open }) {
     return h('tr', {},
       cell('inv.col.name', inv.name),
       cell('inv.col.role', t(`party.${inv.role}`)),
+      cell('inv.col.phone', inv.phone_masked || t('common.none')),
       cell('inv.col.state', h('span', { class: `badge s-${inv.state}` }, t(`invite.state.${inv.state}`))),
       cell('inv.col.expires', formatDateTime(inv.expires_at)),
       cell('inv.col.used', inv.used_at ? t('inv.used_at', { date: formatDateTime(inv.used_at) }) : t('inv.unused')),
@@ -86,7 +102,7 @@ export function mountInvites(section, ivId, { editable, open }) {
       fill(table, h('p', { class: 'muted' }, t('inv.empty')));
       return;
     }
-    const cols = ['name', 'role', 'state', 'expires', 'used'].concat(editable ? ['actions'] : []);
+    const cols = ['name', 'role', 'phone', 'state', 'expires', 'used'].concat(editable ? ['actions'] : []);
     fill(table, h('table', { class: 'list' },
       h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col' }, t(`inv.col.${col}`))))),
       h('tbody', {}, invites.map(row))));
@@ -102,7 +118,8 @@ export function mountInvites(section, ivId, { editable, open }) {
     const input = h('input', { id: inputId, type: 'text', readonly: true, value: fresh.url });
     fill(created, h('div', { class: 'created-link' },
       h('p', {}, h('strong', {}, t('inv.created', { name: fresh.name, role: t(`party.${fresh.role}`) }))),
-      h('p', {}, t('inv.once', { date: formatDateTime(fresh.expires_at) })),
+      h('p', {}, t(fresh.phone_masked ? 'inv.once_kept' : 'inv.once', { date: formatDateTime(fresh.expires_at) })),
+      notifiedLine(fresh),
       h('label', { for: inputId, class: 'visually-hidden' }, t('inv.link')),
       h('div', { class: 'copy-row' },
         input,
@@ -134,11 +151,14 @@ export function mountInvites(section, ivId, { editable, open }) {
       form.name.focus();
       return;
     }
+    const phone = form.phone.value.trim();
     say(message, '');
     try {
-      fresh = await busy(form, () => api(base, { method: 'POST', body: { name, role: form.role.value } }));
+      const body = phone ? { name, role: form.role.value, phone } : { name, role: form.role.value };
+      fresh = await busy(form, () => api(base, { method: 'POST', body }));
     } catch (err) {
-      say(message, describeError(err));
+      say(message, err.code === 'invalid_phone' ? t('inv.bad_phone') : describeError(err));
+      if (err.code === 'invalid_phone') form.phone.focus();
       return;
     }
     form.reset();
