@@ -125,16 +125,30 @@ SCHEMAS: dict[str, Schema] = {
         device_time=string(description="the client's clock, kept as claimed"),
         note=string(maxLength=2000)),
     "InvitationInput": obj(["name", "role"], name=string(maxLength=128),
-                            role=string(enum=[r.value for r in PartyRole])),
+                            role=string(enum=[r.value for r in PartyRole]),
+                            phone=string(maxLength=32, description=(
+                                "The party's mainland China mobile number (13812345678; spaces, "
+                                "dashes and +86 are accepted): the link goes to it by text "
+                                "message (ZEROMEET_NOTIFY), then a reminder before the scheduled "
+                                "start and the request to sign. 400 invalid_phone otherwise"))),
     "Invitation": obj(
         ["id", "name", "role", "expires_at", "state"], id=string(format="uuid"),
         interview_id=string(format="uuid"), name=string(), role=string(enum=[r.value for r in PartyRole]),
         created_at=TIME, expires_at=TIME, revoked_at=OPT_TIME, used_at=OPT_TIME,
         state=string(enum=["active", "expired", "revoked"]),
+        phone_masked={"type": ["string", "null"], "description": "138****5678; null: no phone"},
     ),
     "NewInvitation": {"allOf": [ref("Invitation"), obj(
         ["url", "token"], url=string(format="uri", description="The link to send; carries the token."),
-        token=string(description="Shown once; the server keeps only its hash."))]},
+        token=string(description="Shown once; the server keeps only its hash (and, with a "
+                                 "phone number, the link sealed for the later messages)."),
+        notified=ref("Notified"))]},
+    "Notified": obj(
+        ["state"], state=string(enum=["sent", "failed", "off", "no_phone"], description=(
+            "sent; failed (the invitation or request stands: send the link another way); "
+            "off (ZEROMEET_NOTIFY=off); no_phone (none was given for this invitation)")),
+        provider=string(enum=["file", "sms"]), phone=string(description="masked: 138****5678"),
+        message_id=string(description="the provider's"), reason=string()),
     "OwnInvitation": obj(
         ["name", "role", "interview", "case"], name=string(), role=string(), expires_at=TIME,
         interview=obj(["id", "state"], id=string(), state=string(), language=string(),
@@ -160,7 +174,7 @@ SCHEMAS: dict[str, Schema] = {
         audio_url=string(), flags={"type": "array", "items": string(enum=["echo"])}),
     "Record": obj(
         ["interview_id", "status", "turns"], interview_id=string(),
-        status=string(enum=["pending", "draft", "confirmed"]),
+        status=string(enum=["pending", "draft", "confirmed", "refused"]),
         job={"type": ["object", "null"], "properties": {
             "state": string(enum=["queued", "running", "done", "failed"]),
             "progress": {"type": "number"}, "stage": string(), "message": string(),

@@ -268,11 +268,12 @@ async def test_a_correction_needs_a_reason_and_the_worker_may_refuse_it(
     await expect(phone.locator(".reader-answer")).not_to_contain_text("it matches what I said", use_inner_text=True)
     assert await phone.evaluate(NO_SIDEWAYS_SCROLL)
     record = await room.api.ok("GET", path, headers=room.staff)
-    assert record["status"] == "draft"
+    assert record["status"] == "refused"
     answers = [(c["decision"], c["version"], c["reason"]) for c in record["confirmations"]]
     assert answers == [("confirmed", 2, ""), ("refused", 4, reason)]
     await expect(page.get_by_test_id("answer-decision")).to_have_text(["已确认", "已拒绝"], timeout=12_000)
     await expect(page.locator("#answers")).to_contain_text(reason)
+    await expect(page.get_by_test_id("record-status")).to_have_text("已拒绝签名", timeout=12_000)
 
     # Legal staff read the same page without anything to change.
     await room.api.user("li", role="legal")

@@ -161,7 +161,7 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
         "version": 3, "text_sha256": shown["text_sha256"], "reason": "我没有说过这句话"})
     assert refused["decision"] == "refused"
     record = await api.ok("GET", path, headers=staff)
-    assert record["status"] == "draft"
+    assert record["status"] == "refused"  # the badge says so
     assert [c["decision"] for c in record["confirmations"]] == ["confirmed", "refused"]
 
     # A version sent and then replaced before the party answered: the phone is told so.

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from evidence.errors import IntegrityError, StoreError
-from server.appkeys import SESSIONS, SETTINGS, STORE, TRANSCRIPTION
+from server.appkeys import NOTIFICATIONS, SESSIONS, SETTINGS, STORE, TRANSCRIPTION
 from server.db.models import (
     ConfirmationRequest, EvidenceItem, RecordConfirmation, RecordVersion,
 )
@@ -144,6 +144,7 @@ async def send(request: web.Request) -> web.Response:
         session.add(request_row)
         await session.flush()
         answer = _request(request_row, state)
+    answer["notified"] = await request.app[NOTIFICATIONS].sign_requested(invitation.id, staff)
     return web.json_response(answer, status=201)
 
 
@@ -255,13 +256,21 @@ def _answer(state: records.RecordState, number: int | None, text: str | None = N
             turn["audio_url"] = (f"/api/recordings/{audio['recording_id']}/media"
                                  f"?from={audio['from']}&to={audio['to']}")
     out.update(
-        status="confirmed" if state.confirmed(version.version) else "draft",
+        status=_status(state, version.version),
         version=version.version, sha256=version.sha256, text_sha256=version.text_sha256,
         based_on=version.based_on, created_at=when(version.created_at),
         author=_author(version), correction_reason=version.correction_reason,
         language=content.get("language"), header=content["header"], notice=content["notice"],
         turns=turns, closing=content["closing"], text=text)
     return out
+
+
+def _status(state: records.RecordState, number: int) -> str:
+    """confirmed; refused (a party refused this version and none confirmed it); draft."""
+    if state.confirmed(number):
+        return "confirmed"
+    refused = any(c.version == number and c.decision == "refused" for c in state.confirmations)
+    return "refused" if refused else "draft"
 
 
 def _version_entry(v: RecordVersion, state: records.RecordState) -> dict[str, Any]:

@@ -35,6 +35,7 @@ addStrings({
   'rd.status.pending': { zh: '草稿生成中', en: 'Draft being made' },
   'rd.status.draft': { zh: '待确认', en: 'Not confirmed' },
   'rd.status.confirmed': { zh: '已确认', en: 'Confirmed' },
+  'rd.status.refused': { zh: '已拒绝签名', en: 'Refused' },
   'rd.version_n': { zh: '第 {n} 版', en: 'Version {n}' },
   'rd.version_line': { zh: '第 {n} 版 · {time} · {who} 修改', en: 'Version {n} · {time} · edited by {who}' },
   'rd.version_line.machine': { zh: '第 {n} 版 · {time} · 机器草稿', en: 'Version {n} · {time} · machine draft' },
