@@ -14,11 +14,13 @@ from sqlalchemy import update
 from evidence import chain
 from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
+from media.recorder import GAP_US
 from server.appkeys import SESSIONS, STORE
 from server.db.models import Segment
 from server.settings import Settings
 from tests.support.rooms import Interview
 from tests.support.rtc import PrecodedTrack, RtcClient, ToneAudio
+from tests.support.stalls import LoopWatch
 
 # Frames sent just before the end that never reach a recording: what aiortc's jitter
 # buffer still holds when the connection closes (up to 4 audio packets, its prefetch, or
@@ -163,7 +165,8 @@ async def test_a_segment_written_over_or_hidden_is_named_and_its_original_served
 
 
 @SQLITE
-async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Interview) -> None:
+async def test_a_rejoining_party_continues_its_recording_after_a_gap(
+        room: Interview, loop_watch: LoopWatch) -> None:
     invite = await room.invite("李四")
     await room.inspector()
     worker = await room.join(invite["token"], label=2)
@@ -175,12 +178,16 @@ async def test_a_rejoining_party_continues_its_recording_after_a_gap(room: Inter
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     mine = [r for r in await recordings_of(room) if r["participant"]["id"] == invite["id"]]
     assert sorted(r["kind"] for r in mine) == ["audio", "video"]  # one chain per track, not two
+    # On a loaded machine this process's loop (server and peers alike) may stand still for
+    # over a second: a gap of its own, and only then (a fresh-clone run saw one).
+    stalled = loop_watch.longest() * 1e6 > GAP_US * 0.9
     for rec in mine:
         gaps = [s for s in rec["segments"] if s["gap"]]
-        assert len(gaps) == 1, rec["segments"]
-        assert len(rec["spans"]) == 2
-        first, second = rec["spans"]
-        assert 2.5 <= second["start"] - first["end"] <= 4.5, rec["spans"]
+        assert len(gaps) == 1 or (stalled and len(gaps) > 1), (rec["segments"], loop_watch.describe())
+        spans = rec["spans"]
+        assert len(spans) == 2 or (stalled and len(spans) > 2), spans
+        pauses = [b["start"] - a["end"] for a, b in zip(spans, spans[1:], strict=False)]
+        assert any(2.5 <= pause <= 4.5 for pause in pauses), spans  # the party's absence
         assert rec["state"] == "sealed"
         verified = await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)
         assert verified["ok"], verified
