@@ -4,8 +4,6 @@ worker's phone shows it in large text once the worker turns captions on."""
 
 from __future__ import annotations
 
-import re
-
 import time
 
 import pytest
@@ -23,6 +21,11 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def settings(settings: Settings, whisper_models: dict) -> Settings:
     return settings.with_(live_captions=True, whisper_model=str(whisper_models["tiny.en"]))
+
+
+async def witness_captions(api: Api, staff: dict, interview_id: str) -> list[str]:
+    every = await api.ok("GET", f"/api/interviews/{interview_id}/captions", headers=staff)
+    return [c["text"].strip() for c in every if c["role"] == "witness" and c["text"].strip()]
 
 
 async def test_the_console_and_a_phone_that_asks_show_live_captions(
@@ -58,19 +61,25 @@ async def test_the_console_and_a_phone_that_asks_show_live_captions(
 
         caption = console.get_by_test_id("captions").get_by_test_id("caption").filter(has_text="赵证人")
         await expect(caption).to_contain_text("证人", timeout=60_000)
-        # The words said were "…since March"; tiny.en on a loaded machine once wrote "march".
-        await expect(caption).to_contain_text(re.compile("march", re.IGNORECASE))
+        # The pages show what the server heard, word for word; how well tiny.en hears is
+        # test_captions.py's business (on a loaded machine it once heard "Thank you so
+        # much." here, and the pages showed exactly that).
+        heard = await witness_captions(api, inspector, interview["id"])
+        assert heard, "the console showed a caption the server has not got"
+        for text in heard:
+            await expect(caption.filter(has_text=text).first).to_be_visible()
         shown = worker.get_by_test_id("phone-captions")
         await expect(shown).to_be_visible()
-        await expect(shown.get_by_test_id("caption").filter(has_text="赵证人")).to_contain_text(
-            re.compile("march", re.IGNORECASE), timeout=10_000)
+        for text in heard:
+            await expect(shown.get_by_test_id("caption").filter(has_text="赵证人").filter(
+                has_text=text).first).to_be_visible(timeout=10_000)
         size = await shown.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
         assert size >= 20, f"captions on the phone are {size}px: too small to read at arm's length"
 
         # A console opened afterwards gets what was said before it from the API.
         await console.reload()
         await console.get_by_test_id("join").click()
-        await expect(console.get_by_test_id("captions")).to_contain_text("March", timeout=15_000)
+        await expect(console.get_by_test_id("captions")).to_contain_text(heard[0], timeout=15_000)
     finally:
         await witness.close()
     assert console_errors == [] and worker_errors == []

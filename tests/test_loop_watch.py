@@ -15,3 +15,15 @@ async def test_the_loop_watch_sees_a_stall_and_where(loop_watch: LoopWatch) -> N
     await asyncio.sleep(0.2)
     assert len(loop_watch.stalls) == 1 and loop_watch.longest() >= 1.1
     assert "time.sleep(1.2)" in loop_watch.stalls[0].where
+
+
+async def test_the_loop_watch_counts_the_time_the_loop_ran_behind(loop_watch: LoopWatch) -> None:
+    await asyncio.sleep(0.3)
+    start = time.monotonic()
+    assert loop_watch.lag(start) < 0.05
+    for _ in range(4):
+        time.sleep(0.2)  # four short holds, none a stall
+        await asyncio.sleep(0.06)
+    assert loop_watch.stalls == []
+    assert 0.6 <= loop_watch.lag(start) <= 1.0, loop_watch.lags
+    assert loop_watch.lag(time.monotonic()) == 0.0

@@ -24,8 +24,21 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+async def chromium_session() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+async def browser(chromium_session: Browser) -> AsyncIterator[Browser]:
+    """The session's Chromium, left as the test found it: every context the test opened
+    is closed after it, passed or failed. A failed test's pages otherwise live on with
+    their fake cameras running and their sockets redialling a server that is gone, and
+    load every test after them (a fresh-clone run saw three timing tests fail so)."""
+    before = set(chromium_session.contexts)
+    yield chromium_session
+    for context in chromium_session.contexts:
+        if context not in before:
+            await context.close()

@@ -23,6 +23,7 @@ import pytest
 from media.recorder import GAP_US
 
 TICK_S = 0.05
+LATE_S = 0.01  # a tick this late counts as lag (a timer's own slack is a millisecond)
 
 
 @dataclass
@@ -37,12 +38,19 @@ class LoopWatch:
 
     threshold_s: float
     stalls: list[Stall] = field(default_factory=list)
+    lags: list[tuple[float, float]] = field(default_factory=list)  # (tick began, s late)
     _last: float = field(default_factory=time.monotonic)
     _where: str = ""
     _running: bool = True
 
     def longest(self) -> float:
         return max((s.seconds for s in self.stalls), default=0.0)
+
+    def lag(self, since: float, until: float | None = None) -> float:
+        """Seconds the loop ran behind its ticks between two `time.monotonic()` times:
+        time this process's peers and server were not given, on a loaded machine."""
+        until = time.monotonic() if until is None else until
+        return sum(late for began, late in self.lags if since - TICK_S <= began <= until)
 
     def describe(self) -> str:
         return "\n".join(f"loop stopped {s.seconds:.2f} s in:\n{s.where}" for s in self.stalls)
@@ -53,6 +61,8 @@ class LoopWatch:
             self._last = before
             await asyncio.sleep(TICK_S)
             late = time.monotonic() - before - TICK_S
+            if late > LATE_S:
+                self.lags.append((before, late))
             if late > self.threshold_s:
                 self.stalls.append(Stall(round(late, 2), self._where))
             self._where = ""
