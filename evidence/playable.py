@@ -4,7 +4,7 @@ recording's segments (re-muxed, never transcoded; `server.bundle_playable`).
 Its bytes are checked against the index and the bag's manifests like any file's. Beyond
 that, it must be made from segments of its recording's chain (each it names has the
 SHA-256 the chain gives that segment) and be exactly their join: the segments are joined
-again here (`media.join`, the same code) and the result's SHA-256, length and block count
+again here (`evidence.join`, the same code) and the result's SHA-256, length and block count
 compared. A playable file made by a join this verifier does not know is not joined again,
 and said so.
 """
@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from evidence.reader import BundleReader
-from media.join import JOIN_METHOD, Joiner
+from evidence.join import JOIN_METHOD, Joiner
 
 
 def check(reader: BundleReader, playable: dict[str, Any], chain: list[dict[str, Any]],

@@ -37,7 +37,6 @@ from evidence import bundle as bag
 from evidence import chain, chat, complaint_check, confirmation, custody, playable
 from evidence.reader import KEY_LIMIT, READ_LIMIT, SIGNATURE_LIMIT, BundleReader, _dicts
 from evidence.sources import Source, open_source, too_large
-from transcription.record import content_sha256, text_sha256
 
 
 @dataclass
@@ -71,9 +70,14 @@ def printable(text: str) -> str:
                    for c in text)
 
 
-def verify(path: Path, public_key_pem: bytes | None = None) -> Report:
+def verify(path: Path, public_key_pem: bytes | None = None, *,
+           render_text: Callable[[dict[str, Any]], str] | None = None) -> Report:
     """Every discrepancy in the bundle at `path` (a zip or a folder). Never raises on
-    what the bundle holds: whatever breaks a check is itself a discrepancy."""
+    what the bundle holds: whatever breaks a check is itself a discrepancy.
+
+    `render_text` renders a record version's text for a bundle made before texts were
+    stored (`zeromeet verify` passes `transcription.record.render_text`); without it such
+    a confirmation is named as naming no stored text."""
     report = Report()
     try:
         source = open_source(path)
@@ -82,17 +86,19 @@ def verify(path: Path, public_key_pem: bytes | None = None) -> Report:
         return report
     for problem in source.problems:
         report.add(problem)
-    _Checker(source, report, public_key_pem).run()
+    _Checker(source, report, public_key_pem, render_text).run()
     return report
 
 
 class _Checker(BundleReader):
-    def __init__(self, source: Source, report: Report, given_key: bytes | None) -> None:
+    def __init__(self, source: Source, report: Report, given_key: bytes | None,
+                 render_text: Callable[[dict[str, Any]], str] | None = None) -> None:
         # Each recording, record and confirmation is checked once however often it is listed.
         super().__init__(source, report.add)
         self.report, self.given_key = report, given_key
         self.manifests: dict[str, str] = {}  # manifest path: the recording checked with it
         self.texts: dict[str, str | Exception] = {}  # record version: its text's hash
+        self.render_text = render_text
         self.key: Ed25519PublicKey | None = None
         self.custody_events: list[Any] = []
 
@@ -283,7 +289,7 @@ class _Checker(BundleReader):
         for path in _paths(items, "record"):
             content = self._document(path)
             if content:
-                versions[content_sha256(content)] = content
+                versions[hashlib.sha256(chain.canonical_json(content)).hexdigest()] = content
         signatures = {i["sha256"]: str(i.get("path")) for i in items
                       if i.get("kind") == "signature" and isinstance(i.get("sha256"), str)}
         # Each version's text as stored when it was saved (its bytes are checked against
@@ -346,8 +352,11 @@ class _Checker(BundleReader):
         none: the text is then rendered, once however many confirmations name it (and if it
         cannot be, named by each of them, still rendered once)."""
         if record not in self.texts:
+            if self.render_text is None:
+                raise ValueError("the bundle holds no stored text of the version it confirms")
             try:
-                self.texts[record] = text_sha256(content)
+                text = self.render_text(content)
+                self.texts[record] = hashlib.sha256(text.encode("utf-8")).hexdigest()
             except Exception as exc:  # hostile content; raised again for each confirmation
                 self.texts[record] = exc
         text = self.texts[record]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from media import webm
+from evidence import webm
 
 log = logging.getLogger(__name__)
 

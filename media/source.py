@@ -30,7 +30,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 from media import tap
-from media.webm import vp8_keyframe
+from evidence.webm import vp8_keyframe
 
 log = logging.getLogger(__name__)
 

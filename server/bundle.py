@@ -49,7 +49,7 @@ from server.keys import public_pem
 from server.services import cases, custody
 from server.services.evidence import shadowed
 from server.services.recordings import case_evidence
-from server.views.serialize import evidence_item, when
+from server.serialize import evidence_item, when
 from transcription.pdf import FontMissing
 
 log = logging.getLogger("zeromeet.bundle")

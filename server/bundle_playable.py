@@ -1,7 +1,7 @@
 """A recording's playable file in a bundle, and the readable names of its folder.
 
 A recording is stored as many ~2 s segments; a lawyer wants one file to play. The export
-joins a recording's segments into one WebM as they pass through it (`media.join.Joiner`,
+joins a recording's segments into one WebM as they pass through it (`evidence.join.Joiner`,
 the same join `GET /api/recordings/{id}/media` streams: re-muxed, never transcoded) and
 puts it next to them as a derived file. It is no evidence item: the index lists it under
 its recording with the hash of every segment it was made from, the bag's manifests cover
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence import bundle as bag
-from media.join import JOIN_METHOD, Joiner
+from evidence.join import JOIN_METHOD, Joiner
 
 log = logging.getLogger("zeromeet.bundle")
 

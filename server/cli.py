@@ -215,6 +215,7 @@ def _verify(args: argparse.Namespace, _settings: None) -> int:
     from pathlib import Path
 
     from evidence.verify import verify
+    from transcription.record import render_text
 
     key = None
     if args.public_key:
@@ -234,7 +235,7 @@ def _verify(args: argparse.Namespace, _settings: None) -> int:
     if not path.exists():
         print(f"zeromeet: {path}: no such file or folder", file=sys.stderr)
         return 2
-    report = verify(path, key)
+    report = verify(path, key, render_text=render_text)  # for bundles from before stored texts
     if report.ok:
         print(report.summary())
         return 0

@@ -198,7 +198,7 @@ def _flip(path: Path) -> None:
 
 
 def _join(bag: Path, entry: dict, *, skip: int) -> bytes:
-    from media.join import Joiner
+    from evidence.join import Joiner
 
     joiner = Joiner(origin_ms=entry["playable"]["origin_ms"], duration_ms=entry["playable"]["duration_ms"])
     return b"".join(joiner.feed((bag / s["path"]).read_bytes()) for s in entry["segments"] if s["seq"] != skip)

@@ -25,5 +25,6 @@ async def test_the_loop_watch_counts_the_time_the_loop_ran_behind(loop_watch: Lo
         time.sleep(0.2)  # four short holds, none a stall
         await asyncio.sleep(0.06)
     assert loop_watch.stalls == []
-    assert 0.6 <= loop_watch.lag(start) <= 1.0, loop_watch.lags
+    assert 0.55 <= loop_watch.lag(start) <= 1.5, loop_watch.lags  # each hold, less a tick
+    await asyncio.sleep(0.2)
     assert loop_watch.lag(time.monotonic()) == 0.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from media import recorder as recorder_module
-from media import webm
+from evidence import webm
 from media.recorder import ClosedSegment, TrackRecorder
 
 T0 = 1_790_000_000_000_000  # µs on the interview clock

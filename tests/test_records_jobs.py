@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
-from media.webm import SegmentWriter, TrackInfo
+from evidence.webm import SegmentWriter, TrackInfo
 from server.app import create_app
 from server.appkeys import SESSIONS, STORE
 from server.db.models import (

@@ -1,7 +1,7 @@
 """Decoding stored Opus segments onto the interview clock, and finding speech in them.
 
 Fixtures are made the way the server stores audio: 20 ms Opus packets from libopus at
-48 kHz in ~2 s WebM segments (media.webm.SegmentWriter), block times in epoch ms. Speech
+48 kHz in ~2 s WebM segments (evidence.webm.SegmentWriter), block times in epoch ms. Speech
 is synthesised with espeak-ng. The helpers here are shared with the model tests and
 bench/transcription.py.
 """
@@ -18,7 +18,7 @@ import av
 import numpy as np
 import pytest
 
-from media.webm import SegmentWriter, TrackInfo
+from evidence.webm import SegmentWriter, TrackInfo
 from transcription.audio import RATE, decode_party_audio
 from transcription.errors import AudioError
 from transcription.pipeline import prepare_party

@@ -12,8 +12,8 @@ import av
 import numpy as np
 import pytest
 
-from media.join import concatenate
-from media.webm import (
+from evidence.join import concatenate
+from evidence.webm import (
     CLUSTER,
     Block,
     SegmentWriter,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from media import webm
+from evidence import webm
 from transcription.errors import AudioError
 
 RATE = 16_000

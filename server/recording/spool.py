@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.hashing import sha256_file
-from media import webm
+from evidence import webm
 from media.recorder import ClosedSegment
 
 META = "recording.json"

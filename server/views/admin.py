@@ -14,7 +14,7 @@ from server.errors import Forbidden, InvalidInput, NotFound
 from server.identity import require_staff
 from server.live_logins import end_ended_logins
 from server.services import staff_admin
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import json_object, only
 

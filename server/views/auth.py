@@ -11,7 +11,7 @@ from server.auth import csrf_for, verify_password
 from server.errors import Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 from server.identity import CSRF_COOKIE, SESSION_COOKIE, require_staff
 from server.services import accounts
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import json_object, text
 

@@ -8,7 +8,7 @@ from server.db.models import CaseStatus
 from server.errors import InvalidInput
 from server.identity import require_staff
 from server.services import cases
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import choice, json_object, only, path_id, text
 

@@ -10,7 +10,7 @@ from server.errors import InvalidInput
 from server.identity import require_party, require_staff
 from server.notify.phone import mobile_number
 from server.services import cases, interviews, presence, recordings, records
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import choice, json_object, only, path_id, text, timestamp
 

@@ -26,7 +26,7 @@ from server.views.common import transaction
 from server.views.parse import json_object, only, path_id
 from server.views.party_record import _signature_png
 from server.views.records import SIGNATURE_BODY, _pdf_bytes
-from server.views.serialize import when
+from server.serialize import when
 
 routes = web.RouteTableDef()
 

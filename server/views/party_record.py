@@ -29,7 +29,7 @@ from server.services import custody, evidence, records
 from server.views.common import transaction
 from server.views.parse import json_object, only
 from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _pdf_bytes, _read, _text
-from server.views.serialize import when
+from server.serialize import when
 
 routes = web.RouteTableDef()
 _PNG = b"\x89PNG\r\n\x1a\n"

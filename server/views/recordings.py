@@ -15,14 +15,14 @@ from evidence import chain
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.hashing import sha256_bytes
 from evidence.store import ObjectStore
-from media import join
+from evidence import join
 from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
 from server.bundle_playable import recording_name
 from server.db.models import Recording, Segment
 from server.errors import InvalidInput, NotFound
 from server.identity import require_staff
 from server.services import cases, custody, evidence, recordings
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import path_id, whole_number
 

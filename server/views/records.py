@@ -23,7 +23,7 @@ from server.services import cases, custody, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id, whole_number
-from server.views.serialize import when
+from server.serialize import when
 from transcription import record as text_of
 from transcription.pdf import FontMissing, render_pdf
 from transcription.record_header import edited_header, officers_with_badges

@@ -27,7 +27,7 @@ from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_party, require_someone, require_staff
 from server.services import cases, custody, uploads
 from server.uploads.receive import Received, receive, spool_file
-from server.views import serialize
+from server import serialize
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id, text
 

@@ -29,7 +29,7 @@ from av import AudioFrame, VideoFrame
 from av.packet import Packet
 
 from media import tap
-from media.webm import vp8_keyframe, vp8_size
+from evidence.webm import vp8_keyframe, vp8_size
 
 
 class PatternVideo(VideoStreamTrack):

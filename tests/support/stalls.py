@@ -50,7 +50,8 @@ class LoopWatch:
         """Seconds the loop ran behind its ticks between two `time.monotonic()` times:
         time this process's peers and server were not given, on a loaded machine."""
         until = time.monotonic() if until is None else until
-        return sum(late for began, late in self.lags if since - TICK_S <= began <= until)
+        return sum(late for began, late in self.lags  # every late tick overlapping them
+                   if began <= until and began + TICK_S + late >= since)
 
     def describe(self) -> str:
         return "\n".join(f"loop stopped {s.seconds:.2f} s in:\n{s.where}" for s in self.stalls)

@@ -1,4 +1,4 @@
-"""Models to JSON-ready dicts. The only place that decides field names on the wire."""
+"""Models to the JSON-ready dicts the API answers with and the bundle's index lists."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from media.webm import FRAME_MS, SegmentWriter, parse
+from evidence.webm import FRAME_MS, SegmentWriter, parse
 
 
 class Joiner:
