@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
+from evidence.bundle import INDEX
 from evidence.store import minio_client
 from evidence.verify import verify as verify_bundle
 from server.appkeys import SESSIONS, STORE
@@ -130,3 +131,21 @@ async def test_a_stored_text_altered_in_the_store_is_named_never_a_500(
     ]
     status, body = await api.call("GET", "/api/invitation/record", headers=worker)
     assert (status, body["error"]) == (409, "integrity_error"), body
+
+
+async def test_a_bundle_from_before_stored_texts_verifies_with_zeromeet_verify(
+        api: Api, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Such a bundle holds no text items: the offline verifier renders each confirmed
+    version once with the renderer its caller gives, which `zeromeet verify` does; the
+    evidence package alone, which imports no renderer, names the confirmation instead."""
+    wang, case, _, _, _ = await confirmed_record(api)
+    await forget_texts(api)  # and no sweep ran before the export
+    zipped = await bundle(api, wang, case["id"], tmp_path / "old.zip")
+    with zipfile.ZipFile(zipped) as z:
+        index = json.loads(next(z.read(n) for n in z.namelist() if n.endswith("/" + INDEX)))
+    assert not [i for i in index["items"] if i["kind"] == "record-text"]
+    assert verify_bundle(zipped, render_text=text_of.render_text).problems == []
+    problems = verify_bundle(zipped).problems
+    assert problems and all("no stored text" in p for p in problems), problems
+    from server.cli import main
+    assert main(["verify", str(zipped)]) == 0, capsys.readouterr()
