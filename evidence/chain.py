@@ -146,3 +146,8 @@ def check_chain(
 def canonical_json(value: Any) -> bytes:
     """Stable bytes for manifests: sorted keys, no spaces, UTF-8."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_sha256(value: Any) -> str:
+    """The SHA-256 of `canonical_json(value)`: how a record version is named."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()

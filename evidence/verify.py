@@ -289,7 +289,7 @@ class _Checker(BundleReader):
         for path in _paths(items, "record"):
             content = self._document(path)
             if content:
-                versions[hashlib.sha256(chain.canonical_json(content)).hexdigest()] = content
+                versions[chain.canonical_sha256(content)] = content
         signatures = {i["sha256"]: str(i.get("path")) for i in items
                       if i.get("kind") == "signature" and isinstance(i.get("sha256"), str)}
         # Each version's text as stored when it was saved (its bytes are checked against

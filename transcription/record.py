@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from evidence.chain import canonical_json
+from evidence.chain import canonical_sha256
 
 FORMAT = "zeromeet.record/1"
 # Below this a machine turn is marked for a person to check. Its confidence is about
@@ -387,7 +387,7 @@ def render_text(content: dict[str, Any]) -> str:
 
 
 def content_sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def text_sha256(content: dict[str, Any]) -> str:
