@@ -44,11 +44,11 @@ from tests.test_transcription_audio import T0, segments_of  # noqa: E402
 from transcription import pipeline  # noqa: E402
 from transcription.listen import Listening  # noqa: E402
 from transcription.models import resolve_model  # noqa: E402
-from transcription.pipeline import Party  # noqa: E402
+from transcription.pipeline import Speaker  # noqa: E402
 from transcription.turns import merge_turns  # noqa: E402
 
 SEGMENT_S = 2.0
-PARTIES = [Party("p-insp", "王检查", "inspector", "r-insp"), Party("p-work", "李工人", "worker", "r-work")]
+PARTIES = [Speaker("p-insp", "王检查", "inspector", "r-insp"), Speaker("p-work", "李工人", "worker", "r-work")]
 
 
 def cpu_seconds(pid: int) -> float:

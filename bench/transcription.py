@@ -41,7 +41,7 @@ from tests.test_transcription_models import ENGLISH, MANDARIN  # noqa: E402
 from transcription import pipeline  # noqa: E402
 from transcription.engine import FALLBACK, TEMPERATURE, Transcriber  # noqa: E402
 from transcription.models import resolve_model  # noqa: E402
-from transcription.pipeline import Party, prepare_party, transcribe_speech  # noqa: E402
+from transcription.pipeline import Speaker, prepare_party, transcribe_speech  # noqa: E402
 from transcription.turns import merge_turns  # noqa: E402
 
 OUT_DIR = ROOT / "bench" / "out"
@@ -163,7 +163,7 @@ def interview_tracks(minutes: float) -> tuple[np.ndarray, np.ndarray]:
 
 def interview_case(minutes: float, threads: int) -> dict[str, Any]:
     model_dir = resolve_model("base", DATA_DIR)
-    parties = [Party("p-insp", "王检查", "inspector", "r-insp"), Party("p-work", "李工人", "worker", "r-work")]
+    parties = [Speaker("p-insp", "王检查", "inspector", "r-insp"), Speaker("p-work", "李工人", "worker", "r-work")]
     stored = [segments_of(track, T0) for track in interview_tracks(minutes)]
     # spawn, not fork: the parent already runs ONNX Runtime and CTranslate2 threads, and a
     # forked child inheriting their locks can hang (it did here).

@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from evidence.discrepancy import Discrepancy, Kind
 
 GENESIS_TAG = b"zeromeet/recording/v1"
 LINK_TAG = b"zeromeet/segment-link/v1"
@@ -51,26 +54,17 @@ def genesis(recording_id: str, interview_id: str, participant_id: str, kind: str
     ).hexdigest()
 
 
-@dataclass(frozen=True)
-class SegmentFacts:
-    """What a link binds. Arrival times are µs since the epoch on the interview clock;
-    RTP timestamps are unwrapped and counted from the connection's first packet
-    (-1: not known, e.g. a segment recovered after a crash)."""
-
-    seq: int
-    sha256: str
-    size: int
-    first_arrival_us: int
-    last_arrival_us: int
-    rtp_first: int
-    rtp_last: int
-    gap: bool
+LINKED = ("seq", "sha256", "size", "first_arrival_us", "last_arrival_us", "rtp_first",
+          "rtp_last", "gap")  # what a link binds of a segment, in this order
 
 
-def link(previous: str, facts: SegmentFacts) -> str:
+def link(previous: str, segment: Any) -> str:
+    """The link after `previous` for `segment`: anything with the `LINKED` attributes (an
+    `evidence.segment.SegmentStored`, a manifest entry read by `check_chain`)."""
     return hashlib.sha256(encode_fields(
-        LINK_TAG, bytes.fromhex(previous), facts.seq, bytes.fromhex(facts.sha256), facts.size,
-        facts.first_arrival_us, facts.last_arrival_us, facts.rtp_first, facts.rtp_last, facts.gap,
+        LINK_TAG, bytes.fromhex(previous), segment.seq, bytes.fromhex(segment.sha256),
+        segment.size, segment.first_arrival_us, segment.last_arrival_us, segment.rtp_first,
+        segment.rtp_last, segment.gap,
     )).hexdigest()
 
 
@@ -106,40 +100,44 @@ class Seal:
 def check_chain(
     recording_id: str, interview_id: str, participant_id: str, kind: str,
     segments: list[dict[str, Any]], seal: Seal | None, public_key: Ed25519PublicKey | None,
-) -> list[str]:
+) -> list[Discrepancy]:
     """Problems with a recording's manifest entries, in order; [] when it all holds.
 
-    `segments` are manifest entries (SegmentFacts fields plus "link"). This checks the
+    `segments` are manifest entries (the `LINKED` fields plus "link"). This checks the
     links and the seal only; whether each segment's bytes hash to its `sha256` is the
     caller's job (it holds the bytes).
     """
-    problems: list[str] = []
+    problems: list[Discrepancy] = []
     previous = genesis(recording_id, interview_id, participant_id, kind)
     for expected_seq, entry in enumerate(segments, start=1):
         try:
-            facts = SegmentFacts(**{k: entry[k] for k in SegmentFacts.__dataclass_fields__})
+            facts = SimpleNamespace(**{k: entry[k] for k in LINKED})
             computed = link(previous, facts)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            problems.append(f"segment {expected_seq}: unreadable chain entry ({exc})")
+            problems.append(Discrepancy(Kind.MALFORMED, f"segment {expected_seq}",
+                                        f"unreadable chain entry ({exc})"))
             return problems
         if facts.seq != expected_seq:
-            problems.append(f"segment {expected_seq}: sequence number {facts.seq} is out of place "
-                            "(a segment is missing or reordered)")
+            problems.append(Discrepancy(Kind.CHAIN, f"segment {expected_seq}",
+                                        f"sequence number {facts.seq} is out of place "
+                                        "(a segment is missing or reordered)"))
         if entry.get("link") != computed:
-            problems.append(f"segment {facts.seq}: chain link does not match its contents "
-                            "and predecessor")
+            problems.append(Discrepancy(Kind.CHAIN, f"segment {facts.seq}",
+                                        "chain link does not match its contents and predecessor"))
         previous = computed
     if seal is None:
-        problems.append("the recording is not sealed")
+        problems.append(Discrepancy(Kind.UNSEALED, "", "the recording is not sealed"))
         return problems
     if seal.recording_id != recording_id:
-        problems.append("the seal belongs to another recording")
+        problems.append(Discrepancy(Kind.CHAIN, "", "the seal belongs to another recording"))
     if seal.segments != len(segments):
-        problems.append(f"the seal covers {seal.segments} segments, the manifest lists {len(segments)}")
+        problems.append(Discrepancy(Kind.CHAIN, "", f"the seal covers {seal.segments} segments, "
+                                                    f"the manifest lists {len(segments)}"))
     if seal.head != previous:
-        problems.append("the seal's head is not the last link of the chain")
+        problems.append(Discrepancy(Kind.CHAIN, "", "the seal's head is not the last link of the chain"))
     if public_key is not None and not seal.verifies(public_key):
-        problems.append("the seal's signature does not verify with the public key")
+        problems.append(Discrepancy(Kind.SIGNATURE, "",
+                                    "the seal's signature does not verify with the public key"))
     return problems
 
 

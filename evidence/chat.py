@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence.chain import canonical_json, encode_fields
+from evidence.discrepancy import Discrepancy, Kind
 
 GENESIS_TAG = b"zeromeet/chat/v1"
 LINE_TAG = b"zeromeet/chat-line/v1"
@@ -72,33 +73,35 @@ def encode(lines: list[ChatLine]) -> bytes:
 
 
 def check(interview_id: str, data: bytes, *, count: int | None = None,
-          head: str | None = None) -> list[str]:
+          head: str | None = None) -> list[Discrepancy]:
     """Every problem with a stored chat log, in order; [] when it holds. `count` and
     `head` are what the log's evidence item recorded (lines cut off the end)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return ["the log is not UTF-8 text"]
-    problems: list[str] = []
+        return [Discrepancy(Kind.MALFORMED, "", "the log is not UTF-8 text")]
+    problems: list[Discrepancy] = []
     previous = genesis(interview_id)
     rows = text.split("\n")
     if rows[-1] == "":
         rows.pop()
     else:
-        problems.append("the log's last line is cut short (no newline)")
+        problems.append(Discrepancy(Kind.MALFORMED, "", "the log's last line is cut short (no newline)"))
     for number, raw in enumerate(rows, start=1):
         problem, previous = _check_line(number, raw, previous)
         if problem:
             problems.append(problem)
     if count is not None and count != len(rows):
-        problems.append(f"the log holds {len(rows)} messages, its record says {count}")
+        problems.append(Discrepancy(Kind.CHAIN, "", f"the log holds {len(rows)} messages, "
+                                                    f"its record says {count}"))
     if head is not None and rows and head != previous:
-        problems.append("the log's last hash is not the head its record names")
+        problems.append(Discrepancy(Kind.CHAIN, "", "the log's last hash is not the head its record names"))
     return problems
 
 
-def _check_line(number: int, raw: str, previous: str) -> tuple[str, str]:
-    """(the problem with line `number` or "", the hash the next line must name)."""
+def _check_line(number: int, raw: str, previous: str) -> tuple[Discrepancy | None, str]:
+    """(the problem with line `number` or None, the hash the next line must name)."""
+    where = f"line {number}"
     try:
         line = json.loads(raw)
         sender = Sender(**{k: line["from"][k] for k in ("id", "name", "role")})
@@ -108,10 +111,11 @@ def _check_line(number: int, raw: str, previous: str) -> tuple[str, str]:
             raise TypeError("a field is not text")
         computed = line_hash(str(line["prev"]), line["at"], sender, line["text"], line["to"])
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        return f"line {number}: unreadable ({exc.__class__.__name__})", previous
+        return Discrepancy(Kind.MALFORMED, where, f"unreadable ({exc.__class__.__name__})"), previous
     if line["prev"] != previous:
-        return (f"line {number}: it does not follow the line before it "
-                "(a message is missing, added or reordered)"), line["hash"]
+        return Discrepancy(Kind.CHAIN, where, "it does not follow the line before it "
+                                              "(a message is missing, added or reordered)"), line["hash"]
     if line["hash"] != computed:
-        return f"line {number}: its hash does not match its contents (altered)", line["hash"]
-    return "", computed
+        altered = Discrepancy(Kind.ALTERED, where, "its hash does not match its contents (altered)")
+        return altered, line["hash"]
+    return None, computed

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence import custody
+from evidence.discrepancy import Discrepancy, Kind
 from evidence.workdays import Calendar
 
 MAX_DAYS = 3660  # a complaint decided ten years after it arrived is not counted
@@ -36,24 +37,28 @@ def read_calendar(document: dict[str, Any]) -> tuple[Calendar, tzinfo]:
 
 def check(complaint_id: str, events: list[Any], *, points: list[dict[str, Any]], key: Any,
           pinned: dict[str, Any] | None, linked: dict[str, Any] | None,
-          calendar: tuple[Calendar, tzinfo] | None) -> tuple[list[str], str]:
+          calendar: tuple[Calendar, tzinfo] | None) -> tuple[list[Discrepancy], str]:
     """Problems with one complaint's log (its chain, its own signed checkpoints, the pin
     of the export event, the link made at acceptance), and a line saying what it proves
     ('' if nothing)."""
     problems = custody.check_log(complaint_id, events, points, key)
     last = max((p["seq"] for p in points if custody.is_seq(p.get("seq"))), default=0)
     if len(events) > last:
-        problems.append(f"events {last + 1}–{len(events)} come after its last signed checkpoint")
+        problems.append(Discrepancy(Kind.UNSEALED, "", f"events {last + 1}–{len(events)} come after "
+                                                       "its last signed checkpoint"))
     hashes = [e.get("hash") if isinstance(e, dict) else None for e in events]
     if pinned is None:
-        problems.append("the export event does not name this log's head, so no signature covers it")
+        problems.append(Discrepancy(Kind.UNSEALED, "", "the export event does not name this log's head, "
+                                                       "so no signature covers it"))
     elif pinned.get("seq") != len(events) or pinned.get("head") != (hashes[-1] if hashes else None):
-        problems.append(f"not the log the export pinned (it named {pinned.get('seq')} events ending "
-                        f"{str(pinned.get('head'))[:16]}…; the bundle has {len(events)})")
+        problems.append(Discrepancy(Kind.CHAIN, "", f"not the log the export pinned (it named "
+                                    f"{pinned.get('seq')} events ending {str(pinned.get('head'))[:16]}…; "
+                                    f"the bundle has {len(events)})"))
     if linked is not None:
         seq = linked.get("log_seq")
         if not custody.is_seq(seq) or seq > len(events) or hashes[seq - 1] != linked.get("log_head"):
-            problems.append(f"event {seq} is not the one the case's log was linked to at acceptance")
+            problems.append(Discrepancy(Kind.CHAIN, "", f"event {seq} is not the one the case's log "
+                                                        "was linked to at acceptance"))
     if problems:
         return problems, ""
     return problems, _accepted_on(events, calendar)

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from evidence.chain import canonical_json
+from evidence.discrepancy import Discrepancy, Kind
 
 FORMAT = "zeromeet.confirmation/1"
 _DOMAIN = b"zeromeet confirmation v1\n"  # so this signature can never pass as a seal's
@@ -43,24 +44,42 @@ def sign(key: Ed25519PrivateKey, stated: dict[str, Any]) -> str:
 
 
 def check(stated: dict[str, Any], signature_hex: str, public_key: Ed25519PublicKey, *,
-          record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[str]:
+          record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[Discrepancy]:
     """Every reason this confirmation does not hold, given the version it names (its
     content hash and its rendered text's hash) and the stored signature image."""
     problems = []
     try:
         public_key.verify(bytes.fromhex(signature_hex), message(stated))
     except (InvalidSignature, ValueError):
-        problems.append("the server's signature over the statement does not verify")
-    if stated.get("record_sha256") != record_sha256:
-        problems.append("it names a different record version than the one stored")
-    if stated.get("text_sha256") != text_sha256:
-        problems.append("the text it binds is not the text of the stored version")
+        problems.append(_UNSIGNED)
+    problems += _binds(stated, record_sha256=record_sha256, text_sha256=text_sha256)
     if stated.get("decision") == "confirmed":
-        if signature_png is None:
-            problems.append("its signature image is missing")
-        elif hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
-            problems.append("its signature image is not the one it binds")
+        problems += _image(stated, signature_png)
     return problems
+
+
+_UNSIGNED = Discrepancy(Kind.SIGNATURE, "", "the server's signature over the statement does not verify")
+
+
+def _binds(stated: dict[str, Any], *, record_sha256: str, text_sha256: str) -> list[Discrepancy]:
+    """Whether a statement names the stored version and its stored text."""
+    problems = []
+    if stated.get("record_sha256") != record_sha256:
+        problems.append(Discrepancy(Kind.DIFFERS, "",
+                                    "it names a different record version than the one stored"))
+    if stated.get("text_sha256") != text_sha256:
+        problems.append(Discrepancy(Kind.DIFFERS, "",
+                                    "the text it binds is not the text of the stored version"))
+    return problems
+
+
+def _image(stated: dict[str, Any], signature_png: bytes | None) -> list[Discrepancy]:
+    """Whether the drawn signature a statement binds is there, and is the one it binds."""
+    if signature_png is None:
+        return [Discrepancy(Kind.MISSING, "", "its signature image is missing")]
+    if hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
+        return [Discrepancy(Kind.ALTERED, "", "its signature image is not the one it binds")]
+    return []
 
 
 # --- an officer's signature -------------------------------------------------------------
@@ -86,20 +105,13 @@ def sign_officer(key: Ed25519PrivateKey, stated: dict[str, Any]) -> str:
 
 
 def check_officer(stated: dict[str, Any], signature_hex: str, public_key: Ed25519PublicKey, *,
-                  record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[str]:
+                  record_sha256: str, text_sha256: str, signature_png: bytes | None) -> list[Discrepancy]:
     """Every reason an officer's signature does not hold, given the version it names and
     the stored image."""
     problems = []
     try:
         public_key.verify(bytes.fromhex(signature_hex), _OFFICER_DOMAIN + canonical_json(stated))
     except (InvalidSignature, ValueError, TypeError):
-        problems.append("the server's signature over the statement does not verify")
-    if stated.get("record_sha256") != record_sha256:
-        problems.append("it names a different record version than the one stored")
-    if stated.get("text_sha256") != text_sha256:
-        problems.append("the text it binds is not the text of the stored version")
-    if signature_png is None:
-        problems.append("its signature image is missing")
-    elif hashlib.sha256(signature_png).hexdigest() != stated.get("signature_sha256"):
-        problems.append("its signature image is not the one it binds")
-    return problems
+        problems.append(_UNSIGNED)
+    problems += _binds(stated, record_sha256=record_sha256, text_sha256=text_sha256)
+    return problems + _image(stated, signature_png)

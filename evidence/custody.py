@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from evidence.chain import canonical_json, encode_fields
+from evidence.discrepancy import Discrepancy, Kind
 
 GENESIS_TAG = b"zeromeet/custody/v1"
 EVENT_TAG = b"zeromeet/custody-event/v1"
@@ -68,46 +69,50 @@ def sign_checkpoint(key: Ed25519PrivateKey, *, case_id: str, seq: int, head: str
 
 
 def check_log(case_id: str, events: list[dict[str, Any]], checkpoints: list[dict[str, Any]],
-              public_key: Ed25519PublicKey | None) -> list[str]:
+              public_key: Ed25519PublicKey | None) -> list[Discrepancy]:
     """Every problem with a case's log, in order, naming events by sequence number; the
     first one is the first broken link. [] when the chain and the checkpoints hold."""
-    problems: list[str] = []
+    problems: list[Discrepancy] = []
     previous = genesis(case_id)
     heads: dict[int, str] = {}
     for expected, event in enumerate(events, start=1):
         where = f"custody event {expected}"
         if not isinstance(event, dict):
-            problems.append(f"{where}: unreadable")
+            problems.append(Discrepancy(Kind.MALFORMED, where, "unreadable"))
             return problems
         if event.get("seq") != expected:
-            problems.append(f"{where}: sequence number {event.get('seq')} is out of place "
-                            "(an event is missing, added or reordered)")
+            problems.append(Discrepancy(Kind.CHAIN, where, f"sequence number {event.get('seq')} is out "
+                                        "of place (an event is missing, added or reordered)"))
         if event.get("case_id") != case_id:
-            problems.append(f"{where}: belongs to another case")
+            problems.append(Discrepancy(Kind.CHAIN, where, "belongs to another case"))
         if event.get("prev") != previous:
-            problems.append(f"{where}: does not follow the event before it (broken link)")
+            problems.append(Discrepancy(Kind.CHAIN, where,
+                                        "does not follow the event before it (broken link)"))
         try:
             computed = event_hash(event)
         except (ValueError, TypeError):
-            problems.append(f"{where}: unreadable previous hash")
+            problems.append(Discrepancy(Kind.MALFORMED, where, "unreadable previous hash"))
             return problems
         if event.get("hash") != computed:
-            problems.append(f"{where} ({event.get('action')}): its hash does not match its contents")
+            problems.append(Discrepancy(Kind.ALTERED, f"{where} ({event.get('action')})",
+                                        "its hash does not match its contents"))
         previous = str(event.get("hash"))
         heads[expected] = previous
     for number, point in enumerate(checkpoints, start=1):
         seq = point.get("seq")
         if not is_seq(seq):
-            problems.append(f"custody checkpoint {number}: its sequence number {seq!r} is not a whole number")
+            problems.append(Discrepancy(Kind.MALFORMED, f"custody checkpoint {number}",
+                                        f"its sequence number {seq!r} is not a whole number"))
             continue
         where = f"custody checkpoint at event {seq}"
         if point.get("case_id") != case_id:
-            problems.append(f"{where}: belongs to another case")
+            problems.append(Discrepancy(Kind.CHAIN, where, "belongs to another case"))
         if heads.get(seq) != point.get("head"):
-            problems.append(f"{where}: the log's head there is not the signed head "
-                            "(events were changed or removed after it was signed)")
+            problems.append(Discrepancy(Kind.CHAIN, where, "the log's head there is not the signed head "
+                                        "(events were changed or removed after it was signed)"))
         if public_key is not None and not checkpoint_verifies(point, public_key):
-            problems.append(f"{where}: its signature does not verify with the public key")
+            problems.append(Discrepancy(Kind.SIGNATURE, where,
+                                        "its signature does not verify with the public key"))
     return problems
 
 

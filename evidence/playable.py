@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from evidence.discrepancy import Discrepancy, Kind
 from evidence.reader import BundleReader
 from evidence.join import JOIN_METHOD, Joiner
 
@@ -27,17 +28,19 @@ def check(reader: BundleReader, playable: dict[str, Any], chain: list[dict[str, 
     path = str(playable.get("path", ""))
     what = f"the playable file of {where}"
     if not path.startswith("data/") or path not in reader.present:
-        reader.problem(f"{path}: missing ({what})")
+        reader.problem(Discrepancy(Kind.MISSING, path, f"missing ({what})"))
         return
     if reader._differs(path, playable.get("sha256")) or reader.sizes.get(path) != playable.get("size"):
-        reader.problem(f"{path}: its bytes are not those the index lists ({what}; altered)")
+        reader.problem(Discrepancy(Kind.ALTERED, path,
+                                   f"its bytes are not those the index lists ({what}; altered)"))
         return
     sources = reader.json_objects(path, "its segments (made_from)", playable.get("made_from"))
     chained = {s.get("seq"): s.get("sha256") for s in chain}
     for source in sources:
         if source.get("seq") not in chained or chained[source.get("seq")] != source.get("sha256"):
-            reader.problem(f"{path}: made from segment {source.get('seq')} with SHA-256 "
-                           f"{str(source.get('sha256'))[:16]}…, which is not the chain's ({what})")
+            reader.problem(Discrepancy(Kind.DIFFERS, path, f"made from segment {source.get('seq')} with "
+                                       f"SHA-256 {str(source.get('sha256'))[:16]}…, which is not the "
+                                       f"chain's ({what})"))
             return
     if playable.get("method") != JOIN_METHOD:
         notes.append(f"{path}: made by {playable.get('method')!r}, a join this verifier does "
@@ -50,7 +53,8 @@ def _join_again(reader: BundleReader, path: str, playable: dict[str, Any],
                 sources: list[dict[str, Any]], paths: dict[int, str], what: str) -> None:
     origin, duration = playable.get("origin_ms"), playable.get("duration_ms")
     if type(origin) is not int or type(duration) is not int or not sources:
-        reader.problem(f"{path}: its origin, duration or segments are missing from the index ({what})")
+        reader.problem(Discrepancy(Kind.MALFORMED, path, "its origin, duration or segments are missing "
+                                   f"from the index ({what})"))
         return
     joiner = Joiner(origin_ms=origin, duration_ms=duration)
     digest, size = hashlib.sha256(), 0
@@ -62,13 +66,14 @@ def _join_again(reader: BundleReader, path: str, playable: dict[str, Any],
         try:
             chunk = joiner.feed(data)
         except ValueError as exc:
-            reader.problem(f"{path}: segment {source.get('seq')} cannot be joined ({exc}) ({what})")
+            reader.problem(Discrepancy(Kind.MALFORMED, path, f"segment {source.get('seq')} cannot be "
+                                       f"joined ({exc}) ({what})"))
             return
         digest.update(chunk)
         size += len(chunk)
     made = (digest.hexdigest(), size, joiner.duration_ms, joiner.blocks)
     listed = (playable.get("sha256"), playable.get("size"), duration, playable.get("blocks"))
     if made != listed:
-        reader.problem(f"{path}: not the join of the segments it names ({what}): joined again "
-                       f"they give {size} bytes, {joiner.blocks} blocks, {joiner.duration_ms} ms, "
-                       f"SHA-256 {made[0][:16]}…")
+        reader.problem(Discrepancy(Kind.DIFFERS, path, f"not the join of the segments it names ({what}): "
+                                   f"joined again they give {size} bytes, {joiner.blocks} blocks, "
+                                   f"{joiner.duration_ms} ms, SHA-256 {made[0][:16]}…"))

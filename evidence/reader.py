@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from evidence import bundle as bag
+from evidence.discrepancy import Discrepancy, Kind
 from evidence.sources import Kept, Source, TooLarge, Unreadable, describe
 
 # What is read whole is read only up to a size, so that a small zip that inflates to
@@ -36,9 +37,9 @@ _OXUM = re.compile(r"Payload-Oxum:\s*([0-9]{1,20})\.[0-9]{1,20}\s*")
 
 class BundleReader:
     """The files of `source` as the verifier reads them; `problem` receives each
-    discrepancy found while reading."""
+    `Discrepancy` found while reading."""
 
-    def __init__(self, source: Source, problem: Callable[[str], None]) -> None:
+    def __init__(self, source: Source, problem: Callable[[Discrepancy], None]) -> None:
         # Each file is read once however often the index names it (`Kept`).
         self.source, self.problem = Kept(source), problem
         self.present = set(source.files())
@@ -55,7 +56,7 @@ class BundleReader:
         try:
             return check(*args)
         except Exception as exc:  # a hostile bundle must never end the check with a traceback
-            self.problem(f"{section}: malformed ({describe(exc)})")
+            self.problem(Discrepancy(Kind.MALFORMED, section, f"malformed ({describe(exc)})"))
             return None
 
     def read(self, path: str, limit: int) -> bytes | None:
@@ -74,7 +75,7 @@ class BundleReader:
     def _unreadable(self, path: str, exc: Unreadable) -> None:
         if path not in self.unreadable:
             self.unreadable.add(path)
-            self.problem(f"{path}: {exc}")
+            self.problem(Discrepancy(Kind.MALFORMED, path, str(exc)))
 
     def _hash(self, path: str) -> str | None:
         """The file's SHA-256, streamed, and inflated at most a chunk past the bound the
@@ -169,10 +170,10 @@ class BundleReader:
         try:
             value = json.loads(data)
         except (ValueError, RecursionError):
-            self.problem(f"{path}: not readable JSON")
+            self.problem(Discrepancy(Kind.MALFORMED, path, "not readable JSON"))
             return None
         if value is None:
-            self.problem(f"{path}: its content is null")
+            self.problem(Discrepancy(Kind.MALFORMED, path, "its content is null"))
         return value
 
     def _document(self, path: str) -> dict[str, Any] | None:
@@ -180,7 +181,7 @@ class BundleReader:
         value = self._json(path)
         if value is None or isinstance(value, dict):
             return value
-        self.problem(f"{path}: its content is not an object")
+        self.problem(Discrepancy(Kind.MALFORMED, path, "its content is not an object"))
         return None
 
     def _differs(self, path: str, sha256: Any) -> bool:
@@ -194,7 +195,7 @@ class BundleReader:
         if isinstance(value, dict):
             return value
         if value is not None:
-            self.problem(f"{where}: {what} is not an object")
+            self.problem(Discrepancy(Kind.MALFORMED, where, f"{what} is not an object"))
         return {}
 
     def json_objects(self, where: str, what: str, value: Any) -> list[dict[str, Any]]:
@@ -203,11 +204,11 @@ class BundleReader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(f"{where}: {what} is not a list")
+            self.problem(Discrepancy(Kind.MALFORMED, where, f"{what} is not a list"))
             return []
         for number, entry in enumerate(value, 1):
             if not isinstance(entry, dict):
-                self.problem(f"{where}: {what} entry {number} is not an object")
+                self.problem(Discrepancy(Kind.MALFORMED, where, f"{what} entry {number} is not an object"))
         return [entry for entry in value if isinstance(entry, dict)]
 
 

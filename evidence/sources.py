@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO, Protocol
 
+from evidence.discrepancy import Discrepancy, Kind
+
 CHUNK = 1 << 20
 _HIDDEN = "(another archive may be hidden there)"
 _END_RECORD = b"PK\x05\x06"
@@ -57,7 +59,7 @@ class TooLarge(Unreadable):
 
 
 class Source(Protocol):
-    problems: list[str]  # found while listing the files: bad names, zip layout, links
+    problems: list[Discrepancy]  # found while listing the files: bad names, zip layout, links
 
     def files(self) -> list[str]: ...
     def read(self, path: str, limit: int) -> bytes: ...
@@ -135,7 +137,7 @@ class ZipSource:
     """A zipped bag: its files relative to the bag's folder inside the zip."""
 
     def __init__(self, path: Path) -> None:
-        self.problems: list[str] = []
+        self.problems: list[Discrepancy] = []
         self._zip = zipfile.ZipFile(path)
         self._budget = INFLATE_RATIO * path.stat().st_size
         self._left = self._budget  # bytes the zip may still give out, all reads together
@@ -149,11 +151,11 @@ class ZipSource:
             name = info.filename
             relative = name[len(self._root):]
             if name.startswith("/") or ".." in PurePosixPath(relative).parts:
-                self.problems.append(f"{name}: a path that leaves the bag")
+                self.problems.append(Discrepancy(Kind.MALFORMED, name, "a path that leaves the bag"))
             elif relative in self._infos:
-                self.problems.append(f"{relative}: appears twice in the zip")
+                self.problems.append(Discrepancy(Kind.MALFORMED, relative, "appears twice in the zip"))
             elif not name.startswith(self._root):
-                self.problems.append(f"{name}: outside the bag's folder")
+                self.problems.append(Discrepancy(Kind.UNEXPECTED, name, "outside the bag's folder"))
             else:
                 self._infos[relative] = info
 
@@ -204,7 +206,7 @@ class ZipSource:
             raise Unreadable(f"cannot be read from the zip ({describe(exc)})") from exc
 
 
-def _layout(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], set[zipfile.ZipInfo]]:
+def _layout(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[Discrepancy], set[zipfile.ZipInfo]]:
     """Every stretch of the zip that no member, the directory or the end record accounts
     for, and the members that share bytes with another member or with the directory.
     zipfile reads a zip with another archive prepended (or appended) as if it were not
@@ -217,28 +219,32 @@ def _layout(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], set[zip
     for info, stop in spans:
         gap = info.header_offset - end
         if gap < 0 and furthest is not None:
-            problems.append(f"{info.filename}: overlaps {furthest.filename} in the zip (the layout "
-                            "of a zip bomb); neither is read")
+            problems.append(Discrepancy(Kind.MALFORMED, info.filename, f"overlaps {furthest.filename} in "
+                                        "the zip (the layout of a zip bomb); neither is read"))
             shared |= {info, furthest}
         elif gap and not before:
-            problems.append(f"the zip has {gap} bytes before its first file {_HIDDEN}")
+            problems.append(Discrepancy(Kind.UNEXPECTED, "", f"the zip has {gap} bytes before its first "
+                                                             f"file {_HIDDEN}"))
         elif gap:
-            problems.append(f"the zip has {gap} bytes between {before} and {info.filename} {_HIDDEN}")
+            problems.append(Discrepancy(Kind.UNEXPECTED, "", f"the zip has {gap} bytes between {before} "
+                                                             f"and {info.filename} {_HIDDEN}"))
         if stop > end:
             end, furthest = stop, info
         before = info.filename
     for info, stop in spans:
         if stop > archive.start_dir:
-            problems.append(f"{info.filename}: runs into or past the zip's directory; not read")
+            problems.append(Discrepancy(Kind.MALFORMED, info.filename,
+                                        "runs into or past the zip's directory; not read"))
             shared.add(info)
     gap = archive.start_dir - end
     if gap > 0:
         where = f"after its last file, {before}" if before else "before its directory"
-        problems.append(f"the zip has {gap} bytes {where} {_HIDDEN}")
+        problems.append(Discrepancy(Kind.UNEXPECTED, "", f"the zip has {gap} bytes {where} {_HIDDEN}"))
     return problems + _after_end(raw), shared
 
 
-def _spans(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], list[tuple[zipfile.ZipInfo, int]]]:
+def _spans(archive: zipfile.ZipFile,
+           raw: BinaryIO) -> tuple[list[Discrepancy], list[tuple[zipfile.ZipInfo, int]]]:
     """Each member with where it ends, in the order they lie in the zip; a member whose
     local header is not where the directory says is named (zipfile will not open it)."""
     problems, spans = [], []
@@ -246,19 +252,22 @@ def _spans(archive: zipfile.ZipFile, raw: BinaryIO) -> tuple[list[str], list[tup
         try:
             spans.append((info, _member_end(info, raw)))
         except (OSError, ValueError, struct.error) as exc:
-            problems.append(f"{info.filename}: its place in the zip cannot be read ({describe(exc)})")
+            problems.append(Discrepancy(Kind.MALFORMED, info.filename,
+                                        f"its place in the zip cannot be read ({describe(exc)})"))
     return problems, spans
 
 
-def _after_end(raw: BinaryIO) -> list[str]:
+def _after_end(raw: BinaryIO) -> list[Discrepancy]:
     try:
         raw.seek(0, os.SEEK_END)
         raw.seek(max(0, raw.tell() - (1 << 16) - 22))
         tail = raw.read()
     except OSError as exc:
-        return [f"the zip's layout cannot be read ({describe(exc)})"]
+        return [Discrepancy(Kind.MALFORMED, "", f"the zip's layout cannot be read ({describe(exc)})")]
     after = len(tail) - tail.rfind(_END_RECORD) - 22
-    return [f"the zip has {after} bytes after its end {_HIDDEN}"] if after else []
+    if not after:
+        return []
+    return [Discrepancy(Kind.UNEXPECTED, "", f"the zip has {after} bytes after its end {_HIDDEN}")]
 
 
 def _member_end(info: zipfile.ZipInfo, raw: BinaryIO) -> int:
@@ -296,7 +305,7 @@ class DirSource:
         inner = [p for p in path.iterdir()
                  if p.is_dir() and not p.is_symlink() and (p / "bagit.txt").exists()]
         self._root = path if (path / "bagit.txt").exists() or len(inner) != 1 else inner[0]
-        self.problems: list[str] = []
+        self.problems: list[Discrepancy] = []
         self._files = self._walk()
 
     def _walk(self) -> list[str]:
@@ -306,14 +315,16 @@ class DirSource:
                 for entry in entries:
                     relative = Path(entry.path).relative_to(self._root).as_posix()
                     if entry.is_symlink():
-                        self.problems.append(f"{relative}: a symbolic link, not a file; not followed")
+                        self.problems.append(Discrepancy(Kind.MALFORMED, relative,
+                                                         "a symbolic link, not a file; not followed"))
                     elif entry.is_dir(follow_symlinks=False):
                         folders.append(Path(entry.path))
                     elif entry.is_file(follow_symlinks=False):
                         found.append(relative)
                     else:
-                        self.problems.append(
-                            f"{relative}: not a regular file (a FIFO, a device or a socket); not opened")
+                        self.problems.append(Discrepancy(
+                            Kind.MALFORMED, relative,
+                            "not a regular file (a FIFO, a device or a socket); not opened"))
         return sorted(found)
 
     def files(self) -> list[str]:

@@ -122,7 +122,7 @@ class TrackFanout:
         self.kind = source.kind
         self.frames = 0
         self.last_frame: Frame | None = None
-        self.last_frame_at: float | None = None  # time.time() when it was read
+        self.last_frame_at: float | None = None  # time.monotonic() when it was read, as elsewhere
         self._subscribers: set[FanoutTrack] = set()
         self._task: asyncio.Task[None] | None = None
         self.ended = asyncio.Event()
@@ -146,7 +146,7 @@ class TrackFanout:
             while True:
                 frame = await self.source.recv()
                 self.frames += 1
-                self.last_frame, self.last_frame_at = frame, time.time()
+                self.last_frame, self.last_frame_at = frame, time.monotonic()
                 for subscriber in list(self._subscribers):
                     subscriber.offer(frame)
         except MediaStreamError:

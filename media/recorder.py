@@ -3,8 +3,11 @@
 Nothing is decoded or re-encoded. Each frame is written to the open segment file the
 moment it arrives (one `write`), so a killed server leaves at most a torn last block
 behind. A segment is closed after about two seconds — for video only on a keyframe,
-which is asked for when one is due — and also when the video size changes or when frames
-stop for more than a second (the next segment is then marked as following a gap). When
+which is asked for when one is due — and also when the video size changes or when the
+media stops for more than a second (the next segment is then marked as following a gap).
+A gap is a hole in the sender's timeline as well as in arrival: frames that arrive a
+second late but follow on in RTP time (this server's loop stood still, the packets waited
+in its socket) are no gap, and are written into the open segment. When
 it closes, its length goes into the Duration slot of its header (in place, the same
 size, so that a player shows it) and the file is hashed as it now is: a few hundred
 kilobytes read back from the page cache.
@@ -12,7 +15,9 @@ kilobytes read back from the page cache.
 Times: every block's timestamp is on the interview clock (server UTC, from a monotonic
 source), in milliseconds. The sender's RTP timestamps give the spacing; the offset to
 server time is the smallest delay seen over the previous segment, so tracks of one party
-that start apart land apart, and a phone's clock drift is corrected every segment.
+that start apart land apart, and a phone's clock drift is corrected every segment; it
+moves later by no more than a clock drifts (`DRIFT_US`), so frames that all came late
+(this server's loop was busy) keep their place on the sender's timeline.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from evidence import webm
+from evidence.segment import SegmentClosed
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +40,16 @@ SEGMENT_MS = 2000
 GAP_US = 1_000_000  # frames this far apart: a gap, and a new segment
 KEYFRAME_RETRY_S = 1.0
 RETRY_WRITE_S = 1.0
+DRIFT_US = 2000  # the most a segment's offset moves later: a clock 1000 ppm fast, 10x a bad one
 CLOCK_RATES = {"video": 90000, "audio": 48000}
 FRAME_MS = webm.FRAME_MS  # a block's nominal length, for a segment's end
 RECORDABLE = {"video": {"vp8"}, "audio": {"opus"}}
-
-@dataclass(frozen=True)
-class ClosedSegment:
-    path: Path
-    sha256: str
-    size: int
-    frames: int
-    first_arrival_us: int
-    last_arrival_us: int
-    rtp_first: int
-    rtp_last: int
-    start_ms: int  # first block's timestamp
-    end_ms: int  # last block's timestamp plus one frame
-    gap: bool
-    codec: str
-    width: int = 0
-    height: int = 0
-
 
 class SegmentSink(Protocol):
     def open_segment(self) -> Path:
         """A new spool file to write the next segment to."""
 
-    def segment_closed(self, segment: ClosedSegment) -> None: ...
+    def segment_closed(self, segment: SegmentClosed) -> None: ...
 
     def alarm(self, code: str, message: str | None) -> None:
         """Raise (`message`) or clear (None) an alarm of this recording."""
@@ -102,6 +91,7 @@ class TrackRecorder:
         self._pending_offset: int | None = None
         self._floor_ms = 0  # a new segment starts after the previous one ended
         self._last_arrival_us: int | None = None
+        self._last_rtp = 0
         self._last_keyframe_ask = -(1 << 62)  # µs, interview clock
         self._write_blocked_until = 0  # µs, interview clock
         self._write_failing = False
@@ -128,10 +118,11 @@ class TrackRecorder:
             self.skipped += 1
             self.sink.alarm("codec", f"{codec} {self.kind} cannot be recorded as received")
             return
-        if self._last_arrival_us is not None and arrival - self._last_arrival_us > GAP_US:
+        if self._last_arrival_us is not None and arrival - self._last_arrival_us > GAP_US \
+                and (rtp - self._last_rtp) * 1_000_000 // self._rate > GAP_US:
             self._close_segment()
             self._next_gap = True
-        self._last_arrival_us = arrival
+        self._last_arrival_us, self._last_rtp = arrival, rtp
         if arrival < self._write_blocked_until:
             self._skip()
             return
@@ -242,11 +233,16 @@ class TrackRecorder:
         if segment.frames == 0:
             _unlink_quietly(segment.path)  # a header and nothing recorded in it
             return
-        # The next segment's clock offset: the least-delayed frame of this one.
+        # The next segment's clock offset: the least-delayed frame of this one, but later
+        # by no more than a clock's drift: a segment whose every frame came late (a busy
+        # loop, a queue on the way) does not move the party's timeline, or open a hole.
         if segment.min_delay_us is not None:
-            self._pending_offset = segment.min_delay_us
+            offset = segment.min_delay_us
+            if self._offset_us is not None:
+                offset = min(offset, self._offset_us + DRIFT_US)
+            self._pending_offset = offset
         self._floor_ms = segment.last_ms + frame_ms
-        self.sink.segment_closed(ClosedSegment(
+        self.sink.segment_closed(SegmentClosed(
             path=segment.path, sha256=sha256, size=segment.size,
             frames=segment.frames, first_arrival_us=segment.first_arrival_us,
             last_arrival_us=segment.last_arrival_us, rtp_first=segment.rtp_first,

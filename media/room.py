@@ -11,9 +11,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
+from media.clock import utc_now
 from media.errors import RoomClosed, RoomFull
 from media.peer import Feed, Peer
 from media.source import Source
@@ -70,7 +71,7 @@ class Room:
                 if self.closed:
                     raise RoomClosed("This interview has ended.")
                 old = self.peers.get(peer.id)
-                peer.connected_at = datetime.now(UTC)
+                peer.connected_at = utc_now()
                 peer.on_incoming = self._incoming
                 peer.on_media = self._media
                 peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
@@ -207,7 +208,7 @@ class Room:
             task.cancel()
 
     async def _announce(self, kind: str, peer: Peer, reason: str = "") -> None:
-        at = datetime.now(UTC)
+        at = utc_now()
         self.history.append({"event": kind, "participant": peer.id, "at": at.isoformat()})
         if kind != "replaced":
             await self.broadcast({"type": "event", "event": kind, "participant": peer.id,

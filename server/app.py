@@ -31,6 +31,7 @@ from server.appkeys import (
     SETTINGS,
     SIGNING_KEY,
     STORE,
+    SUPERVISOR,
     TRANSCRIPTION,
 )
 from server.db.engine import make_engine, sessionmaker_for, upgrade
@@ -38,6 +39,7 @@ from server.chat import SWEEP_S as CHAT_SWEEP_S
 from server.chat import ChatLogs
 from server.errors import ConfigError
 from server.keys import load_or_create_signing_key
+from server.supervisor import Supervisor
 from server.notify import Notifier
 from server.notify.file import FILE_NAME, FileNotifier
 from server.notify.links import LinkSeal
@@ -94,7 +96,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[BUNDLE_EXPORTS] = {}  # downloads by ticket, on this node
     app[LOGIN_SLOTS] = asyncio.Semaphore(2)  # password checks at once (argon2: CPU and memory)
-    app.cleanup_ctx.extend([_data_dir, _database, _object_store, _leftovers,
+    app[SUPERVISOR] = Supervisor()
+    app.cleanup_ctx.extend([_supervised, _data_dir, _database, _object_store, _leftovers,
                             _custody_checkpoints, _complaint_transfers, _notifications, _chat,
                             _rooms, _transcription])
     app.on_response_prepare.append(middlewares.security_headers)
@@ -108,6 +111,13 @@ def create_app(settings: Settings) -> web.Application:
         app.add_routes(table)
     add_page_routes(app)
     return app
+
+
+async def _supervised(app: web.Application) -> AsyncIterator[None]:
+    """Every background loop of the app runs under app[SUPERVISOR] (server/supervisor.py);
+    each is stopped by what started it, and anything left when the app ends."""
+    yield
+    await app[SUPERVISOR].stop()
 
 
 async def _data_dir(app: web.Application) -> AsyncIterator[None]:
@@ -187,7 +197,7 @@ async def _leftovers(app: web.Application) -> AsyncIterator[None]:
                          extra={"count": stored})
 
     await sweep()
-    async with _every(lambda: JOURNAL_SWEEP_S, sweep, "upload-journal-sweep"):
+    async with _every(app, lambda: JOURNAL_SWEEP_S, sweep, "upload-journal-sweep"):
         yield
 
 
@@ -211,7 +221,7 @@ async def _custody_checkpoints(app: web.Application) -> AsyncIterator[None]:
     async def periodic() -> None:
         await sign("periodic")
 
-    async with _every(lambda: app[SETTINGS].checkpoint_every.total_seconds(), periodic,
+    async with _every(app, lambda: app[SETTINGS].checkpoint_every.total_seconds(), periodic,
                       "custody-checkpoints"):
         yield
     await sign("shutdown")
@@ -225,7 +235,7 @@ async def _complaint_transfers(app: web.Application) -> AsyncIterator[None]:
         if returned:
             log.warning("complaint transfers not taken in time went back", extra={"count": returned})
 
-    async with _every(lambda: TRANSFER_SWEEP_S, sweep, "complaint-transfers"):
+    async with _every(app, lambda: TRANSFER_SWEEP_S, sweep, "complaint-transfers"):
         yield
 
 
@@ -250,15 +260,15 @@ async def _notifications(app: web.Application) -> AsyncIterator[None]:
             if sent:
                 log.info("reminders before scheduled interviews", extra={"count": sent})
 
-        async with _every(lambda: REMIND_SWEEP_S, remind, "reminders"):
+        async with _every(app, lambda: REMIND_SWEEP_S, remind, "reminders"):
             yield
 
 
 @contextlib.asynccontextmanager
-async def _every(seconds: Callable[[], float], job: Callable[[], Awaitable[None]],
-                 name: str) -> AsyncIterator[None]:
-    """Run `job` every `seconds()` while the body runs. A job that fails is logged and
-    runs again at the next tick: it never ends the loop silently."""
+async def _every(app: web.Application, seconds: Callable[[], float],
+                 job: Callable[[], Awaitable[None]], name: str) -> AsyncIterator[None]:
+    """Run `job` every `seconds()` while the body runs, as the supervised task `name`. A
+    job that fails is logged and runs again at the next tick: it never ends the loop."""
     async def loop() -> None:
         while True:
             await asyncio.sleep(seconds())
@@ -268,12 +278,11 @@ async def _every(seconds: Callable[[], float], job: Callable[[], Awaitable[None]
                 log.exception("a periodic task failed; it runs again next time",
                               extra={"task": name})
 
-    task = asyncio.create_task(loop(), name=name)
+    app[SUPERVISOR].start(name, loop)
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await app[SUPERVISOR].stop(name)
 
 
 async def _chat(app: web.Application) -> AsyncIterator[None]:
@@ -282,7 +291,7 @@ async def _chat(app: web.Application) -> AsyncIterator[None]:
     CHAT_SWEEP_S. Torn down after the rooms: a clean stop mid-interview stores each live
     chat so far as an interrupted log, before the last custody checkpoint is signed."""
     logs = app[CHAT] = ChatLogs(sessions=app[SESSIONS], store=app[STORE])
-    async with _every(lambda: CHAT_SWEEP_S, logs.sweep, "chat-logs"):
+    async with _every(app, lambda: CHAT_SWEEP_S, logs.sweep, "chat-logs"):
         await _quiet_sweep(logs)
         yield
     await logs.shutdown()
@@ -306,7 +315,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         log.info("closed connections left from the last run", extra={"count": closed, "node": node})
     service = RecordingService(
         data_dir=app[SETTINGS].data_dir, node=node, store=app[STORE], sessions=app[SESSIONS],
-        key=app[SIGNING_KEY])
+        key=app[SIGNING_KEY], supervisor=app[SUPERVISOR])
     app[RECORDINGS] = service
     app[ROOMS] = service.rooms = Rooms(observer=service)
     service.start()  # also finishes and seals what the last run left in the spool
@@ -315,7 +324,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         await live_logins.end_ended_logins(app[ROOMS], app[SESSIONS])
 
     try:
-        async with _every(lambda: live_logins.SWEEP_S, end_logins, "ended-logins"):
+        async with _every(app, lambda: live_logins.SWEEP_S, end_logins, "ended-logins"):
             yield
     finally:
         await app[ROOMS].close_all()
@@ -329,12 +338,14 @@ async def _transcription(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     live = None
     if settings.live_captions:
-        live = LiveTranscription(settings=settings, sessions=app[SESSIONS])
+        live = LiveTranscription(settings=settings, sessions=app[SESSIONS],
+                                 supervisor=app[SUPERVISOR])
         live.rooms, app[RECORDINGS].listener = app[ROOMS], live
         live.start()
     app[LIVE] = live
     runner = TranscriptionRunner(settings=settings, sessions=app[SESSIONS], store=app[STORE],
-                                 live=live if settings.transcribe else None)
+                                 live=live if settings.transcribe else None,
+                                 supervisor=app[SUPERVISOR])
     app[TRANSCRIPTION] = runner
     if settings.transcribe:
         runner.start()

@@ -14,6 +14,7 @@ from server.chat import ChatLogs
 from server.recording.service import RecordingService
 from server.services.notifications import Notifications
 from server.settings import Settings
+from server.supervisor import Supervisor
 from server.transcribe.live import LiveTranscription
 from server.transcribe.runner import TranscriptionRunner
 from server.uploads.pending import Journal
@@ -33,3 +34,4 @@ TRANSCRIPTION = web.AppKey("transcription", TranscriptionRunner)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)  # messages to parties' phones
 LIVE: web.AppKey[LiveTranscription | None] = web.AppKey("live_transcription")  # None: captions off
 BUNDLE_EXPORTS: web.AppKey[dict] = web.AppKey("bundle_exports", dict)  # ticket → views.bundles.Export
+SUPERVISOR = web.AppKey("supervisor", Supervisor)  # every background loop of the app

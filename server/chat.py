@@ -22,7 +22,8 @@ from evidence.errors import StoreError
 from evidence.store import ObjectStore
 from media.peer import Peer
 from media.room import Room
-from server.db.models import ChatMessage, EvidenceItem, Interview, InterviewState, new_id
+from server.db.models import EvidenceItem, Interview, InterviewState, new_id
+from server.db.record_models import ChatMessage
 from server.db.types import utcnow
 from server.services import chat as chat_service
 from server.services import custody, evidence
@@ -182,7 +183,7 @@ class ChatLogs:
         assert interview is not None
         lines = [chat_service.line_of(r) for r in found.rows]
         data = chat.encode(lines)
-        problems = chat.check(interview.id, data)  # a row changed in the database shows here
+        problems = [str(p) for p in chat.check(interview.id, data)]  # a row changed in the database shows here
         if problems:
             log.error("the chat's rows do not chain: %s", "; ".join(problems),
                       extra={"interview": interview.id})

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from evidence.errors import EvidenceError, StoreUnavailable
+from evidence.errors import EvidenceError, IntegrityError, ObjectNotFound, StoreUnavailable
 from server.appkeys import SETTINGS
 from server.auth import Party, Staff
 from server.errors import RequestTimeout, ServerError, TooManyRequests
 from server.identity import IDENTITY
+from transcription.errors import TranscriptionError
 
 log = logging.getLogger("zeromeet.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -175,7 +176,10 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Domain errors and HTTP errors become JSON `{"error","message"}`; a 5xx is a bug."""
+    """Domain errors and HTTP errors become JSON `{"error","message"}`; a 5xx is a bug.
+    Each package's root error is mapped here, once: `ServerError` (the server's own, with
+    their status), `EvidenceError` (stored evidence altered or missing: 409; the store
+    away: 503) and `TranscriptionError` (a record that cannot be rendered: 409)."""
     try:
         return await handler(request)
     except TooManyRequests as exc:
@@ -188,6 +192,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except StoreUnavailable as exc:
         log.warning("object store unavailable", extra={"reason": str(exc)})
         return error_response(503, "store_unavailable", "Evidence storage is unreachable; try again shortly.")
+    except IntegrityError:
+        log.error("stored evidence no longer matches its SHA-256", extra={"path": redact_path(request.path)})
+        return error_response(409, "integrity_error", "Stored evidence no longer matches its "
+                              "SHA-256: it was altered where it is kept.")
+    except ObjectNotFound:
+        log.error("stored evidence is missing from the store", extra={"path": redact_path(request.path)})
+        return error_response(409, "missing", "Stored evidence is missing from the object store.")
+    except TranscriptionError as exc:
+        log.warning("a record cannot be rendered: %s", exc)
+        return error_response(409, "transcription_error", str(exc))
     except EvidenceError as exc:
         log.exception("evidence error")
         return error_response(500, "evidence_error", str(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.discrepancy import Kind
 from server.db.models import CaseStatus, InterviewState, PartyRole, Role
 
 JSON = "application/json"
@@ -111,7 +112,10 @@ SCHEMAS: dict[str, Schema] = {
             start_ms={"type": "integer"})}),
     "Verification": obj(["ok", "problems"], ok={"type": "boolean"},
                          problems={"type": "array", "items": string()},
+                         discrepancies={"type": "array", "items": ref("Discrepancy")},
                          segments={"type": "integer"}, state=string()),
+    "Discrepancy": obj(["kind", "where", "message"],
+                       kind=string(enum=[k.value for k in Kind]), where=string(), message=string()),
     "EvidenceItem": obj(
         ["id", "kind", "sha256", "size", "created_at"], id=string(), kind=string(), sha256=string(),
         size={"type": "integer"}, created_at=TIME, case_id=string(),
@@ -211,5 +215,6 @@ SCHEMAS: dict[str, Schema] = {
                         text_sha256=string(), reason=string(maxLength=2000)),
     "RecordVerification": obj(["ok", "problems"], ok={"type": "boolean"},
                                problems={"type": "array", "items": string()},
+                               discrepancies={"type": "array", "items": ref("Discrepancy")},
                                versions={"type": "integer"}, confirmations={"type": "integer"}),
 }

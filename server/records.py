@@ -9,6 +9,7 @@ change to the renderer's wording, labels or time zone never touches an earlier r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,10 +22,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from evidence.chain import canonical_json
 from evidence.errors import StoreError
 from evidence.store import ObjectStore
-from server.db.models import EvidenceItem, Interview, RecordVersion, new_id
+from server.db.models import EvidenceItem, Interview, new_id
+from server.db.record_models import RecordVersion
 from server.db.types import utcnow
 from server.errors import Conflict
 from server.services import evidence, records
+from transcription.pdf import FontMissing, render_pdf
 from transcription.record import content_sha256, render_text
 
 log = logging.getLogger("zeromeet.records")
@@ -148,3 +151,14 @@ async def officer_signatures(session: Any, store: ObjectStore, interview_id: str
         out.append({"name": officer.get("name", ""), "badge": officer.get("badge", ""),
                     "at": observed.get("at"), "png": png, "item": item})
     return out
+
+
+async def pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: list[dict],
+                    png: bytes | None, *, draft: bool, officers: list[dict] | tuple[()] = ()) -> bytes:
+    """The record's PDF, rendered off the loop (409 when its font is missing)."""
+    try:
+        return await asyncio.to_thread(
+            render_pdf, content, sha256=version.sha256, version=version.version,
+            confirmations=answers, signature_png=png, draft=draft, officers=officers)
+    except FontMissing as exc:
+        raise Conflict(str(exc), code="font_missing") from None

@@ -12,6 +12,7 @@ from server.appkeys import SESSIONS
 from server.db.models import LoginSession, User
 from server.db.types import utcnow
 from tests.support.api import PASSWORD, Api, bearer
+from tests.support.databases import BOTH
 
 
 async def test_login_returns_token_and_user(api: Api) -> None:
@@ -41,6 +42,7 @@ async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
     assert users[0].startswith("$argon2id$")
 
 
+@BOTH
 async def test_expired_and_logged_out_sessions_are_refused(api: Api) -> None:
     first = await api.staff("li")
     second = await api.login("li")
@@ -55,6 +57,7 @@ async def test_expired_and_logged_out_sessions_are_refused(api: Api) -> None:
     assert (await api.call("GET", "/api/me", headers=second))[0] == 401
 
 
+@BOTH
 async def test_login_is_rate_limited_per_username(api: Api) -> None:
     await api.user("li")
     for _ in range(10):
@@ -69,6 +72,7 @@ async def test_login_is_rate_limited_per_username(api: Api) -> None:
     await api.login("zhao")
 
 
+@BOTH
 async def test_a_burst_of_parallel_guesses_is_limited_too(api: Api) -> None:
     await api.user("li")
     statuses = await asyncio.gather(*(

@@ -8,6 +8,7 @@ import re
 
 from tests.support.api import Api, bearer
 from tests.support.complaints import PNG
+from tests.support.databases import BOTH
 
 
 async def test_inspector_creates_and_lists_a_case(api: Api) -> None:
@@ -22,6 +23,7 @@ async def test_inspector_creates_and_lists_a_case(api: Api) -> None:
     assert one["number"] == case["number"] and one["interviews"] == []
 
 
+@BOTH
 async def test_case_numbers_are_unique_under_concurrency(api: Api) -> None:
     wang = await api.staff("wang")
     made = await asyncio.gather(*(api.case(wang, f"案件{i}") for i in range(8)))

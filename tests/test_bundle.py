@@ -153,7 +153,7 @@ async def test_a_bundle_verifies_offline_and_every_tamper_is_named(room: Intervi
         shutil.copytree(bag, copy)
         tamper(copy)
         report = verify(copy, pem.read_bytes())
-        assert not report.ok and any(named in p for p in report.problems), (what, report.problems)
+        assert not report.ok and any(named in p for p in report.lines()), (what, report.problems)
 
     # A swapped public key: the bundle re-signed by someone else. With the trusted key the
     # signer is named; with only the bundle's own key, the seals and statements it cannot
@@ -167,10 +167,10 @@ async def test_a_bundle_verifies_offline_and_every_tamper_is_named(room: Intervi
     _rebag(copy)
     (copy / "tagmanifest-sha256.txt.sig").write_bytes(forger.sign((copy / "tagmanifest-sha256.txt").read_bytes()))
     trusted = verify(copy, pem.read_bytes())
-    assert any("not the public key given" in p for p in trusted.problems), trusted.problems
+    assert any("not the public key given" in p for p in trusted.lines()), trusted.problems
     own = verify(copy)
-    assert any("seal's signature does not verify" in p for p in own.problems), own.problems
-    assert any("checkpoint" in p and "signature" in p for p in own.problems), own.problems
+    assert any("seal's signature does not verify" in p for p in own.lines()), own.problems
+    assert any("checkpoint" in p and "signature" in p for p in own.lines()), own.problems
 
     # The command line: one line per discrepancy, exit 1.
     shutil.make_archive(str(tmp_path / "bad"), "zip", root_dir=tmp_path, base_dir="swapped")

@@ -166,7 +166,7 @@ async def test_each_recording_is_one_playable_file_in_the_bundle_checked_offline
         copy = tmp_path / f"t-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(bag, copy)
         change(copy)
-        return verify(copy, pem.read_bytes()).problems
+        return verify(copy, pem.read_bytes()).lines()
 
     # A byte of the playable file: the bag's manifest and the index both name it.
     problems = tampered(lambda b: _flip(b / playable))

@@ -4,13 +4,13 @@ worker's phone shows it in large text once the worker turns captions on."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from server.settings import Settings
 from tests.support.api import Api
+from tests.support.clock import now
 from tests.support.rtc import RtcClient
 from tests.support.speech import ScriptedAudio, script
 from tests.test_rooms_browser import csp_watch, live, open_console, open_phone
@@ -57,7 +57,7 @@ async def test_the_console_and_a_phone_that_asks_show_live_captions(
         await witness.wait_for(lambda c: len(c.received) >= 2, timeout=20)
         await worker.get_by_test_id("toggle-captions").click()
         await expect(worker.get_by_test_id("toggle-captions")).to_have_attribute("aria-pressed", "true")
-        voice.start(time.time() + 0.3)
+        voice.start(now() + 0.3)
 
         caption = console.get_by_test_id("captions").get_by_test_id("caption").filter(has_text="赵证人")
         await expect(caption).to_contain_text("证人", timeout=60_000)

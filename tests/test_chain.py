@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import chain
+from evidence.segment import SegmentClosed
 
 KEY = Ed25519PrivateKey.generate()
 IDS = ("rec-1", "interview-1", "party-1", "video")
@@ -16,17 +18,20 @@ IDS = ("rec-1", "interview-1", "party-1", "video")
 def build(n: int = 4) -> tuple[list[dict], chain.Seal]:
     entries, head = [], chain.genesis(*IDS)
     for seq in range(1, n + 1):
-        facts = chain.SegmentFacts(seq=seq, sha256=f"{seq:064x}", size=1000 + seq,
-                                   first_arrival_us=seq * 2_000_000, last_arrival_us=seq * 2_000_000 + 1,
-                                   rtp_first=seq * 180_000, rtp_last=seq * 180_000 + 3000, gap=seq == 3)
-        head = chain.link(head, facts)
-        entries.append({**dataclasses.asdict(facts), "link": head})
+        closed = SegmentClosed(path=Path(f"{seq}.webm"), sha256=f"{seq:064x}", size=1000 + seq,
+                               frames=100, first_arrival_us=seq * 2_000_000,
+                               last_arrival_us=seq * 2_000_000 + 1, rtp_first=seq * 180_000,
+                               rtp_last=seq * 180_000 + 3000, start_ms=seq * 2000,
+                               end_ms=seq * 2000 + 2000, gap=seq == 3, codec="VP8")
+        stored = closed.chained(seq, head)
+        head = stored.link
+        entries.append(stored.manifest_entry(f"recordings/rec-1/{seq:06d}.webm"))
     seal = chain.Seal(recording_id="rec-1", head=head, segments=n, sealed_at_us=9, status="ended")
     return entries, seal.signed(KEY)
 
 
 def problems(entries: list[dict], seal: chain.Seal | None, key=KEY.public_key()) -> list[str]:  # noqa: ANN001
-    return chain.check_chain(*IDS, entries, seal, key)
+    return [str(p) for p in chain.check_chain(*IDS, entries, seal, key)]
 
 
 def test_an_untouched_chain_verifies() -> None:
@@ -57,7 +62,7 @@ def test_a_removed_or_swapped_segment_is_named() -> None:
 
 def test_the_chain_belongs_to_one_recording() -> None:
     entries, seal = build()
-    assert chain.check_chain("rec-2", *IDS[1:], entries, seal, KEY.public_key())[0].startswith(
+    assert str(chain.check_chain("rec-2", *IDS[1:], entries, seal, KEY.public_key())[0]).startswith(
         "segment 1: chain link does not match")
 
 

@@ -21,7 +21,8 @@ from evidence.errors import StoreUnavailable
 from evidence.verify import verify as verify_bundle
 from server.app import create_app
 from server.appkeys import CHAT, SESSIONS
-from server.db.models import ChatMessage, Invitation
+from server.db.models import Invitation
+from server.db.record_models import ChatMessage
 from server.db.types import utcnow
 from server.services.chat import MAX_CHARS
 from server.settings import Settings
@@ -195,9 +196,9 @@ async def test_the_end_stores_the_chat_as_one_hash_chained_evidence_item(room: I
     # A line removed or altered shows; so does one cut off the end.
     raw = data.splitlines(keepends=True)
     removed = raw[0] + raw[2]
-    assert "does not follow" in " ".join(chat.check(room.id, removed))
+    assert "does not follow" in " ".join(map(str, chat.check(room.id, removed)))
     altered = data.replace("欠薪".encode(), "加班".encode())
-    assert "altered" in " ".join(chat.check(room.id, altered))
+    assert "altered" in " ".join(map(str, chat.check(room.id, altered)))
     assert chat.check(room.id, raw[0] + raw[1], count=3, head=observed["head"]) != []
     assert chat.check(room.id, raw[1] + raw[0] + raw[2]) != []  # reordered
     assert chat.check(room.id, data[:-1]) != []  # the last line cut short
@@ -237,8 +238,8 @@ async def test_the_bundle_carries_the_chat_and_zeromeet_verify_checks_its_chain(
         zipped = tmp_path / "bundle.zip"
         zipped.write_bytes(await resp.read())
     report = verify_bundle(zipped)
-    assert [p for p in report.problems if "chat log:" in p], report.problems
-    assert all("chat log:" in p for p in report.problems), report.problems
+    assert [p for p in report.lines() if "chat log:" in p], report.problems
+    assert all("chat log:" in p for p in report.lines()), report.problems
 
 
 async def test_messages_outlive_a_server_stopped_mid_interview(settings: Settings) -> None:

@@ -17,8 +17,10 @@ from server.db.complaint_models import Complaint, ComplaintDeadline
 from server.db.types import utcnow
 from tests.support.api import Api, bearer
 from tests.support.complaints import FORM, PNG, aiohttp_form, bureau, file, load_days
+from tests.support.databases import BOTH
 
 
+@BOTH
 async def test_a_complaint_from_a_poster_to_a_reply(api: Api) -> None:
     b = await bureau(api)
     filed = await file(api, b["city"])

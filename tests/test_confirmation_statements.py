@@ -4,10 +4,12 @@ signature, each checked without the database (evidence/confirmation.py)."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import confirmation
+from evidence.discrepancy import Kind
 
 PNG = b"\x89PNG drawn"
 
@@ -24,16 +26,17 @@ def test_an_officers_signature_holds_and_each_change_is_named() -> None:
     stated = officer()
     signed = confirmation.sign_officer(key, stated)
     args = {"record_sha256": "r" * 64, "text_sha256": "t" * 64, "signature_png": PNG}
-    assert confirmation.check_officer(stated, signed, key.public_key(), **args) == []
+    def check(stated: dict, signed: str, **changed: Any) -> list[str]:
+        return [str(p) for p in confirmation.check_officer(stated, signed, key.public_key(),
+                                                            **{**args, **changed})]
+
+    assert check(stated, signed) == []
     other = {**stated, "officer": {**stated["officer"], "badge": "99999999"}}
-    assert confirmation.check_officer(other, signed, key.public_key(), **args) == [
-        "the server's signature over the statement does not verify"]
-    assert confirmation.check_officer(stated, signed, key.public_key(), **{**args, "text_sha256": "x"}) == [
+    assert check(other, signed) == ["the server's signature over the statement does not verify"]
+    assert check(stated, signed, text_sha256="x") == [
         "the text it binds is not the text of the stored version"]
-    assert confirmation.check_officer(stated, signed, key.public_key(), **{**args, "signature_png": None}) == [
-        "its signature image is missing"]
-    assert confirmation.check_officer(stated, "zz", key.public_key(), **args) == [
-        "the server's signature over the statement does not verify"]
+    assert check(stated, signed, signature_png=None) == ["its signature image is missing"]
+    assert check(stated, "zz") == ["the server's signature over the statement does not verify"]
 
 
 def test_the_two_statements_cannot_pass_for_each_other() -> None:
@@ -44,4 +47,5 @@ def test_the_two_statements_cannot_pass_for_each_other() -> None:
     as_party = confirmation.sign(key, stated)
     problems = confirmation.check_officer(stated, as_party, key.public_key(), record_sha256="r" * 64,
                                           text_sha256="t" * 64, signature_png=PNG)
-    assert problems == ["the server's signature over the statement does not verify"]
+    assert [(p.kind, str(p)) for p in problems] == [
+        (Kind.SIGNATURE, "the server's signature over the statement does not verify")]

@@ -14,6 +14,7 @@ from server.db.engine import alembic_config, make_engine, sessionmaker_for, upgr
 from server.db.models import Case, Role, User
 from server.errors import ConfigError
 from server.services.accounts import create_user
+from tests.support.databases import BOTH
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ async def sessions(database_url: str):  # noqa: ANN201
     await engine.dispose()
 
 
+@BOTH
+@pytest.mark.fresh_database
 async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
     await upgrade(engine)
@@ -37,6 +40,7 @@ async def test_migrations_create_every_table_and_are_idempotent(database_url: st
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+@BOTH
 async def test_timestamps_come_back_aware_in_utc(sessions) -> None:  # noqa: ANN001
     beijing = timezone(timedelta(hours=8))
     async with sessions() as session, session.begin():
@@ -48,6 +52,7 @@ async def test_timestamps_come_back_aware_in_utc(sessions) -> None:  # noqa: ANN
     assert loaded.disabled_at.tzinfo is not None and loaded.created_at.tzinfo is not None
 
 
+@BOTH
 async def test_naive_timestamps_are_refused(sessions) -> None:  # noqa: ANN001
     with pytest.raises(StatementError, match="naive"):
         async with sessions() as session, session.begin():
@@ -55,6 +60,7 @@ async def test_naive_timestamps_are_refused(sessions) -> None:  # noqa: ANN001
             user.disabled_at = datetime(2026, 11, 23, 18, 0)
 
 
+@BOTH
 async def test_constraints_hold_in_the_database(sessions) -> None:  # noqa: ANN001
     async with sessions() as session, session.begin():
         await create_user(session, username="wang", password="long enough", role=Role.INSPECTOR)

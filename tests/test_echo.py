@@ -8,14 +8,14 @@ import numpy as np
 from tests.test_transcription_audio import SR, T0, segments_of, silence, speak
 from transcription.echo import flag_echoes
 from transcription.engine import Transcriber
-from transcription.pipeline import Party, Utterance, transcribe_party
+from transcription.pipeline import Speaker, Utterance, transcribe_party
 from transcription.turns import merge_turns
 
-INSPECTOR = Party("p-insp", "Wang", "inspector", "rec-insp")
-WORKER = Party("p-work", "Li", "worker", "rec-work")
+INSPECTOR = Speaker("p-insp", "Wang", "inspector", "rec-insp")
+WORKER = Speaker("p-work", "Li", "worker", "rec-work")
 
 
-def said(party: Party, start: float, end: float, text: str, confidence: float = 0.8) -> Utterance:
+def said(party: Speaker, start: float, end: float, text: str, confidence: float = 0.8) -> Utterance:
     return Utterance(party.participant_id, party.speaker, party.role, start, end, text,
                      confidence, party.recording_id, 1, 1, T0 + int(start * 1000))
 

@@ -210,9 +210,10 @@ async def test_recordings_keep_every_frame_the_server_received_under_load(api: A
                 full = await room.api.ok("GET", f"/api/recordings/{rec['id']}", headers=room.staff)
                 kept = sum(s["frames"] for s in full["segments"])
                 source = sources[room.id][(rec["participant"]["id"], rec["kind"])]
-                # The recorder's only refusal: after an arrival gap over 1 s (a loop that
-                # stalled, on a loaded machine) a segment must start on a keyframe, so the
-                # delta frames before the one it asks for are left out, and counted.
+                # The recorder's only refusal: after a gap over 1 s (on a loaded machine, a
+                # loop that stalled long enough for its UDP socket to overflow, so that the
+                # media has a hole) a segment must start on a keyframe, so the delta frames
+                # before the one it asks for are left out, and counted.
                 recorder = source._listeners[0][0].__self__
                 assert rec["state"] == "sealed" and source.frames > 100
                 assert kept + recorder.skipped == source.frames, (rec["kind"], kept, source.frames)

@@ -133,6 +133,9 @@ async def test_a_slow_request_head_is_closed(server: Server) -> None:
                     break
         except TimeoutError:
             pass
+        except ConnectionError:  # closed with bytes of ours unread: a reset, not an EOF
+            closed_after = time.monotonic() - started
+            break
     writer.close()
     assert closed_after is not None and closed_after < TIMEOUT_S * 3, closed_after
 

@@ -67,3 +67,13 @@ def test_handlers_are_imported_only_by_the_app() -> None:
                for name in imported_modules(path)):
             users.append(str(relative))
     assert users == []
+
+
+def test_services_build_on_no_part_of_the_live_server() -> None:
+    """Services hold the rules and transactions; the recording worker, the transcription
+    runner and the app build on them, never the other way round."""
+    above = ("server.recording", "server.transcribe", "server.app", "server.supervisor")
+    users = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "server" / "services").rglob("*.py"))
+             if any(name == top or name.startswith(top + ".")
+                    for name in imported_modules(path) for top in above)]
+    assert users == []

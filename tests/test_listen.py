@@ -98,7 +98,7 @@ def test_the_job_goes_on_from_live_listening_only_over_the_very_same_segments() 
     from server.transcribe.live import Snapshot
     from server.transcribe.runner import TranscriptionRunner
     from server.transcribe.stored import PartyAudio
-    from transcription.pipeline import Party
+    from transcription.pipeline import Speaker
 
     segments, _ = conversation()
     seqs = [seq for seq, _ in segments]
@@ -112,7 +112,7 @@ def test_the_job_goes_on_from_live_listening_only_over_the_very_same_segments() 
 
     runner = TranscriptionRunner.__new__(TranscriptionRunner)
     runner.live = Live()
-    party = Party("p", "Li", "worker", "r")
+    party = Speaker("p", "Li", "worker", "r")
     whole = PartyAudio(party, [d for _, d in segments], seqs, hashes)
     assert runner._from_live(whole) == (state, [], segments[3:])  # goes on after the third
     altered = PartyAudio(party, [d for _, d in segments[:1] + segments[2:]],

@@ -201,7 +201,7 @@ async def test_uploads_are_served_verified_and_exported_as_stored(
     assert by_id[items["over"]["id"]]["version_id"] == rows[items["over"]["id"]].version_id
     assert by_id[items["legacy"]["id"]]["version_id"] is None
     report = verify_bundle(zipped)
-    assert sorted(report.problems) == sorted(
+    assert sorted(report.lines()) == sorted(
         f"data/{item['object_key']}: in the object store at export, {found[name]} "
         "(the bundle holds the version stored on arrival)" for name, item in items.items())
 
@@ -304,6 +304,7 @@ async def test_a_stored_statement_forged_as_not_json_is_named(api: Api, settings
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.fresh_database
 async def test_the_migration_adds_version_ids_and_leaves_old_rows_null(database_url: str) -> None:
     engine = make_engine(database_url)
 

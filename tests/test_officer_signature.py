@@ -86,7 +86,7 @@ async def test_an_officer_signs_beside_the_interviewee_and_it_verifies(api: Api,
     document["statement"]["officer"]["badge"] = "99999999"
     statement.write_bytes(json.dumps(document).encode())
     statement = statement.resolve()
-    problems = verify_bundle(next(forged.iterdir())).problems
+    problems = verify_bundle(next(forged.iterdir())).lines()
     assert any(p.startswith(f"data/{statement.relative_to(next(forged.iterdir()) / 'data').as_posix()}")
                for p in problems), problems
 

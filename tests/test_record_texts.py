@@ -18,7 +18,8 @@ from evidence.bundle import INDEX
 from evidence.store import minio_client
 from evidence.verify import verify as verify_bundle
 from server.appkeys import SESSIONS, STORE
-from server.db.models import EvidenceItem, RecordVersion
+from server.db.models import EvidenceItem
+from server.db.record_models import RecordVersion
 from server.records import store_missing_texts
 from server.settings import Settings
 from tests.support.api import Api
@@ -145,7 +146,7 @@ async def test_a_bundle_from_before_stored_texts_verifies_with_zeromeet_verify(
         index = json.loads(next(z.read(n) for n in z.namelist() if n.endswith("/" + INDEX)))
     assert not [i for i in index["items"] if i["kind"] == "record-text"]
     assert verify_bundle(zipped, render_text=text_of.render_text).problems == []
-    problems = verify_bundle(zipped).problems
+    problems = verify_bundle(zipped).lines()
     assert problems and all("no stored text" in p for p in problems), problems
     from server.cli import main
     assert main(["verify", str(zipped)]) == 0, capsys.readouterr()

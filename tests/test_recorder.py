@@ -12,7 +12,8 @@ import pytest
 
 from media import recorder as recorder_module
 from evidence import webm
-from media.recorder import ClosedSegment, TrackRecorder
+from evidence.segment import SegmentClosed
+from media.recorder import TrackRecorder
 
 T0 = 1_790_000_000_000_000  # µs on the interview clock
 
@@ -29,7 +30,7 @@ class Sink:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.opened = 0
-        self.closed: list[ClosedSegment] = []
+        self.closed: list[SegmentClosed] = []
         self.alarms: dict[str, str] = {}
         self.alarm_log: list[tuple[str, str | None]] = []
 
@@ -37,7 +38,7 @@ class Sink:
         self.opened += 1
         return self.directory / f"open-{self.opened:06d}.webm"
 
-    def segment_closed(self, segment: ClosedSegment) -> None:
+    def segment_closed(self, segment: SegmentClosed) -> None:
         self.closed.append(segment)
 
     def alarm(self, code: str, message: str | None) -> None:
@@ -108,6 +109,24 @@ def test_a_new_size_or_a_gap_starts_a_new_segment(sink: Sink) -> None:
         (640, 480, False), (480, 640, False), (640, 480, True)]
 
 
+
+
+def test_frames_held_up_by_a_stalled_loop_are_no_gap_and_all_are_kept(sink: Sink) -> None:
+    """The server's loop stood still for 1.2 s: the frames sent meanwhile waited in its
+    socket and arrive together, following on in RTP time. Nothing is missing, so there is
+    no gap, and no delta frame is left out waiting for a keyframe."""
+    asked: list[int] = []
+    rec = TrackRecorder("video", sink, request_keyframe=lambda: asked.append(1))
+    for i in range(50):
+        t = i / 30
+        arrival = 1.5 if 10 <= i < 45 else t  # frames 10 to 44 held until 1.5 s, then a burst
+        rec.on_frame("VP8", vp8(i == 0, fill=i), int(t * 90000), int(t * 90000),
+                     T0 + int(arrival * 1_000_000))
+    rec.close()
+    assert rec.skipped == 0 and not asked
+    assert [s.gap for s in sink.closed] == [False] and sink.closed[0].frames == 50
+    times = [b.timestamp_ms for b in webm.parse(sink.closed[0].path.read_bytes()).blocks]
+    assert times == sorted(times) and times[-1] - times[0] == pytest.approx(49 * 1000 / 30, abs=2)
 def test_audio_segments_are_two_seconds_and_a_reconnect_is_marked(sink: Sink) -> None:
     rec = TrackRecorder("audio", sink, request_keyframe=lambda: None, after_gap=True)
     for i in range(250):
@@ -150,3 +169,21 @@ def test_a_full_disk_is_an_alarm_not_a_crash_and_recording_resumes(
     assert "write" not in sink.alarms
     assert [s.gap for s in sink.closed] == [False, True]
     assert sink.closed[1].frames == 60
+
+
+def test_a_busy_stretch_where_every_frame_comes_late_leaves_no_hole_in_the_timeline(
+        sink: Sink) -> None:
+    """Audio for 6 s, of which 2 s to 4.5 s each packet arrives 600 ms late (the loop is
+    behind the whole time): the segments follow on in the sender's time, with no hole
+    where the late stretch began or ended and nothing overlapping."""
+    rec = TrackRecorder("audio", sink, request_keyframe=lambda: None)
+    for i in range(300):
+        t = i * 0.02
+        late = 0.6 if 2.0 <= t < 4.5 else 0.0
+        rec.on_frame("opus", b"\xfc" + bytes([i % 256]) * 60, i * 960, i * 960,
+                     T0 + int((t + late) * 1e6))
+    rec.close()
+    assert [s.gap for s in sink.closed] == [False, False, False]
+    for earlier, later in zip(sink.closed, sink.closed[1:]):
+        assert later.start_ms - earlier.end_ms <= 2, (earlier.end_ms, later.start_ms)
+    assert 6000 <= sink.closed[-1].end_ms - sink.closed[0].start_ms <= 6004  # a drift allowance

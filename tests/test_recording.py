@@ -16,7 +16,7 @@ from evidence.hashing import sha256_bytes
 from evidence.store import minio_client
 from media.recorder import GAP_US
 from server.appkeys import SESSIONS, STORE
-from server.db.models import Segment
+from server.db.models import Recording, Segment
 from server.settings import Settings
 from tests.support.rooms import Interview
 from tests.support.rtc import PrecodedTrack, RtcClient, ToneAudio
@@ -72,6 +72,7 @@ async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview)
                                  manifest["segments"], seal, public_key) == []
         assert seal.head == rec["head"] == full["segments"][-1]["link"]
         frames = 0
+        assert {s["codec"] for s in full["segments"]} == {rec["codec"]}
         for segment in full["segments"]:
             data = await store.get(segment["key"])
             assert sha256_bytes(data) == segment["sha256"] and len(data) == segment["size"]
@@ -92,7 +93,8 @@ async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview)
                 played = list(container.decode(container.streams[0]))
         assert len(played) == frames and float(played[0].time) < 0.05
         assert (await room.api.ok("POST", f"/api/recordings/{rec['id']}/verify", headers=room.staff)) == {
-            "ok": True, "problems": [], "segments": rec["segments"], "state": "sealed"}
+            "ok": True, "problems": [], "discrepancies": [], "segments": rec["segments"],
+            "state": "sealed"}
     evidence = await room.api.ok("GET", f"/api/cases/{room.case['id']}/evidence", headers=room.staff)
     assert sorted(e["recording_id"] for e in evidence) == sorted(r["id"] for r in recordings)
     assert all(e["kind"] == "recording" and len(e["sha256"]) == 64 for e in evidence)
@@ -138,6 +140,7 @@ async def test_a_segment_written_over_or_hidden_is_named_and_its_original_served
     assert checked["problems"] == [
         f"manifest {manifest_key}: a newer version was written over it",
         f"segment {hidden['seq']} ({hidden['key']}): a delete marker hides it"]
+    assert [d["kind"] for d in checked["discrepancies"]] == ["unexpected", "unexpected"]
     # Playback serves the segments as recorded, not what was put over them.
     for recording, seq, data in ((video, 2, original), (audio, hidden["seq"], hidden_original)):
         async with room.api.client.get(f"/api/recordings/{recording['id']}/segments/{seq}",
@@ -159,9 +162,39 @@ async def test_a_segment_written_over_or_hidden_is_named_and_its_original_served
     checked = await room.api.ok("POST", f"/api/recordings/{video['id']}/verify", headers=room.staff)
     assert checked["problems"] == [f"segment 2 ({altered['key']}): its bytes do not match its "
                                    "SHA-256 (altered)"]
+    assert checked["discrepancies"] == [{"kind": "altered", "where": f"segment 2 ({altered['key']})",
+                                         "message": "its bytes do not match its SHA-256 (altered)"}]
     status, body = await room.api.call(
         "GET", f"/api/recordings/{video['id']}/segments/2", headers=room.staff)
     assert status == 409 and body["error"] == "integrity_error"
+
+
+@SQLITE
+async def test_a_recording_sealed_before_segments_kept_their_codec_still_verifies(
+        room: Interview) -> None:
+    """Its rows were given "" by migration 0013 and its manifest lists no codec: the two
+    still agree, and a change to either is still named."""
+    await talk(room, 3)
+    rec = next(r for r in await recordings_of(room) if r["kind"] == "audio")
+    store = room.api.client.app[STORE]
+    old = json.loads(await store.get(rec["manifest"]["key"]))
+    for entry in old["segments"]:
+        del entry["codec"]
+    raw = chain.canonical_json(old)
+    key = rec["manifest"]["key"].replace("manifest.json", "manifest-before-0013.json")
+    written = await store.put(key, raw, sha256=sha256_bytes(raw), content_type="application/json")
+    async with room.api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(Segment).where(Segment.recording_id == rec["id"]).values(codec=""))
+        await session.execute(update(Recording).where(Recording.id == rec["id"]).values(
+            manifest_key=key, manifest_sha256=sha256_bytes(raw), manifest_size=len(raw),
+            manifest_version_id=written.version_id))
+    verify = f"/api/recordings/{rec['id']}/verify"
+    assert (await room.api.ok("POST", verify, headers=room.staff))["problems"] == []
+    async with room.api.app[SESSIONS]() as session, session.begin():
+        await session.execute(update(Segment).where(
+            Segment.recording_id == rec["id"], Segment.seq == 1).values(codec="opus"))
+    assert (await room.api.ok("POST", verify, headers=room.staff))["problems"] == [
+        "the stored manifest's segments differ from the database's"]
 
 
 @SQLITE

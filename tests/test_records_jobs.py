@@ -22,10 +22,8 @@ from evidence.store import minio_client
 from evidence.webm import SegmentWriter, TrackInfo
 from server.app import create_app
 from server.appkeys import SESSIONS, STORE
-from server.db.models import (
-    Interview as InterviewRow, JobState, Recording, RecordingState, Segment, TranscriptionJob,
-    new_id,
-)
+from server.db.models import Interview as InterviewRow, Recording, RecordingState, Segment, new_id
+from server.db.record_models import JobState, TranscriptionJob
 from server.db.types import utcnow
 from server.settings import Settings
 from tests.support.api import Api

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.appkeys import SESSIONS
-from server.db.models import RecordConfirmation, RecordVersion
+from server.db.record_models import RecordConfirmation, RecordVersion
 from server.settings import Settings
 from tests.support.api import bearer
 from tests.support.conversation import Conversation, converse
@@ -178,7 +178,7 @@ async def test_edit_send_confirm_correct_and_refuse(room: Interview) -> None:
     assert late[0] == 409 and late[1]["error"] == "already_answered"
 
     verdict = await api.ok("POST", f"{path}/verify", headers=staff)
-    assert verdict == {"ok": True, "problems": [], "versions": 5, "confirmations": 2}
+    assert verdict == {"ok": True, "problems": [], "discrepancies": [], "versions": 5, "confirmations": 2}
 
 
 async def test_tampered_records_and_confirmations_are_named(room: Interview) -> None:

@@ -8,12 +8,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from media.recorder import TrackRecorder
+from evidence.segment import SegmentStored
 from server.recording import spool
 from tests.test_recorder import Sink, feed_video
 
 
-def _record(seq: int) -> spool.SegmentRecord:
-    return spool.SegmentRecord(
+def _record(seq: int) -> SegmentStored:
+    return SegmentStored(
         seq=seq, sha256="0" * 64, size=10, frames=1, first_arrival_us=0, last_arrival_us=1,
         rtp_first=0, rtp_last=1, start_ms=0, end_ms=1, gap=False, recovered=False, width=640,
         height=480, codec="VP8", link="1" * 64)

@@ -29,6 +29,7 @@ from server.services.orphans import check
 from server.settings import S3Settings, Settings
 from tests.support.api import Api
 from tests.support.proc import env_for, free_port, processes_using, run
+from tests.support.databases import BOTH
 
 SIGNATURE = b"\x89PNG a signature whose row never committed"
 
@@ -68,6 +69,7 @@ def put_over(store: S3ObjectStore, key: str, data: bytes) -> str:
     return store._client.put_object(store.bucket, key, io.BytesIO(data), len(data)).version_id
 
 
+@BOTH
 async def test_the_check_lists_exactly_what_no_row_names(settings: Settings) -> None:
     case, items = await upload_a_photo(settings)
     original = next(i for i in items if i["kind"] == "upload")

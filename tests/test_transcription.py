@@ -15,7 +15,7 @@ from transcription import filters
 from transcription.errors import ModelError, TranscriptionError
 from transcription.models import BASE_SHA256, BASE_SIZE, STAMP, check_model_dir, resolve_model
 from transcription.normalise import cer, normalise, wer
-from transcription.pipeline import Heard, Party, Speech, Utterance, party_result, transcribe_speech
+from transcription.pipeline import Heard, Speaker, Speech, Utterance, party_result, transcribe_speech
 from transcription.turns import merge_turns
 
 T0 = 1_790_000_000_000
@@ -106,7 +106,7 @@ def test_dropped_pieces_are_logged_without_their_words_and_returned(
     assert (record.start, record.end, record.reason) == (12.5, 14.0, "junk_phrase")
     assert record.chars == len("字幕由Amara.org社群提供")
     assert "字幕" not in record.getMessage() + str(vars(record))
-    result = party_result(Party("p1", "李工人", "worker", "r1"), [heard])
+    result = party_result(Speaker("p1", "李工人", "worker", "r1"), [heard])
     assert result.utterances == [] and result.filtered == [heard]
 
 

@@ -26,7 +26,7 @@ from transcription.engine import Transcriber
 from transcription.models import resolve_model
 from transcription.normalise import cer, wer
 from transcription import pipeline
-from transcription.pipeline import Party, PartyResult, transcribe_party
+from transcription.pipeline import Speaker, PartyResult, transcribe_party
 from transcription.turns import merge_turns
 
 
@@ -58,8 +58,8 @@ MAX_TINY_EN_WER = 0.25
 MAX_BASE_ZH_CER = 0.75
 MAX_BASE_EN_WER = 0.25
 
-WORKER = Party("pid-worker", "李工人", "worker", "rec-worker")
-INSPECTOR = Party("pid-inspector", "王检查", "inspector", "rec-inspector")
+WORKER = Speaker("pid-worker", "李工人", "worker", "rec-worker")
+INSPECTOR = Speaker("pid-inspector", "王检查", "inspector", "rec-inspector")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def room(pcm: np.ndarray) -> np.ndarray:
 
 
 def run(transcriber: Transcriber, segments: list[bytes], language: str,
-        party: Party = WORKER) -> PartyResult:
+        party: Speaker = WORKER) -> PartyResult:
     return transcribe_party(transcriber, party, segments, list(range(len(segments))), T0, language)
 
 
@@ -137,7 +137,7 @@ def test_silence_and_noise_give_no_text(base: Transcriber, tiny: Transcriber, so
 def test_a_two_party_interview_becomes_questions_and_answers(tiny: Transcriber) -> None:
     exchange = [(INSPECTOR, ENGLISH[0]), (WORKER, ENGLISH[1]), (INSPECTOR, ENGLISH[2]),
                 (WORKER, "Yes."), (INSPECTOR, ENGLISH[5]), (WORKER, "The wages are always late.")]
-    tracks: dict[Party, list[np.ndarray]] = {INSPECTOR: [silence(800)], WORKER: [silence(800)]}
+    tracks: dict[Speaker, list[np.ndarray]] = {INSPECTOR: [silence(800)], WORKER: [silence(800)]}
     truth = []
     for speaker, sentence in exchange:
         said = speak(sentence, "en")

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import bundle as bag
 from evidence import chain, custody
+from evidence.segment import SegmentClosed
 from evidence.sources import INFLATE_RATIO, Unreadable, open_source
 from evidence.verify import READ_LIMIT, SIGNATURE_LIMIT, verify
 from tests.support.proc import env_for, run
@@ -53,15 +54,18 @@ def _sha(data: bytes) -> str:
 
 def _manifest(seal: dict[str, Any] | None = None, **segment: Any) -> bytes:
     """A one-segment recording, chained and sealed; `seal` and `segment` override fields."""
-    facts = chain.SegmentFacts(seq=1, sha256=_sha(SEGMENT), size=len(SEGMENT), first_arrival_us=1_000,
-                               last_arrival_us=2_000, rtp_first=0, rtp_last=960, gap=False)
-    link = chain.link(chain.genesis("rec-1", "int-1", "party-1", "audio"), facts)
+    stored = SegmentClosed(
+        path=Path("seg-1.webm"), sha256=_sha(SEGMENT), size=len(SEGMENT), frames=1,
+        first_arrival_us=1_000, last_arrival_us=2_000, rtp_first=0, rtp_last=960, start_ms=1,
+        end_ms=21, gap=False, codec="opus",
+    ).chained(1, chain.genesis("rec-1", "int-1", "party-1", "audio"))
+    link = stored.link
     sealed = chain.Seal(recording_id="rec-1", head=link, segments=1, sealed_at_us=3_000,
                         status="ended").signed(KEY)
     return _json({
         "recording": {"id": "rec-1", "interview_id": "int-1", "kind": "audio",
                       "participant": {"id": "party-1", "name": "王芳"}},
-        "segments": [{**asdict(facts), "key": "objects/seg-1.webm", "link": link, **segment}],
+        "segments": [{**stored.manifest_entry("objects/seg-1.webm"), **segment}],
         "seal": {**asdict(sealed), "algorithm": "Ed25519", **(seal or {})},
     })
 
@@ -241,7 +245,7 @@ def _extract(zipped: Path, folder: Path) -> Path:
 
 
 def _named(report: Any, text: str) -> bool:
-    return not report.ok and any(text in p for p in report.problems)
+    return not report.ok and any(text in p for p in report.lines())
 
 
 def test_a_good_bundle_verifies_as_a_zip_a_folder_and_on_the_command_line(tmp_path: Path) -> None:
@@ -283,7 +287,7 @@ def test_a_member_that_cannot_be_read_is_named_and_the_others_are_still_checked(
         zipped = _rezip(zipped, tmp_path / "t.zip", tweak=tweak)
     report = verify(zipped, PEM)
     assert _named(report, named), report.problems
-    assert sum(named.split(":")[0] in p for p in report.problems) == 1, report.problems  # once, not per check
+    assert sum(named.split(":")[0] in p for p in report.lines()) == 1, report.problems  # once, not per check
     assert _named(report, "custody checkpoint at event 2: belongs to another case"), report.problems
 
 
@@ -388,7 +392,7 @@ def test_members_that_overlap_one_deflate_stream_are_named_and_never_inflated(
     for name in names[1:]:
         assert _named(report, f"C-1/{name}: overlaps C-1/{names[0]} in the zip (the layout of a zip bomb)")
     for name in names:
-        assert f"{name}: shares its bytes with another part of the zip; not read" in report.problems
+        assert f"{name}: shares its bytes with another part of the zip; not read" in report.lines()
 
 
 @pytest.mark.timeout(120)
@@ -414,7 +418,7 @@ def test_a_member_that_inflates_past_its_claimed_size_is_stopped_there_and_named
     meter = _Meter(monkeypatch, stop=8 << 20)
     report = verify(zipped, PEM)
     assert meter.inflated < oxum + (2 << 20), meter.inflated  # the claim, a chunk, the other files
-    assert named.format(oxum=oxum) in report.problems, report.problems
+    assert named.format(oxum=oxum) in report.lines(), report.problems
 
 
 def _named_over_and_over(kind: str) -> tuple[dict[str, bytes], str, str]:
@@ -461,10 +465,10 @@ def test_a_file_the_index_names_over_and_over_is_inflated_once(
     meter = _Meter(monkeypatch, stop=3 * (32 << 20))
     report = verify(zipped, PEM)
     assert meter.inflated < (32 << 20) + (2 << 20), meter.inflated  # the file once, and the others
-    assert named in report.problems, report.problems
+    assert named in report.lines(), report.problems
     assert len(set(report.problems)) == len(report.problems), report.problems  # each checked once
     if kind == "recording":  # each later recording is named, not checked
-        assert sum(path in p for p in report.problems) == 199, report.problems
+        assert sum(path in p for p in report.lines()) == 199, report.problems
 
 
 def test_no_reading_of_a_zip_gives_out_more_than_its_inflate_budget(tmp_path: Path) -> None:
@@ -514,7 +518,7 @@ def test_a_folder_with_a_fifo_or_symlinks_names_them_and_never_opens_them(tmp_pa
                   "data/outside: a symbolic link, not a file; not followed",
                   f"{UPLOAD_PATH}: listed in manifest-sha256.txt but missing"):
         assert named in lines, lines
-    assert verify(folder).problems == lines
+    assert verify(folder).lines() == lines
 
 
 def test_names_from_the_bundle_cannot_forge_output_lines(tmp_path: Path) -> None:
@@ -527,17 +531,17 @@ def test_names_from_the_bundle_cannot_forge_output_lines(tmp_path: Path) -> None
     assert _named(report, "data/x\\nOK C-1: 7 files\\x1b[2K\\u202e: a file that manifest-sha256.txt "
                           "does not list")
     assert _named(report, "data/y\\r\\nOK: left out at export: gone\\x1b[31m")
-    assert all(p.isprintable() for p in report.problems), report.problems
+    assert all(p.isprintable() for p in report.lines()), report.problems
     done = run(["verify", str(zipped)], env_for(tmp_path / "d"))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done
-    assert done.stdout.splitlines() == report.problems and "\x1b" not in done.stdout
+    assert done.stdout.splitlines() == report.lines() and "\x1b" not in done.stdout
 
 
 def test_a_check_that_breaks_anyway_is_named_and_the_others_still_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Shapes are checked where data is read; whatever still slips through (here a chain
     check that raises) becomes one line for its section, not a traceback."""
-    def broken(*args: Any) -> list[str]:
+    def broken(*args: Any) -> list[Any]:
         raise KeyError("link")
 
     monkeypatch.setattr(chain, "check_chain", broken)

@@ -26,8 +26,9 @@ log = logging.getLogger("zeromeet.transcription")
 
 
 @dataclass(frozen=True)
-class Party:
-    """Who one recording is of, as the record names them."""
+class Speaker:
+    """Who one recording is of, as the record names them (a party to the interview, or
+    an inspector)."""
 
     participant_id: str
     speaker: str  # display name
@@ -108,7 +109,7 @@ def _heard(speech: Speech, text: str, confidence: float, reason: str | None,
                  text, confidence, reason, stripped)
 
 
-def party_result(party: Party, heard: list[Heard]) -> PartyResult:
+def party_result(party: Speaker, heard: list[Heard]) -> PartyResult:
     """Kept pieces as the party's utterances; dropped ones apart."""
     utterances = [Utterance(party.participant_id, party.speaker, party.role, h.start, h.end,
                             h.text, h.confidence, party.recording_id, h.seq_from, h.seq_to,
@@ -117,7 +118,7 @@ def party_result(party: Party, heard: list[Heard]) -> PartyResult:
     return PartyResult(utterances, [h for h in heard if h.reason is not None])
 
 
-def transcribe_party(transcriber: Transcriber, party: Party, segments: list[bytes],
+def transcribe_party(transcriber: Transcriber, party: Speaker, segments: list[bytes],
                      seqs: list[int], origin_ms: int, language: str) -> PartyResult:
     """All steps in this process, for callers that need no progress reports."""
     transcriber.check_language(language)

@@ -54,7 +54,7 @@ async def events(session: AsyncSession, complaint_id: str) -> list[dict[str, Any
 def check(complaint_id: str, logged: list[dict[str, Any]], points: list[dict[str, Any]] | None = None,
           public_key: Any = None) -> list[str]:
     """Problems with a complaint's log, worded as a case log's are ([] when it holds)."""
-    return custody.check_log(complaint_id, logged, points or [], public_key)
+    return [str(p) for p in custody.check_log(complaint_id, logged, points or [], public_key)]
 
 
 async def checkpoint(session: AsyncSession, key: Ed25519PrivateKey, complaint_id: str) -> None:

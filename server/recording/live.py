@@ -22,15 +22,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from evidence import chain
+from evidence import chain, manifest
 from evidence.errors import EvidenceError
 from evidence.hashing import sha256_bytes
+from evidence.segment import SegmentClosed, SegmentStored
 from evidence.store import ObjectStore
 from media.clock import clock_us
-from media.recorder import ClosedSegment, TrackRecorder
+from media.recorder import TrackRecorder
 from server.db.models import Interview
 from server.recording import spool
-from server.recording.spool import SegmentRecord
 from server.services import recordings
 from server.services.recordings import RecordingMeta
 
@@ -52,7 +52,7 @@ class Alarm:
 
 @dataclass(frozen=True)
 class SegmentJob:
-    record: SegmentRecord
+    record: SegmentStored
     opened: Path | None  # the open-… file still to commit; None if already committed
 
 
@@ -65,7 +65,7 @@ class LiveRecording:
     def __init__(self, meta: RecordingMeta, directory: Path, *, store: ObjectStore,
                  sessions: async_sessionmaker, key: Ed25519PrivateKey,
                  on_change: Callable[[LiveRecording], None] = lambda _: None,
-                 on_stored: Callable[[LiveRecording, SegmentRecord, Path], Awaitable[None]] | None = None,
+                 on_stored: Callable[[LiveRecording, SegmentStored, Path], Awaitable[None]] | None = None,
                  next_seq: int = 1, head: str | None = None, counter: int = 0) -> None:
         self.meta = meta
         self.directory = directory
@@ -96,19 +96,12 @@ class LiveRecording:
         self._counter += 1
         return spool.open_path(self.directory, self._counter)
 
-    def segment_closed(self, segment: ClosedSegment, *, recovered: bool = False) -> None:
+    def segment_closed(self, segment: SegmentClosed, *, recovered: bool = False) -> None:
         """Chain a closed segment now, in order; the worker stores it. `recovered`: a torn
         segment finished after a crash."""
-        facts = chain.SegmentFacts(
-            seq=self.next_seq, sha256=segment.sha256, size=segment.size,
-            first_arrival_us=segment.first_arrival_us, last_arrival_us=segment.last_arrival_us,
-            rtp_first=segment.rtp_first, rtp_last=segment.rtp_last, gap=segment.gap)
-        self.head = chain.link(self.head, facts)
+        record = segment.chained(self.next_seq, self.head, recovered=recovered)
+        self.head = record.link
         self.next_seq += 1
-        record = SegmentRecord(
-            **asdict(facts), frames=segment.frames, start_ms=segment.start_ms,
-            end_ms=segment.end_ms, recovered=recovered, width=segment.width, height=segment.height,
-            codec=segment.codec, link=self.head)
         self.enqueue(SegmentJob(record, segment.path))
 
     def alarm(self, code: str, message: str | None) -> None:
@@ -191,7 +184,7 @@ class LiveRecording:
                 log.exception("a stored segment's listener failed", extra=self._log_extra())
         await asyncio.to_thread(spool.forget_segment, self.directory, record.seq)
 
-    async def _insert(self, record: SegmentRecord, key: str, version_id: str | None) -> None:
+    async def _insert(self, record: SegmentStored, key: str, version_id: str | None) -> None:
         async with self._sessions() as session, session.begin():
             await recordings.add_segment(session, self.meta, record, key, version_id)
 
@@ -201,16 +194,16 @@ class LiveRecording:
             await asyncio.to_thread(spool.forget_recording, self.directory)
             return
         seal = await self._retry("spool", self._make_seal_once(status, stored))
-        manifest = chain.canonical_json(self.manifest(stored, seal))
-        digest = sha256_bytes(manifest)
+        document = chain.canonical_json(self.manifest(stored, seal))
+        digest = sha256_bytes(document)
         key = f"{object_prefix(self.meta)}/manifest.json"
         written = await self._retry("upload", lambda: self._store.put(
-            key, manifest, sha256=digest, content_type="application/json"))
+            key, document, sha256=digest, content_type="application/json"))
 
         async def record() -> None:
             async with self._sessions() as session, session.begin():
                 await recordings.store_seal(session, self.meta.id, seal, key=key,
-                                            sha256=digest, size=len(manifest),
+                                            sha256=digest, size=len(document),
                                             version_id=written.version_id)
         await self._retry("database", record)
         await asyncio.to_thread(spool.forget_recording, self.directory)
@@ -241,18 +234,12 @@ class LiveRecording:
 
     def manifest(self, stored: list[dict[str, Any]], seal: chain.Seal) -> dict[str, Any]:
         meta = self.meta
-        return {
-            "format": "zeromeet-recording/1",
-            "recording": {
-                "id": meta.id, "interview_id": meta.interview_id, "case_id": self._case_id,
-                "participant": {"id": meta.participant_id, "kind": meta.participant_kind,
-                                "name": meta.participant_name, "role": meta.participant_role},
-                "kind": meta.kind, "node": meta.node, "started_at_us": meta.started_at_us,
-                "genesis": chain.genesis(meta.id, meta.interview_id, meta.participant_id, meta.kind),
-            },
-            "segments": stored,
-            "seal": {**asdict(seal), "algorithm": "Ed25519"},
-        }
+        return manifest.build({
+            "id": meta.id, "interview_id": meta.interview_id, "case_id": self._case_id,
+            "participant": {"id": meta.participant_id, "kind": meta.participant_kind,
+                            "name": meta.participant_name, "role": meta.participant_role},
+            "kind": meta.kind, "node": meta.node, "started_at_us": meta.started_at_us,
+        }, stored, seal)
 
     async def _retry(self, what: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
         """Try until it works: a store or database that is away comes back eventually,

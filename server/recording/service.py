@@ -27,10 +27,11 @@ from media.rooms import Rooms
 from media.source import Source
 from server.db.models import Interview, InterviewState
 from server.recording import spool
+from evidence.segment import SegmentStored
 from server.recording.live import LiveRecording, SegmentJob
-from server.recording.spool import SegmentRecord
 from server.services import recordings
 from server.services.recordings import RecordingMeta
+from server.supervisor import Supervisor
 
 log = logging.getLogger("zeromeet.recording")
 
@@ -48,7 +49,8 @@ class AudioListener(Protocol):
 
 class RecordingService:
     def __init__(self, *, data_dir: Path, node: str, store: ObjectStore,
-                 sessions: async_sessionmaker, key: Ed25519PrivateKey) -> None:
+                 sessions: async_sessionmaker, key: Ed25519PrivateKey,
+                 supervisor: Supervisor | None = None) -> None:
         self.spool_dir = data_dir / "spool"
         self.node = node
         self._store, self._sessions, self._key = store, sessions, key
@@ -56,16 +58,15 @@ class RecordingService:
         self._finished: set[LiveRecording] = set()
         self.rooms: Rooms | None = None
         self.listener: AudioListener | None = None
-        self._watch: asyncio.Task[None] | None = None
-        self._recovery: asyncio.Task[None] | None = None
+        self._supervisor = supervisor or Supervisor()
         self.recovered = asyncio.Event()
 
     # --- life cycle -----------------------------------------------------------------
 
     def start(self) -> None:
         self.spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._watch = asyncio.create_task(self._watchdog(), name="recording-watchdog")
-        self._recovery = asyncio.create_task(self._recover(), name="recording-recovery")
+        self._supervisor.start("recording-watchdog", self._watchdog)
+        self._supervisor.start("recording-recovery", self._recover, restart=False)
 
     async def shutdown(self, wait: float = 10.0) -> None:
         """Close every track's segment and seal what is live as interrupted, waiting a
@@ -76,9 +77,8 @@ class RecordingService:
                 live.recorder.close()
             live.seal("interrupted")
         await _sealed(self._all(), wait)
-        for task in (self._watch, self._recovery):
-            if task is not None:
-                task.cancel()
+        for name in ("recording-watchdog", "recording-recovery"):
+            await self._supervisor.stop(name)
         await asyncio.gather(*(live.stop() for live in self._all()), return_exceptions=True)
 
     def _all(self) -> list[LiveRecording]:
@@ -132,7 +132,7 @@ class RecordingService:
                              key=self._key, on_change=self._changed, on_stored=self._stored,
                              **restored)
 
-    async def _stored(self, live: LiveRecording, record: SegmentRecord, path: Path) -> None:
+    async def _stored(self, live: LiveRecording, record: SegmentStored, path: Path) -> None:
         if self.listener is not None and live.meta.kind == "audio":
             data = await asyncio.to_thread(path.read_bytes)
             self.listener.segment_stored(live.meta, record.seq, record.sha256, data)

@@ -20,41 +20,19 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evidence.hashing import sha256_file
 from evidence import webm
-from media.recorder import ClosedSegment
+from evidence.segment import SegmentClosed, SegmentStored
 
 META = "recording.json"
 SEAL = "seal.json"
 _OPEN = re.compile(r"^open-(\d{6,})\.webm$")
 _CLOSED = re.compile(r"^(\d{6,})\.json$")
 _SEGMENT = re.compile(r"^(\d{6,})\.webm$")
-
-
-@dataclass(frozen=True)
-class SegmentRecord:
-    """A closed segment as the spool and the database keep it."""
-
-    seq: int
-    sha256: str
-    size: int
-    frames: int
-    first_arrival_us: int
-    last_arrival_us: int
-    rtp_first: int
-    rtp_last: int
-    start_ms: int
-    end_ms: int
-    gap: bool
-    recovered: bool
-    width: int
-    height: int
-    codec: str
-    link: str
 
 
 def segment_path(directory: Path, seq: int) -> Path:
@@ -89,13 +67,13 @@ def make_dir(directory: Path, meta: dict[str, Any]) -> None:
     write_json(directory / META, meta)
 
 
-def commit_segment(directory: Path, opened: Path, record: SegmentRecord) -> Path:
+def commit_segment(directory: Path, opened: Path, record: SegmentStored) -> Path:
     """Make a closed segment durable: its bytes on disk, its name, its sidecar."""
     with open(opened, "rb") as handle:
         os.fsync(handle.fileno())
     final = segment_path(directory, record.seq)
     os.replace(opened, final)
-    write_json(directory / f"{record.seq:06d}.json", asdict(record))
+    write_json(directory / f"{record.seq:06d}.json", record.as_dict())
     return final
 
 
@@ -125,7 +103,7 @@ class Leftovers:
     """What a stopped server left in one recording's spool directory."""
 
     meta: dict[str, Any] | None
-    committed: list[SegmentRecord]  # sidecar written: in the chain already
+    committed: list[SegmentStored]  # sidecar written: in the chain already
     torn: list[Path]  # unchained closed segments, then open ones, oldest first
     seal: dict[str, Any] | None
     tmp: list[Path] = field(default_factory=list)  # half-written, never in effect
@@ -133,7 +111,7 @@ class Leftovers:
 
 
 def scan(directory: Path) -> Leftovers:
-    committed: list[SegmentRecord] = []
+    committed: list[SegmentStored] = []
     sidecars: dict[int, Path] = {}
     closed: list[tuple[int, Path]] = []
     opened: list[tuple[int, Path]] = []
@@ -146,8 +124,8 @@ def scan(directory: Path) -> Leftovers:
                 sidecars[seq] = path
             elif value is not None:
                 try:
-                    committed.append(SegmentRecord(**value))
-                except TypeError:
+                    committed.append(SegmentStored.from_dict(value))
+                except (TypeError, AttributeError):  # not a sidecar this server wrote
                     pass
         elif match := _SEGMENT.match(path.name):
             closed.append((int(match[1]), path))
@@ -164,7 +142,7 @@ def scan(directory: Path) -> Leftovers:
                      tmp, sidecars)
 
 
-def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
+def recover_torn(path: Path, frame_ms: int) -> SegmentClosed | None:
     """Cut a torn segment at its last complete block and give it its Duration; None (and
     the file removed) if not one block survived: then nothing was recorded in it. No RTP
     facts survive a crash (-1): its arrival times come from the blocks' timestamps (the
@@ -189,7 +167,7 @@ def recover_torn(path: Path, frame_ms: int) -> ClosedSegment | None:
                 handle.write(webm.duration_element(end_ms - first.timestamp_ms))
             handle.flush()
             os.fsync(handle.fileno())
-    return ClosedSegment(
+    return SegmentClosed(
         path=path, sha256=sha256_file(path), size=parsed.complete_size, frames=len(parsed.blocks),
         first_arrival_us=first.timestamp_ms * 1000, last_arrival_us=end_ms * 1000,
         rtp_first=-1, rtp_last=-1, start_ms=first.timestamp_ms, end_ms=end_ms, gap=False,

@@ -11,16 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from server.auth import Staff
 from server.db import counters
-from server.db.models import (
-    Case,
-    CaseMember,
-    CaseStatus,
-    ConfirmationRequest,
-    CustodyEvent,
-    Interview,
-    Role,
-    User,
-)
+from server.db.models import Case, CaseMember, CaseStatus, CustodyEvent, Interview, Role, User
+from server.db.record_models import ConfirmationRequest
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.services import custody

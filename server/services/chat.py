@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evidence import chat
 from server.db import counters
-from server.db.models import ChatMessage, EvidenceItem, Interview, InterviewState, Invitation
+from server.db.models import EvidenceItem, Interview, InterviewState, Invitation
+from server.db.record_models import ChatMessage
 from server.db.types import utcnow
 
 MAX_CHARS = 1000

@@ -135,8 +135,8 @@ async def check_all(session: AsyncSession, public_key: Any) -> dict[str, list[st
             if body.get("hash") != row.hash or body.get("seq") != row.seq or body.get("action") != row.action:
                 problems.append(f"custody event {row.seq}: its row differs from the event it hashed")
             logged.append(body)
-        problems = custody.check_log(case.id, logged, await checkpoints(session, case.id),
-                                     public_key) + problems
+        problems = [str(p) for p in custody.check_log(case.id, logged, await checkpoints(session, case.id),
+                                                      public_key)] + problems
         if problems:
             broken[case.number] = problems
     return broken

@@ -8,6 +8,7 @@ import hashlib
 import json
 from typing import Any
 
+from evidence.discrepancy import Discrepancy, Kind
 from evidence.errors import StoreError
 from evidence.store import ObjectStore
 from server.db.models import EvidenceItem
@@ -37,7 +38,17 @@ async def shadowed(store: ObjectStore, key: str, version_id: str | None) -> str:
     """What someone with the store's credentials put over the recorded version of `key`
     ("a newer version was written over it", "a delete marker hides it"), or "". A store
     that will not list versions is named too: the check could not be made."""
+    found = await shadow(store, key, version_id)
+    return found.message if found else ""
+
+
+async def shadow(store: ObjectStore, key: str, version_id: str | None) -> Discrepancy | None:
+    """`shadowed` as a discrepancy whose `where` the caller gives (`within`): unexpected
+    (a version present that no evidence names), or unchecked when the store will not
+    list versions; None when nothing was put over it."""
     try:
-        return await store.shadowing(key, version_id)
+        found = await store.shadowing(key, version_id)
     except StoreError as exc:
-        return f"its versions cannot be listed to see what was written over it ({exc})"
+        return Discrepancy(Kind.UNCHECKED, "", "its versions cannot be listed to see what was "
+                                               f"written over it ({exc})")
+    return Discrepancy(Kind.UNEXPECTED, "", found) if found else None

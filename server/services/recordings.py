@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evidence.chain import Seal
+from evidence.segment import SegmentStored
 from server.auth import Staff
 from server.db.models import EvidenceItem, Interview, Recording, RecordingState, Segment, new_id
 from server.errors import NotFound
 from server.services import custody
 from server.services.cases import interview_case
-from server.recording.spool import SegmentRecord
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ async def ensure_recording(session: AsyncSession, meta: RecordingMeta, codec: st
     return row
 
 
-async def add_segment(session: AsyncSession, meta: RecordingMeta, record: SegmentRecord,
+async def add_segment(session: AsyncSession, meta: RecordingMeta, record: SegmentStored,
                       key: str, version_id: str | None = None) -> None:
     """Record a stored segment (`version_id`: the version the store wrote) and move the
     recording's head; a retry is a no-op."""
@@ -68,14 +68,8 @@ async def add_segment(session: AsyncSession, meta: RecordingMeta, record: Segmen
         select(Segment).where(Segment.recording_id == meta.id, Segment.seq == record.seq))
     if existing is not None:
         return
-    session.add(Segment(
-        recording_id=meta.id, seq=record.seq, object_key=key, version_id=version_id,
-        sha256=record.sha256, size=record.size, frames=record.frames,
-        first_arrival_us=record.first_arrival_us,
-        last_arrival_us=record.last_arrival_us, rtp_first=record.rtp_first,
-        rtp_last=record.rtp_last, start_ms=record.start_ms, end_ms=record.end_ms, gap=record.gap,
-        recovered=record.recovered, width=record.width, height=record.height, link=record.link,
-    ))
+    session.add(Segment(recording_id=meta.id, object_key=key, version_id=version_id,
+                        **record.as_dict()))
     recording.segment_count = max(recording.segment_count, record.seq)
     recording.media_bytes += record.size
     recording.duration += max(0, record.end_ms - record.start_ms) / 1000
@@ -87,14 +81,8 @@ async def add_segment(session: AsyncSession, meta: RecordingMeta, record: Segmen
 
 
 def manifest_entry(s: Segment) -> dict[str, Any]:
-    """A stored segment as its recording's manifest lists it (chain facts plus link)."""
-    return {
-        "seq": s.seq, "key": s.object_key, "sha256": s.sha256, "size": s.size,
-        "frames": s.frames, "first_arrival_us": s.first_arrival_us,
-        "last_arrival_us": s.last_arrival_us, "rtp_first": s.rtp_first, "rtp_last": s.rtp_last,
-        "start_ms": s.start_ms, "end_ms": s.end_ms, "gap": s.gap, "recovered": s.recovered,
-        "width": s.width, "height": s.height, "link": s.link,
-    }
+    """A stored segment as its recording's manifest lists it."""
+    return SegmentStored.of(s).manifest_entry(s.object_key)
 
 
 async def segments(session: AsyncSession, recording_id: str) -> list[Segment]:

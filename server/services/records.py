@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from server.db.models import (
-    Case, ConfirmationRequest, Connection, EvidenceItem, Interview, Invitation, JobState,
-    RecordConfirmation, RecordVersion, TranscriptionJob, User,
+from server.db.models import Case, Connection, EvidenceItem, Interview, Invitation, User
+from server.db.record_models import (
+    ConfirmationRequest, JobState, RecordConfirmation, RecordVersion, TranscriptionJob,
 )
 from server.db.types import utcnow
 from server.errors import Conflict, NotFound

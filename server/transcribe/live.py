@@ -29,15 +29,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from media.clock import clock_us
 from media.rooms import Rooms
 from server.db.models import Interview
 from server.services.recordings import RecordingMeta
 from server.settings import Settings
+from server.supervisor import Supervisor
 from server.transcribe import worker
 from transcription import pipeline
 from transcription.listen import Listening
 from transcription.models import resolve_model
 
+LIVE_TASK = "live-transcription"
 log = logging.getLogger("zeromeet.transcription")
 
 NICE = 10  # the live worker's niceness: the server and its calls come first
@@ -74,7 +77,8 @@ class _Party:
 
 
 class LiveTranscription:
-    def __init__(self, *, settings: Settings, sessions: async_sessionmaker) -> None:
+    def __init__(self, *, settings: Settings, sessions: async_sessionmaker,
+                 supervisor: Supervisor | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
         self.rooms: Rooms | None = None
@@ -86,28 +90,16 @@ class LiveTranscription:
         self._pool: ProcessPoolExecutor | None = None
         self._model_dir: Path | None = None
         self._english_only = False
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
+        self._supervisor = supervisor or Supervisor()
         self.steps = 0  # worker calls made, for tests and the bench
 
     # --- lifecycle ------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="live-transcription")
-        self._task.add_done_callback(self._died)
-
-    def _died(self, task: asyncio.Task[None]) -> None:
-        if self._closing or task.cancelled():
-            return
-        log.error("live transcription stopped; restarting it", exc_info=task.exception())
-        asyncio.get_running_loop().call_later(1.0, self.start)
+        self._supervisor.start(LIVE_TASK, self._loop)
 
     async def shutdown(self) -> None:
-        self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._supervisor.stop(LIVE_TASK)
         self._stop_pool()
 
     def _stop_pool(self) -> None:
@@ -229,7 +221,7 @@ class LiveTranscription:
                 await self._caption(party.meta, piece, origin_ms)
 
     async def _caption(self, meta: RecordingMeta, piece: pipeline.Heard, origin_ms: int) -> None:
-        delay = max(0.0, time.time() - (origin_ms / 1000 + piece.end))
+        delay = max(0.0, clock_us() / 1e6 - (origin_ms / 1000 + piece.end))
         role = "inspector" if meta.participant_kind == "staff" else meta.participant_role
         caption = {"participant": meta.participant_id, "speaker": meta.participant_name,
                    "role": role, "start": round(piece.start, 2), "end": round(piece.end, 2),

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence.errors import StoreError
 from evidence.store import ObjectStore
-from server.db.models import (
-    EvidenceItem, Interview, JobState, Recording, RecordingState, TranscriptionJob,
-)
+from server.db.models import EvidenceItem, Interview, Recording, RecordingState
+from server.db.record_models import JobState, TranscriptionJob
 from server.db.types import utcnow
 from server.errors import Conflict
 from server.records import write_version
@@ -41,6 +41,7 @@ from server.settings import Settings
 from server.transcribe import worker
 from server.transcribe.live import LiveTranscription
 from server.transcribe.stored import PartyAudio, read_audio
+from server.supervisor import Supervisor
 from transcription import pipeline
 from transcription.echo import flag_echoes
 from transcription.errors import ModelError, TranscriptionError
@@ -49,6 +50,7 @@ from transcription.models import resolve_model
 from transcription.record import build_draft
 from transcription.turns import merge_turns
 
+RUNNER_TASK = "transcription-runner"
 log = logging.getLogger("zeromeet.transcription")
 
 POLL_S = 2.0
@@ -66,16 +68,22 @@ class _Permanent(Exception):
     """Retrying cannot help (wrong model for the language, missing model); fail at once."""
 
 
+class _LeaseLost(Exception):
+    """The job is no longer this worker's: another took it when its lease lapsed."""
+
+
 class TranscriptionRunner:
     def __init__(self, *, settings: Settings, sessions: async_sessionmaker,
-                 store: ObjectStore, live: LiveTranscription | None = None) -> None:
+                 store: ObjectStore, live: LiveTranscription | None = None,
+                 supervisor: Supervisor | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
         self.store = store
         self.live = live
         self.owner = f"{settings.node_name}/{os.getpid()}"
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._supervisor = supervisor or Supervisor()
+        self.renew_every_s = records.LEASE.total_seconds() / 3
         self._pool: ProcessPoolExecutor | None = None
         self._model_dir: Path | None = None
         self._current: str | None = None
@@ -83,17 +91,14 @@ class TranscriptionRunner:
     # --- lifecycle ------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="transcription-runner")
+        self._supervisor.start(RUNNER_TASK, self._loop)
 
     def wake(self) -> None:
         """A job was queued: look now instead of at the next poll."""
         self._wake.set()
 
     async def shutdown(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._supervisor.stop(RUNNER_TASK)
         self._stop_pool()
         if self._current is not None:  # give it back now, so a restart need not wait the lease
             with contextlib.suppress(Exception):
@@ -154,9 +159,16 @@ class TranscriptionRunner:
     async def _run(self, job: TranscriptionJob) -> None:
         log.info("transcription started", extra={"job": job.id, "interview": job.interview_id,
                                                  "attempt": job.attempts})
-        renew = asyncio.create_task(self._renew(job.id))
+        renew = asyncio.create_task(self._renew(job.id), name=f"transcription-lease-{job.id}")
+        work = asyncio.create_task(self._transcribe(job), name=f"transcription-{job.id}")
         try:
-            await self._transcribe(job)
+            await asyncio.wait((work, renew), return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                raise _LeaseLost()
+            await work
+        except _LeaseLost:
+            log.warning("transcription lease lost: the job is no longer this worker's, and "
+                        "its work here stops", extra={"job": job.id, "interview": job.interview_id})
         except _NotYet as exc:
             await self._finish(job, state=JobState.QUEUED, stage="waiting", message=str(exc),
                                attempts=max(0, job.attempts - 1), delay=3)
@@ -175,19 +187,31 @@ class TranscriptionRunner:
                 await self._finish(job, state=JobState.QUEUED, stage="retrying",
                                    message=f"{reason} (retrying in {delay} s)", delay=delay)
         finally:
-            renew.cancel()
+            for task in (renew, work):
+                task.cancel()
+            await asyncio.gather(renew, work, return_exceptions=True)
 
     async def _renew(self, job_id: str) -> None:
+        """Keep the job's lease; return once the job is no longer ours (the lease lapsed
+        while the database was away, and another worker took the job)."""
         while True:
-            await asyncio.sleep(records.LEASE.total_seconds() / 3)
-            with contextlib.suppress(Exception):
+            await asyncio.sleep(self.renew_every_s)
+            try:
                 async with self.sessions() as session, session.begin():
-                    await records.update_job(session, job_id, self.owner)
+                    ours = await records.update_job(session, job_id, self.owner)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("renewing a transcription lease failed; trying again",
+                            extra={"job": job_id, "reason": _describe(exc)})
+                continue
+            if not ours:
+                return
 
     async def _progress(self, job: TranscriptionJob, progress: float, stage: str) -> None:
         async with self.sessions() as session, session.begin():
-            await records.update_job(session, job.id, self.owner,
-                                     progress=round(min(progress, 0.99), 3), stage=stage[:64])
+            ours = await records.update_job(session, job.id, self.owner,
+                                            progress=round(min(progress, 0.99), 3), stage=stage[:64])
+        if not ours:
+            raise _LeaseLost()
 
     async def _finish(self, job: TranscriptionJob, *, state: JobState, stage: str,
                       message: str = "", delay: float = 0, **values: Any) -> None:
@@ -196,7 +220,8 @@ class TranscriptionRunner:
             "lease_until": None}
         async with self.sessions() as session, session.begin():
             await session.execute(
-                update(TranscriptionJob).where(TranscriptionJob.id == job.id)
+                update(TranscriptionJob)
+                .where(TranscriptionJob.id == job.id, TranscriptionJob.owner == self.owner)
                 .values(state=state, stage=stage, message=message[:2000], **extra, **values)
                 .execution_options(synchronize_session=False))
 
@@ -215,7 +240,7 @@ class TranscriptionRunner:
             await self._progress(job, 0.02, "taking over live listening")
             await self.live.settle([p.party.recording_id for p in parties], LIVE_WAIT_S)
         loop = asyncio.get_running_loop()
-        prepared: list[tuple[pipeline.Party, list[pipeline.Heard], list[pipeline.Speech]]] = []
+        prepared: list[tuple[pipeline.Speaker, list[pipeline.Heard], list[pipeline.Speech]]] = []
         live_parties = 0
         for index, party in enumerate(parties):
             state, heard, rest = self._from_live(party)

@@ -26,7 +26,7 @@ ALTERED = "its bytes do not match its SHA-256"
 class PartyAudio:
     """One recording's readable segments, in order: bytes, seqs and SHA-256s side by side."""
 
-    party: pipeline.Party
+    party: pipeline.Speaker
     segments: list[bytes]
     seqs: list[int]
     hashes: list[str]
@@ -53,7 +53,7 @@ async def read_audio(sessions: async_sessionmaker, store: ObjectStore,
             seqs.append(segment.seq)
             hashes.append(segment.sha256)
         role = "inspector" if row.participant_kind == "staff" else row.participant_role
-        party = pipeline.Party(row.participant_id, row.participant_name, role, row.id)
+        party = pipeline.Speaker(row.participant_id, row.participant_name, role, row.id)
         parties.append(PartyAudio(party, segments, seqs, hashes))
     for item in excluded:
         log.error("transcription left out a segment", extra=item)

@@ -163,7 +163,8 @@ async def custody_history(request: web.Request) -> web.Response:
         case = await cases.get_case(session, staff, path_id(request, "case_id"))
         events = await custody.events(session, case.id)
         points = await custody.checkpoints(session, case.id)
-    problems = custody_log.check_log(case.id, events, points, request.app[SIGNING_KEY].public_key())
+    problems = [str(p) for p in custody_log.check_log(case.id, events, points,
+                                                      request.app[SIGNING_KEY].public_key())]
     item = request.query.get("item")
     shown = [e for e in events if item is None or e.get("item_id") == item
              or (e.get("detail") or {}).get("source") == item]

@@ -15,17 +15,18 @@ from sqlalchemy import select
 from evidence import confirmation
 from evidence.chain import canonical_json
 from server.appkeys import SIGNING_KEY, STORE
-from server.db.models import EvidenceItem, Interview, RecordVersion, User, new_id
+from server.db.models import EvidenceItem, Interview, User, new_id
+from server.db.record_models import RecordVersion
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidInput
 from server.identity import Staff, require_staff
-from server.records import officer_signatures, record_key
+from server.records import officer_signatures, pdf_bytes, record_key
 from server.services import cases, custody, evidence, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id
 from server.views.party_record import _signature_png
-from server.views.records import SIGNATURE_BODY, _pdf_bytes
+from server.views.records import SIGNATURE_BODY
 from server.serialize import when
 
 routes = web.RouteTableDef()
@@ -63,7 +64,7 @@ async def sign(request: web.Request) -> web.Response:
     pdf_item = None
     if confirmed is not None:  # the stored PDF of a confirmed version, again, with this signature
         officers = [*signed, {"name": officer["name"], "badge": officer["badge"], "at": done["at"], "png": png}]
-        data = await _pdf_bytes(records.content_of(version), version, answers, party_png, draft=False,
+        data = await pdf_bytes(records.content_of(version), version, answers, party_png, draft=False,
                                 officers=officers)
         key = record_key(interview.id, f"v{version.version:04d}-signed-{done['id']}.pdf")
         sha, size, version_id = await evidence.store_bytes(request.app[STORE], key, data, "application/pdf")

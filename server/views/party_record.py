@@ -1,6 +1,6 @@
 """The party's side of the inquiry record: reading the version sent to it, verbatim, and
-confirming it with a drawn signature or refusing it with a reason. The server signs a
-statement binding the answer to the exact text shown (see `evidence.confirmation`)."""
+confirming it with a drawn signature or refusing it with a reason. The handlers parse
+and check what the phone sent; `server.services.answers` stores and signs the answer."""
 
 from __future__ import annotations
 
@@ -14,22 +14,17 @@ import cv2
 import numpy as np
 from aiohttp import web
 
-from evidence import confirmation
-from evidence.chain import canonical_json
 from evidence.errors import IntegrityError, StoreError
-from server.appkeys import SIGNING_KEY, STORE
-from server.db.models import (
-    ConfirmationRequest, EvidenceItem, Interview, RecordConfirmation, RecordVersion, new_id,
-)
-from server.db.types import utcnow
+from server.appkeys import SESSIONS, SIGNING_KEY, STORE
+from server.auth import Party
+from server.db.models import EvidenceItem
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_party
-from server.records import officer_signatures, record_key, version_text
-from server.services import custody, evidence, records
+from server.records import version_text
+from server.services import answers, custody, records
 from server.views.common import transaction
 from server.views.parse import json_object, only
-from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _pdf_bytes, _read, _text
-from server.serialize import when
+from server.views.records import SIGNATURE_BODY, SIGNATURE_BYTES, _confirmation, _read, _text
 
 routes = web.RouteTableDef()
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -42,7 +37,7 @@ SIGNATURE_PIXELS = 8 * 1024 * 1024
 async def party_record(request: web.Request) -> web.Response:
     party = await require_party(request)
     async with transaction(request) as session:
-        asked, version, answer = await _party_request(session, party.invitation_id)
+        asked, version, answer = await answers.party_request(session, party.invitation_id)
         text_item = await records.text_item(session, version)
     content = records.content_of(version)
     try:
@@ -68,7 +63,7 @@ async def party_copy(request: web.Request) -> web.Response:
     exactly as kept as evidence. Reading it is a custody event."""
     party = await require_party(request)
     async with transaction(request) as session:
-        _, version, answer = await _party_request(session, party.invitation_id)
+        _, version, answer = await answers.party_request(session, party.invitation_id)
         item = None
         if answer is not None and answer.decision == "confirmed" and answer.pdf_item_id:
             item = await session.get(EvidenceItem, answer.pdf_item_id)
@@ -105,105 +100,15 @@ async def party_refuse(request: web.Request) -> web.Response:
     return await _answer_request(request, party, body, "refused", reason, None)
 
 
-async def _answer_request(request: web.Request, party: Any, body: dict[str, Any], decision: str,
+async def _answer_request(request: web.Request, party: Party, body: dict[str, Any], decision: str,
                           reason: str, png: bytes | None) -> web.Response:
-    async with transaction(request) as session:
-        asked, version, answered = await _party_request(session, party.invitation_id)
-        interview = await session.get(Interview, asked.interview_id)
-    if answered is not None or asked.state != "awaiting":
-        raise Conflict("This record has already been answered or replaced by a newer version.",
-                       code="already_answered")
-    if body.get("version") != version.version or body.get("text_sha256") != version.text_sha256:
-        raise Conflict("The record changed since it was shown; please read it again.",
-                       code="text_changed")
-    store, key = request.app[STORE], request.app[SIGNING_KEY]
-    answer_id = new_id()
-    at = utcnow()
-    signature_sha, signature_item = "", None
-    if png is not None:
-        signature_sha, size, version_id = await evidence.store_bytes(
-            store, record_key(interview.id, f"signature-{answer_id}.png"), png, "image/png")
-        signature_item = evidence.item(
-            case_id=interview.case_id, interview_id=interview.id, kind="signature",
-            key=record_key(interview.id, f"signature-{answer_id}.png"), content_type="image/png",
-            sha256=signature_sha, size=size, version_id=version_id, derived_from=None,
-            observed={"confirmation": answer_id, "invitation": party.invitation_id,
-                      "received_at": when(at)})
-    stated = confirmation.statement(
-        confirmation_id=answer_id, interview_id=interview.id, invitation_id=party.invitation_id,
-        name=party.name, role=party.role.value, version=version.version,
-        record_sha256=version.sha256, text_sha256=version.text_sha256, decision=decision,
-        reason=reason, signature_sha256=signature_sha, at=when(at))
-    signed = confirmation.sign(key, stated)
-    document = canonical_json({"statement": stated, "server_signature": signed})
-    doc_key = record_key(interview.id, f"confirmation-{answer_id}.json")
-    doc_sha, doc_size, doc_version = await evidence.store_bytes(store, doc_key, document,
-                                                                "application/json")
-    doc_item = evidence.item(
-        case_id=interview.case_id, interview_id=interview.id, kind="confirmation", key=doc_key,
-        content_type="application/json", sha256=doc_sha, size=doc_size, version_id=doc_version,
-        derived_from=version.item_id,
-        observed={"decision": decision, "version": version.version, "at": when(at),
-                  "invitation": party.invitation_id,
-                  "address": request.remote or ""},
-        claimed={"user_agent": request.headers.get("User-Agent", "")[:300]})
-    pdf_item = None
-    if decision == "confirmed":
-        pdf_item = await _store_confirmed_pdf(request, interview, version, stated, png)
-    async with transaction(request) as session:
-        if not await records.answer_request(session, asked.id, decision):
-            raise Conflict("This record has already been answered or replaced by a newer "
-                           "version.", code="already_answered")
-        for item in (signature_item, doc_item, pdf_item):
-            if item is not None:
-                session.add(item)
-        await session.flush()
-        row = RecordConfirmation(
-            id=answer_id, interview_id=interview.id, request_id=asked.id,
-            invitation_id=party.invitation_id, version=version.version, name=party.name,
-            role=party.role.value, decision=decision, reason=reason,
-            record_sha256=version.sha256, text_sha256=version.text_sha256,
-            signature_sha256=signature_sha,
-            signature_item_id=signature_item.id if signature_item else None,
-            statement=canonical_json(stated).decode(), server_signature=signed,
-            item_id=doc_item.id, pdf_item_id=pdf_item.id if pdf_item else None, at=at)
-        session.add(row)
-        await session.flush()
-        await custody.record(
-            session, case_id=interview.case_id, action=f"record_{decision}",
-            actor=custody.party_actor(party), item_id=doc_item.id,
-            detail={"interview": interview.id, "version": version.version,
-                    "text_sha256": version.text_sha256, "reason": reason})
-        answer = _confirmation(row)
-    return web.json_response(answer, status=201)
-
-
-async def _store_confirmed_pdf(request: web.Request, interview: Interview,
-                               version: RecordVersion, stated: dict[str, Any],
-                               png: bytes | None) -> Any:
-    content = records.content_of(version)
-    async with transaction(request) as session:  # officers who signed before the party
-        officers = await officer_signatures(session, request.app[STORE], interview.id, version.version)
-    data = await _pdf_bytes(content, version, [stated], png, draft=False, officers=officers)
-    key = record_key(interview.id, f"v{version.version:04d}-confirmed-{stated['id']}.pdf")
-    sha, size, version_id = await evidence.store_bytes(request.app[STORE], key, data,
-                                                       "application/pdf")
-    return evidence.item(
-        case_id=interview.case_id, interview_id=interview.id, kind="record-pdf", key=key,
-        content_type="application/pdf", sha256=sha, size=size, version_id=version_id,
-        derived_from=version.item_id,
-        observed={"version": version.version, "record_sha256": version.sha256,
-                  "confirmation": stated["id"]})
-
-
-async def _party_request(session: Any, invitation_id: str) -> tuple[
-        ConfirmationRequest, RecordVersion, RecordConfirmation | None]:
-    asked = await records.request_for_party(session, invitation_id)
-    if asked is None:
-        raise NotFound("No record has been sent to you to read yet.", code="no_record")
-    version = await records.version_row(session, asked.interview_id, asked.version)
-    answer = await records.answer_for_request(session, asked.id)
-    return asked, version, answer
+    row = await answers.answer_record(
+        request.app[SESSIONS], request.app[STORE], request.app[SIGNING_KEY], party,
+        answers.Answer(version=body.get("version"), text_sha256=body.get("text_sha256"),
+                       decision=decision, reason=reason, signature_png=png,
+                       address=request.remote or "",
+                       user_agent=request.headers.get("User-Agent", "")))
+    return web.json_response(_confirmation(row), status=201)
 
 
 def _public_turn(turn: dict[str, Any]) -> dict[str, Any]:

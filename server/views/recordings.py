@@ -11,9 +11,11 @@ from urllib.parse import quote
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from evidence import chain
+from evidence import chain, manifest
+from evidence.discrepancy import Discrepancy, Kind
 from evidence.errors import IntegrityError, ObjectNotFound, StoreError
 from evidence.hashing import sha256_bytes
+from evidence.segment import SegmentStored
 from evidence.store import ObjectStore
 from evidence import join
 from server.appkeys import RECORDINGS, SIGNING_KEY, STORE
@@ -130,7 +132,8 @@ async def verify(request: web.Request) -> web.Response:
             session, staff, path_id(request, "recording_id"))
         rows = await recordings.segments(session, recording.id)
     problems = await _verify(request, recording, rows)
-    return web.json_response({"ok": not problems, "problems": problems,
+    return web.json_response({"ok": not problems, "problems": [str(p) for p in problems],
+                              "discrepancies": [p.as_dict() for p in problems],
                               "segments": len(rows), "state": recording.state.value})
 
 
@@ -156,10 +159,11 @@ class _Mismatch(InvalidInput):
     code, status = "integrity_error", 409
 
 
-async def _verify(request: web.Request, recording: Recording, rows: list[Segment]) -> list[str]:
+async def _verify(request: web.Request, recording: Recording,
+                  rows: list[Segment]) -> list[Discrepancy]:
     store = request.app[STORE]
     public_key: Ed25519PublicKey = request.app[SIGNING_KEY].public_key()
-    problems: list[str] = []
+    problems: list[Discrepancy] = []
     entries = [recordings.manifest_entry(s) for s in rows]
     seal = None
     if recording.manifest_key:
@@ -170,42 +174,46 @@ async def _verify(request: web.Request, recording: Recording, rows: list[Segment
                                             recording.manifest_version_id))
             if sha256_bytes(raw) != recording.manifest_sha256:
                 raise IntegrityError("altered")
-            manifest = json.loads(raw)
-            if manifest.get("segments") != entries:
-                problems.append("the stored manifest's segments differ from the database's")
-            seal_fields = {k: v for k, v in manifest.get("seal", {}).items() if k != "algorithm"}
-            seal = chain.Seal(**seal_fields)
-        except (StoreError, IntegrityError, ValueError, TypeError) as exc:
-            problems.append(f"{where}: {_describe(exc)}")
+            document = json.loads(raw)
+            listed = [(SegmentStored.from_dict(e), e.get("key")) for e in document["segments"]]
+            if listed != [(SegmentStored.of(s), s.object_key) for s in rows]:
+                problems.append(Discrepancy(Kind.DIFFERS, "",
+                                            "the stored manifest's segments differ from the database's"))
+            seal = manifest.seal_of(document.get("seal"))
+            if seal is None:
+                raise ValueError("its seal is unreadable")
+        except (StoreError, IntegrityError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(_describe(where, exc))
     for row in rows:
         where = f"segment {row.seq} ({row.object_key})"
         try:
             same = await store.verify(row.object_key, row.sha256, row.version_id)
         except StoreError as exc:
-            problems.append(f"{where}: {_describe(exc)}")
+            problems.append(_describe(where, exc))
             continue
         if not same:
-            problems.append(f"{where}: its bytes do not match its SHA-256 (altered)")
+            problems.append(Discrepancy(Kind.ALTERED, where, "its bytes do not match its SHA-256 (altered)"))
         problems.extend(await _shadowed(store, where, row.object_key, row.version_id))
     chain_problems = chain.check_chain(
         recording.id, recording.interview_id, recording.participant_id, recording.kind,
         entries, seal, public_key)
     if seal is None:  # still recording, or the manifest's problem is reported above
-        chain_problems = [p for p in chain_problems if p != "the recording is not sealed"]
+        chain_problems = [p for p in chain_problems if p.kind is not Kind.UNSEALED]
     return problems + chain_problems
 
 
-async def _shadowed(store: ObjectStore, where: str, key: str, version_id: str | None) -> list[str]:
+async def _shadowed(store: ObjectStore, where: str, key: str,
+                    version_id: str | None) -> list[Discrepancy]:
     """The recorded version is what is read and checked; anything put over it in the
     store is tampering all the same, and named."""
-    found = await evidence.shadowed(store, key, version_id)
-    return [f"{where}: {found}"] if found else []
+    found = await evidence.shadow(store, key, version_id)
+    return [found.within(where)] if found else []
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(where: str, exc: BaseException) -> Discrepancy:
     if isinstance(exc, ObjectNotFound):
-        return "missing from the object store"
+        return Discrepancy(Kind.MISSING, where, "missing from the object store")
     if isinstance(exc, IntegrityError):
-        return "its bytes do not match its SHA-256 (altered)"
-    return str(exc) or type(exc).__name__
-
+        return Discrepancy(Kind.ALTERED, where, "its bytes do not match its SHA-256 (altered)")
+    kind = Kind.UNCHECKED if isinstance(exc, StoreError) else Kind.MALFORMED
+    return Discrepancy(kind, where, str(exc) or type(exc).__name__)

@@ -4,7 +4,6 @@ the party's answer is in `server.views.party_record`. See docs/records.md."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from typing import Any
@@ -13,19 +12,17 @@ from aiohttp import web
 
 from evidence.errors import IntegrityError, StoreError
 from server.appkeys import NOTIFICATIONS, SESSIONS, SETTINGS, STORE, TRANSCRIPTION
-from server.db.models import (
-    ConfirmationRequest, EvidenceItem, RecordConfirmation, RecordVersion,
-)
+from server.db.models import EvidenceItem
+from server.db.record_models import ConfirmationRequest, RecordConfirmation, RecordVersion
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import require_staff
-from server.records import officer_signatures, version_text, write_version
+from server.records import officer_signatures, pdf_bytes, version_text, write_version
 from server.services import cases, custody, interviews, records
 from server.services.cases import require_inspector
 from server.views.common import transaction
 from server.views.parse import json_object, only, path_id, whole_number
 from server.serialize import when
 from transcription import record as text_of
-from transcription.pdf import FontMissing, render_pdf
 from transcription.record_header import edited_header, officers_with_badges
 
 routes = web.RouteTableDef()
@@ -340,7 +337,7 @@ async def _render(request: web.Request, state: records.RecordState, version: Rec
                   *, draft: bool, officers: list[dict]) -> bytes:
     content = records.content_of(version)
     answers = [json.loads(c.statement) for c in state.confirmations if c.version == version.version]
-    return await _pdf_bytes(content, version, answers, None, draft=draft, officers=officers)
+    return await pdf_bytes(content, version, answers, None, draft=draft, officers=officers)
 
 
 async def _officers(request: web.Request, session: Any, interview_id: str, version: int) -> list[dict]:
@@ -353,16 +350,6 @@ async def _officers(request: web.Request, session: Any, interview_id: str, versi
                        code="integrity_error") from None
     except StoreError as exc:
         raise Conflict(f"An officer's signature cannot be read: {exc}", code="store") from None
-
-
-async def _pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: list[dict],
-                     png: bytes | None, *, draft: bool, officers: list[dict] | tuple[()] = ()) -> bytes:
-    try:
-        return await asyncio.to_thread(
-            render_pdf, content, sha256=version.sha256, version=version.version,
-            confirmations=answers, signature_png=png, draft=draft, officers=officers)
-    except FontMissing as exc:
-        raise Conflict(str(exc), code="font_missing") from None
 
 
 async def _read(request: web.Request, item: EvidenceItem) -> bytes:

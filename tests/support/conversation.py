@@ -6,25 +6,25 @@ Two peers only: every peer and the server share this process and its two cores, 
 third peer costs the recordings frames (measured: ~40% of audio frames lost with three
 in-process peers, none with two), which is a test artefact, not what phones see.
 
-Even two peers are starved now and then when the machine is busy: the sending track then
-skips samples, as a real microphone would, and the script was not what the call carried.
-The senders record what they skipped; a conversation that lost part of a line is run
-again (at most `ATTEMPTS` times, each reported, in a new case), so that the tests judge
-the pipeline on the audio the script describes."""
+Even two peers are held up now and then when the machine is busy; the senders then send
+what they owe at once (`ScriptedAudio`), the server places it by RTP time, and the call
+carries the whole script: one conversation a test, never run again."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tests.support.clock import now
 from tests.support.rooms import Interview
-from tests.support.speech import Line, ScriptedAudio, lost_speech, script
+from tests.support.rtc import RtcClient
+from tests.support.speech import Line, ScriptedAudio, script
 
 WHO = {"inspector": ("Wang", "inspector"), "worker": ("李工人", "worker")}
-ATTEMPTS = 3
 
 
 @dataclass
@@ -55,21 +55,10 @@ class Conversation:
 
 
 async def converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
-                   language: str, wait: float = 300.0) -> Conversation:
-    for attempt in range(1, ATTEMPTS + 1):
-        if attempt > 1:  # a case of its own, so that the case holds one conversation's evidence
-            room.case = await room.api.case(room.staff)
-        conv, lost = await _converse(room, lines, voice=voice, language=language, wait=wait)
-        if not lost:
-            return conv
-        print(f"conversation attempt {attempt}: the test's own senders were starved and "
-              f"skipped part of {lost}; running it again")
-    raise AssertionError(f"the machine is too busy: {ATTEMPTS} conversations each lost speech "
-                         "in the test's own senders")
-
-
-async def _converse(room: Interview, lines: list[tuple[str, str]], *, voice: str,
-                    language: str, wait: float) -> tuple[Conversation, list[str]]:
+                   language: str, wait: float = 300.0,
+                   stay_until: Callable[[RtcClient], bool] | None = None) -> Conversation:
+    """`stay_until`: after the last line, both parties stay in the call until it holds of
+    each (at most a minute), as people who wait for the captions before hanging up."""
     interview = await room.api.interview(room.staff, room.case["id"], language=language)
     room.interview, room.id = interview, interview["id"]
     said = script(lines, voice)
@@ -82,20 +71,23 @@ async def _converse(room: Interview, lines: list[tuple[str, str]], *, voice: str
     worker = await room.join(worker_invite["token"], label=2, audio=voices["worker"], **small)
     await worker.wait_for(lambda c: c.received.get(inspector.you, {}).get("audio") is not None)
     await inspector.wait_for(lambda c: c.received.get(worker.you, {}).get("audio") is not None)
-    t0 = time.time() + 0.3
+    t0 = now() + 0.3
     for track in voices.values():
         track.start(t0)
-    await asyncio.sleep(max(0.0, t0 + said[-1].end + 1.5 - time.time()))
+    await asyncio.sleep(max(0.0, t0 + said[-1].end + 1.5 - now()))
+    if stay_until is not None:
+        await asyncio.gather(inspector.wait_for(stay_until, 60), worker.wait_for(stay_until, 60))
     ended = time.monotonic()
     await room.api.ok("POST", f"/api/interviews/{room.id}/end", headers=room.staff)
     await room.close()
-    record = await wait_for_record(room, wait)  # also when retrying: no job left running
+    record = await wait_for_record(room, wait)
     ready = time.monotonic()
-    lost = [text for track in voices.values() for text in lost_speech(track)]
+    behind = {who: round(track.most_behind, 2) for who, track in voices.items()}
+    print(f"conversation: the senders were at most {behind} s behind their clocks")
     return Conversation(said, t0, record, {"worker": worker_invite["token"]},
                         {"worker": worker_invite},
                         {"inspector": inspector.messages, "worker": worker.messages},
-                        ended, ready), lost
+                        ended, ready)
 
 
 async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL cluster for the test session (initdb in a temp dir).
 
-Each test that asks for `postgres_url` gets a fresh, empty database on it.
+Each test gets its database on it from tests/support/databases.py.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 
@@ -74,14 +72,3 @@ def postgres_cluster() -> Iterator[str]:
         subprocess.run([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, preexec_fn=preexec, cwd=root)
         shutil.rmtree(root, ignore_errors=True)
-
-
-async def create_database(cluster: str) -> str:
-    """A fresh, empty database on the cluster; returns its SQLAlchemy URL (asyncpg)."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = await asyncpg.connect(f"{cluster}/postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return cluster.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"

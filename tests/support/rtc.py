@@ -28,8 +28,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamT
 from av import AudioFrame, VideoFrame
 from av.packet import Packet
 
-from media import tap
 from evidence.webm import vp8_keyframe, vp8_size
+from media import tap
+from tests.support.clock import now
 
 
 class PatternVideo(VideoStreamTrack):
@@ -53,7 +54,7 @@ class PatternVideo(VideoStreamTrack):
             await asyncio.sleep(self.delay)
         pts, time_base = await self.next_timestamp()
         if self.first_sent_at is None:
-            self.first_sent_at = time.time()
+            self.first_sent_at = now()
         image = np.roll(self._base, self.sent * 4, axis=1)
         frame = VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts, frame.time_base = pts, time_base
@@ -80,9 +81,9 @@ class ToneAudio(MediaStreamTrack):
         if self._start is None:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            self._start = self.first_sent_at = time.time()
+            self._start = self.first_sent_at = now()
         else:
-            await asyncio.sleep(max(0.0, self._start + self._sent / self.RATE - time.time()))
+            await asyncio.sleep(max(0.0, self._start + self._sent / self.RATE - now()))
         t = (np.arange(self.SAMPLES) + self._sent) / self.RATE
         tone = (0.1 * 32767 * np.sin(2 * math.pi * 440 * t)).astype(np.int16)
         frame = AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
@@ -161,8 +162,8 @@ class PrecodedTrack(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
-            self._start = self.first_sent_at = time.time()
-        await asyncio.sleep(max(0.0, self._start + self.sent * self._step / self._rate - time.time()))
+            self._start = self.first_sent_at = now()
+        await asyncio.sleep(max(0.0, self._start + self.sent * self._step / self._rate - now()))
         packet = Packet(self._clip[self._index])
         packet.pts, packet.time_base = self.sent * self._step, fractions.Fraction(1, self._rate)
         self._index = (self._index + 1) % len(self._clip)

@@ -7,7 +7,6 @@ import asyncio
 import fractions
 import subprocess
 import tempfile
-import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
+
+from tests.support.clock import now
 
 RATE, SAMPLES = 48000, 960  # what a browser sends: 20 ms frames at 48 kHz
 
@@ -69,7 +70,12 @@ def script(lines: list[tuple[str, str]], voice: str, *, pause: float = 1.2,
 
 class ScriptedAudio(MediaStreamTrack):
     """Silence (with a little noise, like a real microphone) until its lines come due on
-    the clock that `start(t0)` fixes; before that, silence only."""
+    the clock that `start(t0)` fixes; before that, silence only.
+
+    Paced in real time on its own sample count: a reader held up (this process's loop was
+    busy) gets the frames it missed at once, with their own timestamps, so the call always
+    carries the whole script, only sometimes in a burst. The server places audio by RTP
+    time, so a burst lands where the script says."""
 
     kind = "audio"
 
@@ -81,7 +87,7 @@ class ScriptedAudio(MediaStreamTrack):
         self._sent = 0
         self._begun: float | None = None
         self._rng = np.random.default_rng(len(lines))
-        self.lost: list[tuple[float, float]] = []  # spans skipped (s after t0): a starved sender
+        self.most_behind = 0.0  # seconds: the longest this sender was held up
 
     def start(self, t0: float) -> None:
         self.t0 = t0
@@ -90,21 +96,15 @@ class ScriptedAudio(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         if self._begun is None:
-            self._begun = time.time()
+            self._begun = now()
         else:
-            await asyncio.sleep(max(0.0, self._begun + self._sent / RATE - time.time()))
-        behind = time.time() - (self._begun + self._sent / RATE)
-        if behind > 0.1:  # like a real microphone, a late reader loses samples, not time
-            skipped = int(behind * RATE) // SAMPLES * SAMPLES
-            if self.t0 is not None:
-                at = self._begun + self._sent / RATE - self.t0
-                self.lost.append((at, at + skipped / RATE))
-            self._sent += skipped
-        now = self._begun + self._sent / RATE
+            await asyncio.sleep(max(0.0, self._begun + self._sent / RATE - now()))
+        self.most_behind = max(self.most_behind, now() - (self._begun + self._sent / RATE))
+        at = self._begun + self._sent / RATE
         chunk = self._rng.normal(0, self.noise, SAMPLES)
         if self.t0 is not None:
             for line in self.lines:
-                offset = int(round((now - self.t0 - line.at) * RATE))
+                offset = int(round((at - self.t0 - line.at) * RATE))
                 if -SAMPLES < offset < len(line.samples):
                     lo, hi = max(offset, 0), min(offset + SAMPLES, len(line.samples))
                     chunk[lo - offset:hi - offset] += line.samples[lo:hi]
@@ -115,14 +115,3 @@ class ScriptedAudio(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, RATE)
         self._sent += SAMPLES
         return frame
-
-
-def lost_speech(track: ScriptedAudio) -> list[str]:
-    """The lines of which the sender itself dropped samples (its event loop was starved):
-    then the call did not carry what the script says, whatever the server does."""
-    hit = []
-    for line in track.lines:
-        end = line.at + len(line.samples) / RATE
-        if any(lo < end and hi > line.at for lo, hi in track.lost):
-            hit.append(line.text)
-    return hit

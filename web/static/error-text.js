@@ -49,6 +49,7 @@ addStrings({
   'code.integrity_error': { zh: '存储的文件与收到时的哈希不一致。', en: 'The stored file no longer matches its hash on arrival.' },
   'code.missing': { zh: '证据文件在存储中找不到。', en: 'The evidence file is missing from storage.' },
   'code.font_missing': { zh: '服务器缺少中文字体，无法生成 PDF。', en: 'The server has no Chinese font to make the PDF.' },
+  'code.transcription_error': { zh: '笔录无法生成，请联系管理员。', en: 'The record cannot be made; please tell the administrator.' },
   'code.unsupported_type': { zh: '只能上传照片、PDF 或文本文件。', en: 'Only photos, PDF and text files can be uploaded.' },
   'code.empty_file': { zh: '文件是空的。', en: 'The file is empty.' },
   'code.missing_file': { zh: '没有收到文件。', en: 'No file arrived.' },
