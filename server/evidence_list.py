@@ -17,7 +17,7 @@ from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
 from transcription.pdf import find_cjk_font
-from transcription.record import china_time
+from transcription.bureau_time import china_time
 
 CSV_PATH = "data/evidence-list.csv"
 PDF_PATH = "data/evidence-list.pdf"

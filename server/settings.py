@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from server.errors import ConfigError
-from transcription.record import known_zone
+from transcription.bureau_time import known_zone
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}

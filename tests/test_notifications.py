@@ -22,7 +22,8 @@ from server.settings import NotifySettings, Settings
 from tests.support.api import Api, bearer
 from tests.support.notify import Provider, custody_events, messages, sms_gateway
 from tests.test_recording_browser import log_in_at
-from transcription.record import build_draft, format_time
+from transcription.bureau_time import format_time
+from transcription.record import build_draft
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PHONE, SHOWN = "13812345678", "138****5678"

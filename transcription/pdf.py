@@ -24,8 +24,9 @@ from fpdf.enums import WrapMode, XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
 from transcription.errors import TranscriptionError
+from transcription.bureau_time import format_time
 from transcription.record import (
-    format_time, formula, header_lines, role_name, turn_prefix, without_formula,
+    formula, header_lines, role_name, turn_prefix, without_formula,
 )
 
 FONT_ENV = "ZEROMEET_PDF_FONT"

@@ -11,11 +11,10 @@ import difflib
 import hashlib
 import math
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from evidence.chain import canonical_sha256
+from transcription.bureau_time import DEFAULT_ZONE, time_span
 
 FORMAT = "zeromeet.record/1"
 # Below this a machine turn is marked for a person to check. Its confidence is about
@@ -84,7 +83,6 @@ _LABELS = {
            "sep": ": ", "list": ", ", "badge": "certificate no.", "recorder": "Recorded by",
            "id": "ID", "phone": "Phone", "address": "Address", "of": " ({name})"},
 }
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _lang(language: str) -> str:
@@ -265,59 +263,6 @@ def _audio(value: object, where: str) -> dict[str, Any] | None:
 
 
 # --- the text a party confirms ---------------------------------------------------------
-
-def china_time() -> timezone | ZoneInfo:
-    """Asia/Shanghai; without a tz database, its fixed UTC+8 (no DST since 1991)."""
-    return zone(DEFAULT_ZONE)
-
-
-def zone(name: str | None) -> timezone | ZoneInfo:
-    """The named time zone (a record from before zones were named: Asia/Shanghai). Asia/
-    Shanghai without a tz database is its fixed UTC+8."""
-    name = name or DEFAULT_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        if name == DEFAULT_ZONE:
-            return timezone(timedelta(hours=8), "CST")
-        raise
-
-
-def known_zone(name: str) -> bool:
-    try:
-        zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def format_time(iso: str, language: str, *, date: bool = True, time_zone: str | None = None) -> str:
-    """An ISO time as a Chinese reader expects it: 2026年11月23日 17时00分, in the record's
-    time zone (China time unless it names another)."""
-    local = datetime.fromisoformat(iso).astimezone(zone(time_zone))
-    if _lang(language) == "en":
-        return local.strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
-    clock = f"{local.hour:02d}时{local.minute:02d}分"
-    return f"{local.year}年{local.month}月{local.day}日 {clock}" if date else clock
-
-
-def time_span(header: dict[str, Any], language: str) -> str:
-    """Start to end; the end without its date when the interview ends the same day."""
-    start, end = header["started_at"], header["ended_at"]
-    name = header.get("time_zone")
-    tz = zone(name)
-    same_day = (datetime.fromisoformat(start).astimezone(tz).date()
-                == datetime.fromisoformat(end).astimezone(tz).date())
-    first = format_time(start, language, time_zone=name)
-    last = format_time(end, language, date=not same_day, time_zone=name)
-    if _lang(language) == "en":
-        if (name or DEFAULT_ZONE) == DEFAULT_ZONE:
-            return f"{first} – {last} (China time, UTC+8)"
-        return f"{first} – {last} ({name})"
-    if (name or DEFAULT_ZONE) == DEFAULT_ZONE:
-        return f"{first}至{last}"
-    return f"{first}至{last}（{name}时间）"
-
 
 def header_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
     """The header as (label, value) pairs, shared by the text and the PDF."""

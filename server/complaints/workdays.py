@@ -10,7 +10,7 @@ import io
 from datetime import date, datetime
 
 from evidence.workdays import Calendar
-from transcription.record import china_time
+from transcription.bureau_time import china_time
 
 __all__ = ["Calendar", "CalendarFileError", "local_day", "parse_calendar"]
 

@@ -28,7 +28,7 @@ from server.notify.phone import masked
 from server.services import custody
 from server.services.interviews import bureau_of
 from server.settings import Settings
-from transcription.record import format_time
+from transcription.bureau_time import format_time
 
 log = logging.getLogger("zeromeet.notify")
 
