@@ -23,9 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-import certifi
 import urllib3
-from minio import Minio
 from minio.commonconfig import COMPLIANCE
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.retention import Retention
@@ -39,6 +37,7 @@ from evidence.errors import (
     StoreUnavailable,
 )
 from evidence.hashing import CHUNK, HashingReader, is_sha256_hex, sha256_bytes, sha256_file
+from evidence.s3client import minio_client
 from evidence.s3errors import s3_error
 from evidence.versions import NULL_VERSION, ObjectVersion, original, read_id, shadowing
 
@@ -88,41 +87,6 @@ class ObjectStore(Protocol):
     async def verify(self, key: str, sha256: str, version_id: str | None = None) -> bool: ...
 
     async def shadowing(self, key: str, version_id: str | None = None) -> str: ...
-
-
-def minio_client(
-    endpoint: str,
-    access_key: str | None,
-    secret_key: str | None,
-    *,
-    secure: bool = False,
-    region: str | None = None,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    retries: int = 2,
-) -> Minio:
-    """A minio client whose failures surface in seconds (minio's own defaults wait minutes)."""
-    http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-        maxsize=10,
-        cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        retries=urllib3.Retry(
-            total=retries,
-            backoff_factor=0.2,
-            status_forcelist=(500, 502, 503, 504),
-            # Hand the last 5xx to minio so it becomes a typed error, not MaxRetryError.
-            raise_on_status=False,
-        ),
-    )
-    return Minio(
-        endpoint,
-        access_key=access_key,
-        secret_key=secret_key,
-        secure=secure,
-        region=region,
-        http_client=http,
-    )
 
 
 class S3ObjectStore:

@@ -21,7 +21,8 @@ from evidence.errors import (
     StoreUnavailable,
 )
 from evidence.hashing import sha256_bytes, sha256_file
-from evidence.store import S3ObjectStore, minio_client
+from evidence.s3client import minio_client
+from evidence.store import S3ObjectStore
 from server.settings import S3Settings
 from tests.support.s3 import store_for
 

@@ -21,7 +21,8 @@ from minio.versioningconfig import ENABLED, VersioningConfig
 from sqlalchemy import bindparam, inspect, select, text, update
 
 from evidence.hashing import sha256_bytes
-from evidence.store import S3ObjectStore, minio_client
+from evidence.s3client import minio_client
+from evidence.store import S3ObjectStore
 from evidence.verify import verify as verify_bundle
 from evidence.versions import ObjectVersion, original, read_id, shadowing
 from server.appkeys import SESSIONS

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from evidence.verify import verify as verify_bundle
 from server.settings import Settings
 from tests.support.api import Api

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from evidence.bundle import INDEX
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from evidence.verify import verify as verify_bundle
 from server.appkeys import SESSIONS, STORE
 from server.db.models import EvidenceItem

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from evidence import chain
 from evidence.hashing import sha256_bytes
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from media.recorder import GAP_US
 from server.appkeys import SESSIONS, STORE
 from server.db.models import Recording, Segment

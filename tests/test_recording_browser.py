@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from server.appkeys import STORE
 from server.settings import Settings
 from tests.support.api import PASSWORD, bearer

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
 from evidence.hashing import sha256_bytes
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from evidence.webm import SegmentWriter, TrackInfo
 from server.app import create_app
 from server.appkeys import SESSIONS, STORE

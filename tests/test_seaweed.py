@@ -14,7 +14,7 @@ from minio.error import S3Error
 
 from evidence.errors import StoreUnavailable
 from evidence.hashing import sha256_bytes
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
 from server.settings import S3Settings
 from tests.support.proc import env_for, free_port, start_server

@@ -17,7 +17,7 @@ import signal
 import time
 from pathlib import Path
 
-from evidence.store import minio_client
+from evidence.s3client import minio_client
 from server.seaweed.command import HOST, EmbeddedStoreError, WeedPorts, find_weed, weed_command
 from server.seaweed.files import load_or_create_credentials, rotate_log, write_identities
 from server.seaweed.lockdown import assert_locked
