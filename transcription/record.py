@@ -13,6 +13,7 @@ import math
 import unicodedata
 from datetime import datetime
 from typing import Any
+
 from evidence.chain import canonical_sha256
 from transcription.bureau_time import DEFAULT_ZONE, time_span
 
