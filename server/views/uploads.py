@@ -197,8 +197,11 @@ async def _send(request: web.Request, item: EvidenceItem, path: Path) -> web.Str
         "Content-Disposition": _disposition(item, inline=mime in INLINE),
         "X-Content-Type-Options": "nosniff", "X-Content-SHA256": item.sha256,
         "Cache-Control": "private, no-store"})
-    await response.prepare(request)
     with open(path, "rb") as file:
+        # The open file is all the answer needs: gone from the spool before the first
+        # byte, so nothing is left there once the client has the last one.
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        await response.prepare(request)
         while chunk := await asyncio.to_thread(file.read, CHUNK):
             await response.write(chunk)
     await response.write_eof()
