@@ -25,12 +25,13 @@ from media.candidates import MAX_CANDIDATES, screen
 from media.errors import NegotiationError
 from media.fanout import FanoutTrack, TrackFanout
 from media.forward import ForwardTrack, SlotClock
+from media.signals import Offer, Signal, TrackMap, TrackPlace
 from media.source import Source
 from media.tap import TapUnavailable
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[Signal], Awaitable[None]]
 MAX_SDP = 60_000
 Feed = Source | TrackFanout  # what a slot is fed from: encoded frames, or decoded ones
 
@@ -241,18 +242,18 @@ class Peer:
                     self._needs_offer = False
                     await self.pc.setLocalDescription(await self.pc.createOffer())
                     self._awaiting_answer = True
-                    await self.send({"type": "offer", "sdp": self.pc.localDescription.sdp})
-                await self.send({"type": "tracks", "tracks": self.track_map()})
+                    await self.send(Offer(self.pc.localDescription.sdp))
+                await self.send(self.track_map())
             except (InvalidStateError, ConnectionError, RuntimeError):
                 if not self.closed:  # the socket went away mid-offer: it is leaving anyway
                     log.info("negotiation with %s stopped: connection closing", self.id)
 
-    def track_map(self) -> list[dict[str, str]]:
-        return [
-            {"mid": slot.transceiver.mid, "participant": slot.source, "kind": slot.kind}
+    def track_map(self) -> TrackMap:
+        return TrackMap(tuple(
+            TrackPlace(slot.transceiver.mid, slot.source, slot.kind)
             for slot in self.slots
             if slot.source is not None and slot.transceiver.mid is not None
-        ]
+        ))
 
     async def close(self) -> None:
         if self.closed:

@@ -12,11 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from media.clock import utc_now
 from media.errors import RoomClosed, RoomFull
 from media.peer import Feed, Peer
+from media.signals import Attendee, Ended, Muted, Presence, Replaced, Roster, Signal
 from media.source import Source
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ class Room:
         self.peers: dict[str, Peer] = {}
         self.muted: set[str] = set()
         self.seen: set[str] = set()
-        self.history: list[dict[str, str]] = []
         self._on_event = on_event
         self._tasks: set[asyncio.Task[None]] = set()
         # Joins, leaves, replacements and the end change `peers` one at a time.
@@ -76,7 +76,7 @@ class Room:
                 peer.on_media = self._media
                 peer.on_failed = lambda failed: self._spawn(self.leave(failed, "network"))
                 if old is not None:
-                    await _quietly(old.send({"type": "replaced"}))
+                    await _quietly(old.send(Replaced()))
                     await self._drop(old, "replaced")
                 kind = "rejoined" if peer.id in self.seen else "joined"
                 self.peers[peer.id] = peer
@@ -148,7 +148,7 @@ class Room:
         async with self._lock:
             await self._drop(peer, reason)
 
-    async def expel(self, participant_id: str, message: dict[str, Any], reason: str) -> None:
+    async def expel(self, participant_id: str, message: Signal, reason: str) -> None:
         """Put a participant out (a withdrawn link): tell it why, then close it."""
         async with self._lock:
             peer = self.peers.get(participant_id)
@@ -177,27 +177,25 @@ class Room:
             other.set_muted(participant_id, "audio", muted)
         target = self.peers.get(participant_id)
         if target is not None:
-            await _quietly(target.send({"type": "muted", "muted": muted}))
-        await self.broadcast({"type": "participants", "participants": self.roster()})
+            await _quietly(target.send(Muted(muted)))
+        await self.broadcast(self.roster())
 
-    def roster(self) -> list[dict[str, Any]]:
-        return [
-            {"id": p.id, "name": p.participant.name, "role": p.participant.role,
-             "kind": p.participant.kind, "connected": True,
-             "since": p.connected_at.isoformat() if p.connected_at else None,
-             "muted": p.id in self.muted}
+    def roster(self) -> Roster:
+        return Roster(tuple(
+            Attendee(p.id, p.participant.name, p.participant.role, p.participant.kind,
+                     p.connected_at, p.id in self.muted)
             for p in self.peers.values()
-        ]
+        ))
 
-    async def broadcast(self, message: dict[str, Any]) -> None:
+    async def broadcast(self, message: Signal) -> None:
         await asyncio.gather(*(_quietly(p.send(message)) for p in list(self.peers.values())))
 
-    async def broadcast_staff(self, message: dict[str, Any]) -> None:
+    async def broadcast_staff(self, message: Signal) -> None:
         staff = [p for p in self.peers.values() if p.participant.kind == "staff"]
         await asyncio.gather(*(_quietly(p.send(message)) for p in staff))
 
-    async def close(self, message: dict[str, Any] | None = None) -> None:
-        """End the room: tell everyone (e.g. `{"type": "ended"}`) and close every connection."""
+    async def close(self, message: Signal | None = None) -> None:
+        """End the room: tell everyone (e.g. `Ended()`) and close every connection."""
         async with self._lock:
             self.closed = True
             if message is not None:
@@ -209,12 +207,10 @@ class Room:
 
     async def _announce(self, kind: str, peer: Peer, reason: str = "") -> None:
         at = utc_now()
-        self.history.append({"event": kind, "participant": peer.id, "at": at.isoformat()})
         if kind != "replaced":
-            await self.broadcast({"type": "event", "event": kind, "participant": peer.id,
-                                  "name": peer.participant.name, "role": peer.participant.role,
-                                  "reason": reason or None, "at": at.isoformat()})
-            await self.broadcast({"type": "participants", "participants": self.roster()})
+            await self.broadcast(Presence(kind, peer.id, peer.participant.name,
+                                          peer.participant.role, reason, at))
+            await self.broadcast(self.roster())
         if self._on_event is not None:
             try:
                 await self._on_event(RoomEvent(self.interview_id, kind, peer, at, reason))

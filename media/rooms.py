@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from media.errors import RoomClosed
 from media.room import OnEvent, Room, TrackObserver
+from media.signals import Ended, Signal
 
 
 class Rooms:
@@ -43,7 +43,7 @@ class Rooms:
         if room is not None and not room.peers and not room.joining:
             del self._rooms[interview_id]
 
-    async def expel_credential(self, credential: str, message: dict[str, Any], reason: str) -> int:
+    async def expel_credential(self, credential: str, message: Signal, reason: str) -> int:
         """Put out every connection admitted by `credential` (a session that logged out)."""
         expelled = 0
         for room in list(self._rooms.values()):
@@ -63,7 +63,7 @@ class Rooms:
         self._ended.add(interview_id)
         room = self._rooms.pop(interview_id, None)
         if room is not None:
-            await room.close({"type": "ended"})
+            await room.close(Ended())
 
     async def close_all(self) -> None:
         for interview_id in list(self._rooms):

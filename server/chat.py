@@ -22,6 +22,7 @@ from evidence.errors import StoreError
 from evidence.store import ObjectStore
 from media.peer import Peer
 from media.room import Room
+from media.signals import Notice
 from server.db.models import EvidenceItem, Interview, InterviewState, new_id
 from server.db.record_models import ChatMessage
 from server.db.types import utcnow
@@ -86,7 +87,7 @@ class ChatLogs:
         message = {"type": "chat", **chat_service.public(row)}
         readers = [p for p in list(room.peers.values())
                    if audience == "all" or p.participant.kind == "staff" or p is peer]
-        await asyncio.gather(*(_quietly(p.send(message)) for p in readers))
+        await asyncio.gather(*(_quietly(p.send(Notice(message))) for p in readers))
 
     async def history(self, interview_id: str, viewer_id: str, viewer_kind: str,
                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from media.rooms import Rooms
+from media.signals import Notice
 from server.services.staff_admin import ended_credentials
 
 log = logging.getLogger("zeromeet.signalling")
@@ -33,7 +34,7 @@ async def end_ended_logins(rooms: Rooms, sessions: async_sessionmaker[AsyncSessi
         ended = await ended_credentials(session, live)
     expelled = 0
     for credential, why in ended.items():
-        expelled += await rooms.expel_credential(credential, _MESSAGES[why], why)
+        expelled += await rooms.expel_credential(credential, Notice(_MESSAGES[why]), why)
     if expelled:
         log.info("connections of ended logins closed", extra={"count": expelled})
     return expelled

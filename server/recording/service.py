@@ -19,15 +19,16 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from evidence.segment import SegmentStored
 from evidence.store import ObjectStore
 from media.clock import clock_us
 from media.peer import Peer
 from media.recorder import FRAME_MS, TrackRecorder
 from media.rooms import Rooms
+from media.signals import Notice
 from media.source import Source
 from server.db.models import Interview, InterviewState
 from server.recording import spool
-from evidence.segment import SegmentStored
 from server.recording.live import LiveRecording, SegmentJob
 from server.services import recordings
 from server.services.recordings import RecordingMeta
@@ -174,8 +175,8 @@ class RecordingService:
                 for interview_id in {iid for iid, _, _ in self._live}:
                     room = self.rooms.find(interview_id)
                     if room is not None:
-                        await room.broadcast_staff({"type": "recording",
-                                                    "recordings": self.health(interview_id)})
+                        await room.broadcast_staff(Notice({
+                            "type": "recording", "recordings": self.health(interview_id)}))
 
     def _check_frames(self, live: LiveRecording, now: float) -> None:
         recorder = live.recorder

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from media.clock import clock_us
 from media.rooms import Rooms
+from media.signals import Notice
 from server.db.models import Interview
 from server.services.recordings import RecordingMeta
 from server.settings import Settings
@@ -233,7 +234,7 @@ class LiveTranscription:
         kept.append(caption)
         room = self.rooms.find(meta.interview_id) if self.rooms is not None else None
         if room is not None:
-            await room.broadcast({"type": "caption", **caption})
+            await room.broadcast(Notice({"type": "caption", **caption}))
 
     async def _interview(self, interview_id: str) -> tuple[int, str] | None:
         known = self._interviews.get(interview_id)

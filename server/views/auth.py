@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from media.signals import Notice
 from server.appkeys import LOGIN_SLOTS, ROOMS, SETTINGS
 from server.auth import csrf_for, verify_password
 from server.errors import Forbidden, InvalidInput, TooManyRequests, Unauthenticated
@@ -74,9 +75,9 @@ async def logout(request: web.Request) -> web.Response:
     async with transaction(request) as session:
         await accounts.logout(session, staff)
     # A session that ended takes its live interview connections with it.
-    await request.app[ROOMS].expel_credential(staff.session_id, {
+    await request.app[ROOMS].expel_credential(staff.session_id, Notice({
         "type": "error", "error": "unauthenticated", "message": "You have logged out.",
-    }, "logged_out")
+    }), "logged_out")
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     response.del_cookie(CSRF_COOKIE, path="/")

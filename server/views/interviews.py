@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from media.signals import Notice
 from server.appkeys import CHAT, NOTIFICATIONS, RECORDINGS, ROOMS, SETTINGS, TRANSCRIPTION
 from server.db.models import PartyRole
 from server.errors import InvalidInput
@@ -162,10 +163,10 @@ async def revoke_invitation(request: web.Request) -> web.Response:
         answer = serialize.invitation(invitation)
     room = request.app[ROOMS].find(invitation.interview_id)
     if room is not None:  # a withdrawn link also ends the connection it holds now
-        await room.expel(invitation.id, {
+        await room.expel(invitation.id, Notice({
             "type": "error", "error": "invitation_revoked",
             "message": "This link has been withdrawn. Ask the inspector for a new one.",
-        }, "revoked")
+        }), "revoked")
     return web.json_response(answer)
 
 

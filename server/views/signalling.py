@@ -17,7 +17,8 @@ from media.errors import NegotiationError, RoomClosed, RoomFull
 from media.peer import Participant, Peer
 from media.room import Room
 from media.rooms import Rooms
-from server import ice
+from media.signals import Signal
+from server import ice, wire
 from server.appkeys import CHAT, ROOMS, SETTINGS
 from server.chat import ChatLogs
 from server.auth import INVITATION_PREFIX, STAFF_PREFIX, Party, Staff
@@ -91,7 +92,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
                  admission: Admission) -> None:
     settings, rooms = request.app[SETTINGS], request.app[ROOMS]
     participant = admission.participant
-    peer = Peer(participant, send=ws.send_json, ice_servers=ice.for_server(settings.ice),
+    async def send(signal: Signal) -> None:
+        await ws.send_json(wire.message(signal))
+
+    peer = Peer(participant, send=send, ice_servers=ice.for_server(settings.ice),
                 transcode=settings.forwarding == "transcode")
     async with transaction(request) as session:
         connection_id = await presence.open_connection(
@@ -105,7 +109,7 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, interview_id: 
         await ws.send_json({
             "type": "welcome", "you": participant.id,
             "ice_servers": ice.for_browser(settings.ice, participant.id),
-            "participants": existing.roster() if existing else [],
+            "participants": wire.attendees(existing.roster()) if existing else [],
             "interview": {"id": interview_id, "state": "live", "title": admission.title},
         })
         room = rooms.get(interview_id)

@@ -20,6 +20,7 @@ from evidence.errors import IntegrityError, ObjectNotFound
 from evidence.hashing import CHUNK, sha256_file
 from evidence.sniff import HEIC, HEIF, JPEG, PDF, PNG, TEXT, WEBP
 from media import snapshot as media_snapshot
+from media.signals import Notice
 from server.appkeys import JOURNAL, ROOMS, SETTINGS, STORE
 from server.db.models import EvidenceItem
 from server.db.types import utcnow
@@ -128,11 +129,11 @@ async def _announce(request: web.Request, capture: uploads.Capture, item: dict[s
     if room is None or item["kind"] != "upload":
         return
     uploader = item["observed"].get("uploader") or {}
-    await room.broadcast_staff({
+    await room.broadcast_staff(Notice({
         "type": "evidence", "id": item["id"], "kind": item["kind"],
         "participant": uploader.get("id"), "name": uploader.get("name"),
         "filename": item["claimed"].get("filename", ""), "content_type": item["content_type"],
-        "size": item["size"], "at": item["created_at"]})
+        "size": item["size"], "at": item["created_at"]}))
 
 
 @routes.get("/api/invitation/evidence")
