@@ -47,6 +47,7 @@ def encoded_media(seconds: float) -> tuple[list[bytes], list[bytes]]:
 async def recorder_alone(seconds: float, tmp: Path) -> dict[str, Any]:
     from server.db.engine import make_engine, sessionmaker_for, upgrade
     from server.keys import load_or_create_signing_key
+    from server.recording.ledger import DatabaseLedger
     from server.recording.live import LiveRecording
     from server.seaweed import EmbeddedSeaweed
     from server.services.recordings import RecordingMeta
@@ -90,7 +91,7 @@ async def recorder_alone(seconds: float, tmp: Path) -> dict[str, Any]:
                                  node="bench", started_at_us=t0_us)
             directory = tmp / "spool" / meta.id
             directory.mkdir(parents=True)
-            live = LiveRecording(meta, directory, store=store, sessions=sessions, key=key)
+            live = LiveRecording(meta, directory, store=store, ledger=DatabaseLedger(sessions), key=key)
             recorder = TrackRecorder(kind, live, request_keyframe=lambda: None)
             n = 0
             for _ in range(repeat):

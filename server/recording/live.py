@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from evidence import chain, manifest
 from evidence.errors import EvidenceError
@@ -29,9 +27,8 @@ from evidence.segment import SegmentClosed, SegmentStored
 from evidence.store import ObjectStore
 from media.clock import clock_us
 from media.recorder import TrackRecorder
-from server.db.models import Interview
 from server.recording import spool
-from server.services import recordings
+from server.recording.ledger import Ledger, LedgerUnavailable, SealWritten
 from server.services.recordings import RecordingMeta
 
 log = logging.getLogger("zeromeet.recording")
@@ -63,13 +60,15 @@ class _SealJob:
 
 class LiveRecording:
     def __init__(self, meta: RecordingMeta, directory: Path, *, store: ObjectStore,
-                 sessions: async_sessionmaker, key: Ed25519PrivateKey,
+                 ledger: Ledger, key: Ed25519PrivateKey,
                  on_change: Callable[[LiveRecording], None] = lambda _: None,
                  on_stored: Callable[[LiveRecording, SegmentStored, Path], Awaitable[None]] | None = None,
-                 next_seq: int = 1, head: str | None = None, counter: int = 0) -> None:
+                 next_seq: int = 1, head: str | None = None, counter: int = 0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.meta = meta
         self.directory = directory
-        self._store, self._sessions, self._key = store, sessions, key
+        self._store, self._ledger, self._key = store, ledger, key
+        self._sleep = sleep
         self._on_change = on_change
         self._on_stored = on_stored
         self.next_seq = next_seq
@@ -176,7 +175,8 @@ class LiveRecording:
         key = f"{object_prefix(self.meta)}/{record.seq:06d}.webm"
         stored = await self._retry("upload", lambda: self._store.put(
             key, path, sha256=record.sha256, content_type=f"{self.meta.kind}/webm"))
-        await self._retry("database", lambda: self._insert(record, key, stored.version_id))
+        await self._retry("database", lambda: self._ledger.segment_stored(
+            self.meta, record, key, stored.version_id))
         if self._on_stored is not None:
             try:
                 await self._on_stored(self, record, path)
@@ -184,12 +184,9 @@ class LiveRecording:
                 log.exception("a stored segment's listener failed", extra=self._log_extra())
         await asyncio.to_thread(spool.forget_segment, self.directory, record.seq)
 
-    async def _insert(self, record: SegmentStored, key: str, version_id: str | None) -> None:
-        async with self._sessions() as session, session.begin():
-            await recordings.add_segment(session, self.meta, record, key, version_id)
-
     async def _seal(self, status: str) -> None:
-        stored = await self._retry("database", self._stored_segments)
+        ledger = await self._retry("database", lambda: self._ledger.stored(self.meta))
+        self._case_id, stored = ledger.case_id, ledger.entries
         if not stored:  # nothing was ever recorded: nothing to seal
             await asyncio.to_thread(spool.forget_recording, self.directory)
             return
@@ -199,22 +196,10 @@ class LiveRecording:
         key = f"{object_prefix(self.meta)}/manifest.json"
         written = await self._retry("upload", lambda: self._store.put(
             key, document, sha256=digest, content_type="application/json"))
-
-        async def record() -> None:
-            async with self._sessions() as session, session.begin():
-                await recordings.store_seal(session, self.meta.id, seal, key=key,
-                                            sha256=digest, size=len(document),
-                                            version_id=written.version_id)
-        await self._retry("database", record)
+        where = SealWritten(key, digest, len(document), written.version_id)
+        await self._retry("database", lambda: self._ledger.sealed(self.meta, seal, where))
         await asyncio.to_thread(spool.forget_recording, self.directory)
         log.info("recording sealed", extra=self._log_extra(status=status, segments=len(stored)))
-
-    async def _stored_segments(self) -> list[dict[str, Any]]:
-        async with self._sessions() as session:
-            rows = await recordings.segments(session, self.meta.id)
-            interview = await session.get(Interview, self.meta.interview_id)
-            self._case_id = interview.case_id if interview else ""
-        return [recordings.manifest_entry(r) for r in rows]
 
     def _make_seal_once(self, status: str, stored: list[dict[str, Any]]) -> Callable[[], Awaitable[chain.Seal]]:
         """The seal is made once and kept in the spool: a retried upload sends the same one."""
@@ -248,11 +233,11 @@ class LiveRecording:
         while True:
             try:
                 result = await attempt()
-            except (EvidenceError, SQLAlchemyError, OSError) as exc:
+            except (EvidenceError, LedgerUnavailable, OSError) as exc:
                 delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
                 self.alarm(what, f"{what} failing, retrying in {delay:g} s: {_short(exc)}")
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 continue
             if failures:
                 self.alarm(what, None)

@@ -29,6 +29,7 @@ from media.signals import Notice
 from media.source import Source
 from server.db.models import Interview, InterviewState
 from server.recording import spool
+from server.recording.ledger import DatabaseLedger
 from server.recording.live import LiveRecording, SegmentJob
 from server.services import recordings
 from server.services.recordings import RecordingMeta
@@ -55,6 +56,7 @@ class RecordingService:
         self.spool_dir = data_dir / "spool"
         self.node = node
         self._store, self._sessions, self._key = store, sessions, key
+        self._ledger = DatabaseLedger(sessions)
         self._live: dict[tuple[str, str, str], LiveRecording] = {}
         self._finished: set[LiveRecording] = set()
         self.rooms: Rooms | None = None
@@ -129,7 +131,7 @@ class RecordingService:
         return live
 
     def _make(self, meta: RecordingMeta, directory: Path, **restored: Any) -> LiveRecording:
-        return LiveRecording(meta, directory, store=self._store, sessions=self._sessions,
+        return LiveRecording(meta, directory, store=self._store, ledger=self._ledger,
                              key=self._key, on_change=self._changed, on_stored=self._stored,
                              **restored)
 
