@@ -54,7 +54,8 @@ def main() -> int:
         real_ids.write_text("[parameters]\n" + "".join(f'{k} = "{v}"\n' for k, v in ids.items()))
         failures = 0
         for name in args.as_:
-            failures += _run(base, name, identities[name], args, None)
+            if args.random_ids_as is None or name in args.random_ids_as:
+                failures += _run(base, name, identities[name], args, None)
             failures += _run(base, name, identities[name], args, real_ids)
         print(f"fuzz: {failures} run(s) with failures", flush=True)
         errors = _server_errors(data_dir / "server.log")
@@ -81,6 +82,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     parser.add_argument("--as", dest="as_", default="staff,party,anonymous",
                         type=lambda s: s.split(","))
+    parser.add_argument("--random-ids-as", default=None, type=lambda s: s.split(","),
+                        help="the identities that also get a run with random path ids "
+                             "(default: every one in --as)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--max-time", type=int, default=None,
                         help="seconds per identity for fuzzing and stateful phases")
