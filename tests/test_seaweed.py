@@ -16,6 +16,7 @@ from evidence.errors import StoreUnavailable
 from evidence.hashing import sha256_bytes
 from evidence.s3client import minio_client
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
+from server.seaweed.command import unix_sockets
 from server.settings import S3Settings
 from tests.support.proc import env_for, free_port, start_server
 from tests.support.s3 import store_for
@@ -198,8 +199,10 @@ async def test_stop_leaves_no_process(tmp_path: Path) -> None:
     seaweed = EmbeddedSeaweed(tmp_path, bucket="stop")
     await seaweed.stop()  # before start: nothing to do
     await seaweed.start()
-    pid = seaweed.pid
-    assert pid is not None and running(pid)
+    pid, ports = seaweed.pid, seaweed.ports
+    assert pid is not None and running(pid) and ports is not None
+    sockets = unix_sockets(ports)
+    assert any(path.exists() for path in sockets.values())  # weed serves them while it runs
 
     await seaweed.stop()
     await seaweed.stop()
@@ -207,6 +210,7 @@ async def test_stop_leaves_no_process(tmp_path: Path) -> None:
     assert not Path(f"/proc/{pid}").exists()
     assert weeds_on(tmp_path) == []
     assert not seaweed.pid_path.exists()
+    assert [path for path in sockets.values() if path.exists()] == []  # none left in /tmp
 
 
 async def test_a_second_owner_of_the_data_dir_is_refused(

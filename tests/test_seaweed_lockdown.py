@@ -28,7 +28,7 @@ import pytest_asyncio
 from evidence.hashing import sha256_bytes
 from evidence.store import S3ObjectStore
 from server.seaweed import EmbeddedSeaweed, EmbeddedStoreError, WeedPorts, weed_command
-from server.seaweed.command import ADMIN_GRPC_OFFSET
+from server.seaweed.command import ADMIN_GRPC_OFFSET, unix_sockets
 from server.seaweed.files import load_or_create_credentials, write_identities
 from server.seaweed.lockdown import assert_locked
 from server.settings import S3Settings
@@ -204,13 +204,15 @@ async def test_every_grpc_port_refuses_clients_without_our_certificate(locked: L
     root, p = locked.seaweed.root, locked.ports
     grpc = {"master": p.master_grpc, "volume": p.volume_grpc, "filer": p.filer_grpc,
             "s3": p.s3_grpc, "admin": p.admin + ADMIN_GRPC_OFFSET}
+    sockets = unix_sockets(p)
     for name, port in grpc.items():
         with socket.create_connection(("127.0.0.1", port), 5) as plain:
             assert h2_answer(plain) != "settings", name
         assert h2_over_tls(port, root, with_our_certificate=False).startswith("refused"), name
         assert h2_over_tls(port, root, with_our_certificate=True) == "settings", name  # control
         # weed also serves each gRPC port on a Unix socket in /tmp: the same server, TLS and all.
-        unix = next(Path("/tmp").glob(f"seaweedfs-*-grpc-{port}.sock"))
+        # (Its own name: a socket another weed left behind may carry the same port.)
+        unix = sockets[f"{name}-grpc"]
         assert unix.stat().st_mode & 0o077 == 0, unix
         with socket.socket(socket.AF_UNIX) as local:
             local.settimeout(5)

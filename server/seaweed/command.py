@@ -90,6 +90,16 @@ def weed_command(weed: str, root: Path, ports: WeedPorts,
     ]
 
 
+def unix_sockets(ports: WeedPorts) -> dict[str, Path]:
+    """The Unix sockets weed serves beside its TCP ports, by server: in Go's temporary
+    directory, named for the port. weed leaves some of them behind when it stops."""
+    directory = Path(os.environ.get("TMPDIR") or "/tmp")
+    named = {"master-grpc": ports.master_grpc, "volume-grpc": ports.volume_grpc,
+             "filer": ports.filer, "filer-grpc": ports.filer_grpc, "s3": ports.s3,
+             "s3-grpc": ports.s3_grpc, "admin-grpc": ports.admin + ADMIN_GRPC_OFFSET}
+    return {name: directory / f"seaweedfs-{name}-{port}.sock" for name, port in named.items()}
+
+
 def find_weed() -> str:
     beside = Path(sys.executable).parent / "weed"
     if beside.is_file() and os.access(beside, os.X_OK):

@@ -14,11 +14,19 @@ import fcntl
 import logging
 import os
 import signal
+import stat
 import time
 from pathlib import Path
 
 from evidence.s3client import minio_client
-from server.seaweed.command import HOST, EmbeddedStoreError, WeedPorts, find_weed, weed_command
+from server.seaweed.command import (
+    HOST,
+    EmbeddedStoreError,
+    WeedPorts,
+    find_weed,
+    unix_sockets,
+    weed_command,
+)
 from server.seaweed.files import load_or_create_credentials, rotate_log, write_identities
 from server.seaweed.lockdown import assert_locked
 from server.seaweed.processes import die_with_parent, kill_stale
@@ -107,6 +115,8 @@ class EmbeddedSeaweed:
         if proc is not None:
             await _terminate(proc)
             log.info("Embedded SeaweedFS (pid %s) stopped", proc.pid)
+            if self._ports is not None:
+                _remove_sockets(self._ports)
         self._settings = None
         if self._lock_fd is not None:  # only the lock's holder may touch the pid file
             self.pid_path.unlink(missing_ok=True)
@@ -209,6 +219,15 @@ class EmbeddedSeaweed:
                     await _terminate(self._proc)
                 continue
             log.warning("Embedded SeaweedFS restarted (pid %s)", self.pid)
+
+
+def _remove_sockets(ports: WeedPorts) -> None:
+    """The sockets a stopped weed left in /tmp: ours (same owner), and sockets only."""
+    for path in unix_sockets(ports).values():
+        with contextlib.suppress(OSError):
+            info = path.lstat()
+            if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid():
+                path.unlink()
 
 
 def _log_if_died(task: asyncio.Task[None]) -> None:
