@@ -34,6 +34,7 @@ from server.appkeys import (
     SUPERVISOR,
     TRANSCRIPTION,
 )
+from server.auth import prepare_password_checks
 from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.chat import SWEEP_S as CHAT_SWEEP_S
 from server.chat import ChatLogs
@@ -128,6 +129,7 @@ async def _data_dir(app: web.Application) -> AsyncIterator[None]:
     except OSError as exc:
         raise ConfigError(f"Cannot create the data directory {data_dir}: {exc.strerror}.") from None
     app[SIGNING_KEY] = load_or_create_signing_key(data_dir)
+    await prepare_password_checks()
     yield
 
 

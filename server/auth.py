@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -18,8 +19,20 @@ INVITATION_PREFIX = "zmi_"
 
 # argon2id with the library's RFC 9106 low-memory profile (64 MiB, 3 passes).
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so timing does not reveal who exists.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so timing does not reveal who
+    exists. Made on first use: a hash costs a tenth of a second, which every process
+    (each CLI command among them) would otherwise pay on import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def prepare_password_checks() -> None:
+    """Make the dummy hash before the first login, so that the first unknown username
+    takes as long to refuse as every later one (the server calls this as it starts)."""
+    await asyncio.to_thread(_dummy_hash)
 
 
 def new_token(prefix: str) -> str:
@@ -66,7 +79,7 @@ async def hash_password(password: str) -> str:
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(_verify, password_hash or _DUMMY_HASH, password, password_hash is not None)
+    return await asyncio.to_thread(_verify, password_hash or _dummy_hash(), password, password_hash is not None)
 
 
 def _verify(password_hash: str, password: str, real: bool) -> bool:

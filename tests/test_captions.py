@@ -204,7 +204,7 @@ async def test_live_listening_under_load_falls_behind_and_catches_up_losing_no_f
     await asyncio.wrap_future(pool.submit(spin, 0))  # the model is loaded
     # The worker is busy for longer than joining and the first line take (about 6 s), so
     # that line's caption is late by more than DELAYED_S however fast the joins are.
-    held = pool.submit(spin, 20)
+    held = pool.submit(time.sleep, 20)  # stuck, not computing: the hogs below load the cores
     hogs = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
     load = [hogs.submit(spin, 15) for _ in range(2)]
     sources: dict = {}

@@ -45,7 +45,7 @@ async def test_media_goes_to_every_other_party_and_no_decoder_runs(room: Intervi
         for other in parties:
             if other is not client:
                 await client.wait_for(lambda c, o=other: frames_from(c, o.you) >= 15
-                                      and (640, 480) in c.received[o.you]["video"].sizes
+                                      and (320, 240) in c.received[o.you]["video"].sizes
                                       and frames_from(c, o.you, "audio") >= 20)
     for peer in server_peers(room).values():
         assert set(peer.incoming) == {"audio", "video"} and peer.decoded == {}

@@ -24,7 +24,7 @@ async def test_transcoding_decodes_and_encodes_again_and_still_records(room: Int
     worker = await room.join((await room.invite("张三"))["token"], label=2)
     for client, other in ((inspector, worker), (worker, inspector)):
         await client.wait_for(lambda c, o=other: c.received[o.you]["video"].frames >= 15
-                              and (640, 480) in c.received[o.you]["video"].sizes
+                              and (320, 240) in c.received[o.you]["video"].sizes
                               and c.received[o.you]["audio"].frames >= 20)
     for peer in room.api.app[ROOMS].find(room.id).peers.values():
         assert set(peer.decoded) == {"audio", "video"}

@@ -82,7 +82,7 @@ async def test_every_track_is_stored_as_a_sealed_verified_chain(room: Interview)
                 decoded = list(container.decode(stream))
             assert decoded, segment
             if rec["kind"] == "video":
-                assert decoded[0].width == 640 and decoded[0].height == 480
+                assert decoded[0].width == 320 and decoded[0].height == 240
             frames += len(decoded)
         # Every frame the participant sent before the end is in the recording.
         assert frames >= who[rec["participant"]["id"]][rec["kind"]] - HELD[rec["kind"]], rec

@@ -129,11 +129,11 @@ async def log_in_at(browser: Browser, base: str, path: str) -> tuple[BrowserCont
 
 
 # A media element that plays: not paused, has data, and its clock moved on by more than
-# half a second since the first look (a video also shows the recorded 640×480 picture).
+# half a second since the first look (a video also shows the recorded 320×240 picture).
 ADVANCING = """(selector) => {
   const el = document.querySelector(selector);
   if (!el || el.paused || el.readyState < 2) return false;
-  if (el.tagName === 'VIDEO' && el.videoWidth !== 640) return false;
+  if (el.tagName === 'VIDEO' && el.videoWidth !== 320) return false;
   if (el.dataset.t0 === undefined || el.currentTime < Number(el.dataset.t0)) el.dataset.t0 = String(el.currentTime);
   return el.currentTime > Number(el.dataset.t0) + 0.5;
 }"""

@@ -20,7 +20,7 @@ from tests.support.rtc import RtcClient
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def video_from(who: str, size: tuple[int, int] = (640, 480), frames: int = 10):  # noqa: ANN201
+def video_from(who: str, size: tuple[int, int] = (320, 240), frames: int = 10):  # noqa: ANN201
     def seen(client: RtcClient) -> bool:
         got = client.received.get(who, {}).get("video")
         return got is not None and got.frames >= frames and size in got.sizes
@@ -53,11 +53,11 @@ async def test_media_flows_both_ways_and_the_interview_goes_live(room: Interview
 async def test_a_third_party_sees_both_and_both_see_it(room: Interview) -> None:
     inspector = await room.inspector()
     worker = await room.join((await room.invite("张三"))["token"], label=2)
-    witness = await room.join((await room.invite("李四", "witness"))["token"], label=3, width=320, height=240)
+    witness = await room.join((await room.invite("李四", "witness"))["token"], label=3, width=160, height=120)
     await witness.wait_for(video_from(inspector.you))
     await witness.wait_for(video_from(worker.you))
-    await inspector.wait_for(video_from(witness.you, (320, 240)))
-    await worker.wait_for(video_from(witness.you, (320, 240)))
+    await inspector.wait_for(video_from(witness.you, (160, 120)))
+    await worker.wait_for(video_from(witness.you, (160, 120)))
     roster = [m for m in witness.messages if m["type"] == "participants"][-1]["participants"]
     assert {p["id"] for p in roster} == {inspector.you, worker.you, witness.you}
 

@@ -41,7 +41,8 @@ async def _client_main(conn: Any, base_url: str, parties: list[dict[str, Any]], 
     from tests.support.rtc import RtcClient
 
     clients = {p["key"]: RtcClient(base_url, p["interview_id"], p["token"], label=p["label"],
-                                   audio_file=audio_file, cheap=p.get("cheap", False))
+                                   width=640, height=480, audio_file=audio_file,
+                                   cheap=p.get("cheap", False))
                for p in parties}
     loop = asyncio.get_running_loop()
     watchers: list[asyncio.Task[None]] = []

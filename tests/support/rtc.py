@@ -181,8 +181,12 @@ class Received:
 
 
 class RtcClient:
+    """A participant. Its camera is 320×240 unless told: the picture's size changes
+    nothing a test checks but the CPU the suite spends encoding and decoding it (a
+    quarter of 640×480's); a test about full-size video, and the benchmarks, ask for it."""
+
     def __init__(self, base_url: str, interview_id: str, token: str, *, label: int = 0,
-                 width: int = 640, height: int = 480, audio_file: str | None = None,
+                 width: int = 320, height: int = 240, audio_file: str | None = None,
                  audio_delay: float = 0.0, video_delay: float = 0.0,
                  audio: MediaStreamTrack | None = None, cheap: bool = False) -> None:
         self.url = f"{base_url.rstrip('/')}/api/interviews/{interview_id}/ws".replace("http", "ws", 1)
