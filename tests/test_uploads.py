@@ -262,7 +262,7 @@ async def test_a_snapshot_is_the_servers_own_frame_of_the_party(room: Interview)
     url = f"/api/interviews/{room.id}/snapshots"
     status, answer = await api.call("POST", url, headers=wang, json={"participant": invite["id"]})
     assert (status, answer["error"]) == (409, "no_video") and "张三" in answer["message"]
-    await room.join(invite["token"], label=2)  # its pattern is tinted 140 in blue
+    await room.join(invite["token"], label=2, width=640, height=480)  # its pattern is tinted 140 in blue
     for _ in range(100):
         status, item = await api.call("POST", url, headers=wang, json={"participant": invite["id"]})
         if status != 409:
