@@ -226,12 +226,13 @@ async def store_recording(api: Api, interview_id: str, invitation: dict, started
 
 async def poll_record(api: Api, staff: dict, interview_id: str, wait: float = 120, *,
                       until_retrying: bool = False) -> dict:
-    """The record once its job is done or failed (or, `until_retrying`, has to retry)."""
+    """The record once its job is done or failed (or, `until_retrying`, has to retry).
+    Done, not only drafted: the draft is saved a moment before its job is marked done."""
     deadline = time.monotonic() + wait
     while True:
         record = await api.ok("GET", f"/api/interviews/{interview_id}/record", headers=staff)
         job = record["job"]
-        if (record["status"] != "pending" or job["state"] == "failed"
+        if (job["state"] in ("done", "failed")
                 or (until_retrying and job["stage"] == "retrying")):
             return record
         assert time.monotonic() < deadline, job

@@ -96,8 +96,9 @@ async def wait_for_record(room: Interview, wait: float) -> dict[str, Any]:
 
 async def wait_for_draft(api: Any, staff: dict, interview_id: str,  # noqa: ANN401 - an Api
                          wait: float = 120) -> dict[str, Any]:
-    """The record once the machine draft exists (or its job failed), with the progress
-    figures seen on the way in `seen_progress`."""
+    """The record once the machine draft's job is done (or failed), with the progress
+    figures seen on the way in `seen_progress`. Done, not only drafted: the draft is
+    saved a moment before its job is marked done."""
     deadline = time.monotonic() + wait
     seen_progress = []
     while True:
@@ -105,7 +106,7 @@ async def wait_for_draft(api: Any, staff: dict, interview_id: str,  # noqa: ANN4
         job = record["job"]
         assert job is not None, "ending the interview queued no transcription job"
         seen_progress.append(job["progress"])
-        if record["status"] != "pending" or job["state"] == "failed":
+        if job["state"] in ("done", "failed"):
             record["seen_progress"] = seen_progress
             return record
         assert time.monotonic() < deadline, f"no draft after {wait} s: {job}"
