@@ -187,3 +187,23 @@ def test_a_busy_stretch_where_every_frame_comes_late_leaves_no_hole_in_the_timel
     for earlier, later in zip(sink.closed, sink.closed[1:]):
         assert later.start_ms - earlier.end_ms <= 2, (earlier.end_ms, later.start_ms)
     assert 6000 <= sink.closed[-1].end_ms - sink.closed[0].start_ms <= 6004  # a drift allowance
+
+
+def test_a_burst_when_the_call_starts_keeps_every_packet_on_its_own_time(sink: Sink) -> None:
+    """The loop was busy while the call came up (a DTLS handshake on a loaded machine):
+    the first 3 s of audio waited in the socket and came at once, then packets came on
+    time. The party's timeline stays as late as it began rather than jumping back onto
+    the packets already written: no two blocks share a time, none goes back, so the
+    decoder, which lets a later block win, overwrites none (a fresh-clone run lost "two
+    three four five six" of a counted sentence so)."""
+    rec = TrackRecorder("audio", sink, request_keyframe=lambda: None)
+    for i in range(400):
+        t = i * 0.02
+        rec.on_frame("opus", b"\xfc" + bytes([i % 256]) * 60, i * 960, i * 960,
+                     T0 + int(max(t, 3.0) * 1e6))
+    rec.close()
+    times = [b.timestamp_ms for s in sink.closed for b in webm.parse(s.path.read_bytes()).blocks]
+    assert len(times) == 400 and rec.skipped == 0
+    steps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert min(steps) >= 19, sorted(steps)[:5]
+    assert times[-1] - times[0] <= 399 * 20 + 2 * len(sink.closed)  # a drift allowance
