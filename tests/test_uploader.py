@@ -60,7 +60,7 @@ class MemoryLedger:
     def _maybe_fail(self) -> None:
         if self.failing:
             self.failing -= 1
-            raise LedgerUnavailable("the database: connection lost")
+            raise LedgerUnavailable("connection lost")
 
     async def segment_stored(self, meta: RecordingMeta, record: SegmentStored, key: str,
                              version_id: str | None) -> None:
@@ -130,8 +130,9 @@ async def test_an_outage_of_store_and_ledger_is_waited_out_with_growing_pauses(t
     live = await record_two_and_seal(tmp_path, store, ledger, sleep, changes)
     assert sleep.delays == [*BACKOFF[:4], *BACKOFF[:2]]  # four failed puts, then two writes
     assert [r.seq for r, _ in ledger.segments] == [1, 2] and len(ledger.seals) == 1
-    raised = {a["code"] for health in changes for a in health["alarms"]}
-    assert raised == {"upload", "database"}
+    raised = {a["code"]: a["message"] for health in changes for a in health["alarms"]}
+    assert set(raised) == {"upload", "database"}
+    assert raised["database"] == "database failing, retrying in 0.5 s: connection lost"
     assert live.alarms == {} and live.state == "sealed"  # each alarm cleared once through
     waiting = [health["waiting"] for health in changes]
     assert max(waiting) == 2 and waiting[-1] == 0

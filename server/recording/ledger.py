@@ -87,4 +87,4 @@ class DatabaseLedger:
             async with self._sessions() as session, session.begin():
                 return await work(session)
         except SQLAlchemyError as exc:
-            raise LedgerUnavailable(f"the database: {exc}") from exc
+            raise LedgerUnavailable(str(exc)) from exc
