@@ -17,9 +17,10 @@ source), in milliseconds. The sender's RTP timestamps give the spacing; the offs
 server time is the smallest delay seen over the previous segment, so tracks of one party
 that start apart land apart, and a phone's clock drift is corrected every segment; it
 moves later by no more than a clock drifts (`DRIFT_US`), so frames that all came late
-(this server's loop was busy) keep their place on the sender's timeline, and earlier only
-into a pause, so that a party whose first frames came late (the loop was busy as the call
-came up) stays that late rather than writing frames over the ones before.
+(this server's loop was busy) keep their place on the sender's timeline; it moves earlier
+by as little, or into a pause, so that a party whose first frames came late (the loop was
+busy as the call came up) comes back to time 2 ms a segment rather than having frames
+written over the ones before.
 """
 
 from __future__ import annotations
@@ -169,11 +170,11 @@ class TrackRecorder:
                        size: tuple[int, int] | None) -> _Open | None:
         width, height = size or (0, 0)
         if self._pending_offset is not None:
-            # Earlier only into room the sender's timeline left (a pause, a gap): frames
-            # that follow on must not land on those already written, where a player or
-            # the decoder would let one overwrite the other.
+            # Earlier only into room the sender's timeline left (a pause, a gap), and by
+            # a clock's drift: frames that follow on must not land on those already
+            # written, where a player or the decoder would let one overwrite the other.
             room = self._floor_ms * 1000 - rtp * 1_000_000 // self._rate
-            self._offset_us = max(self._pending_offset, room)
+            self._offset_us = max(self._pending_offset, room - DRIFT_US)
         self._pending_offset = None
         try:
             path = self.sink.open_segment()

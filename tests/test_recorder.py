@@ -192,9 +192,9 @@ def test_a_busy_stretch_where_every_frame_comes_late_leaves_no_hole_in_the_timel
 def test_a_burst_when_the_call_starts_keeps_every_packet_on_its_own_time(sink: Sink) -> None:
     """The loop was busy while the call came up (a DTLS handshake on a loaded machine):
     the first 3 s of audio waited in the socket and came at once, then packets came on
-    time. The party's timeline stays as late as it began rather than jumping back onto
-    the packets already written: no two blocks share a time, none goes back, so the
-    decoder, which lets a later block win, overwrites none (a fresh-clone run lost "two
+    time. The party's timeline comes back to time by a clock's drift a segment rather
+    than jumping back onto the packets already written: no two blocks share a time, none
+    goes back, so the decoder, which lets a later block win, overwrites none (a fresh-clone run lost "two
     three four five six" of a counted sentence so)."""
     rec = TrackRecorder("audio", sink, request_keyframe=lambda: None)
     for i in range(400):
@@ -205,5 +205,24 @@ def test_a_burst_when_the_call_starts_keeps_every_packet_on_its_own_time(sink: S
     times = [b.timestamp_ms for s in sink.closed for b in webm.parse(s.path.read_bytes()).blocks]
     assert len(times) == 400 and rec.skipped == 0
     steps = [later - earlier for earlier, later in zip(times, times[1:])]
-    assert min(steps) >= 19, sorted(steps)[:5]
+    assert min(steps) >= 20 - recorder_module.DRIFT_US // 1000, sorted(steps)[:5]
     assert times[-1] - times[0] <= 399 * 20 + 2 * len(sink.closed)  # a drift allowance
+
+
+def test_a_phone_clock_that_runs_fast_is_brought_back_to_server_time(sink: Sink) -> None:
+    """Ten minutes of audio from a phone whose clock runs 1000 ppm fast (its RTP time gains
+    0.6 s on the server's), every packet on time: each segment's offset moves back by up
+    to a clock's drift, so the last block is still within a few ms of when it came, and
+    no block is written at or before the one before it."""
+    rec = TrackRecorder("audio", sink, request_keyframe=lambda: None)
+    frames = 30_000
+    for i in range(frames):
+        t = i * 0.02
+        rtp = int(i * 960 * 1.001)
+        rec.on_frame("opus", b"\xfc" + bytes([i % 256]) * 20, rtp, rtp, T0 + int(t * 1e6))
+    rec.close()
+    times = [b.timestamp_ms for s in sink.closed for b in webm.parse(s.path.read_bytes()).blocks]
+    assert len(times) == frames
+    assert min(b - a for a, b in zip(times, times[1:])) >= 20 - recorder_module.DRIFT_US // 1000
+    last_arrival_ms = (T0 + int((frames - 1) * 0.02 * 1e6)) // 1000
+    assert abs(times[-1] - last_arrival_ms) <= 25, times[-1] - last_arrival_ms
