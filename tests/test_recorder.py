@@ -194,8 +194,8 @@ def test_a_burst_when_the_call_starts_keeps_every_packet_on_its_own_time(sink: S
     the first 3 s of audio waited in the socket and came at once, then packets came on
     time. The party's timeline comes back to time by a clock's drift a segment rather
     than jumping back onto the packets already written: no two blocks share a time, none
-    goes back, so the decoder, which lets a later block win, overwrites none (a fresh-clone run lost "two
-    three four five six" of a counted sentence so)."""
+    goes back, so the decoder, which lets a later block win, overwrites none (a
+    fresh-clone run lost "two three four five six" of a counted sentence so)."""
     rec = TrackRecorder("audio", sink, request_keyframe=lambda: None)
     for i in range(400):
         t = i * 0.02
