@@ -141,13 +141,20 @@ def problems(lines: list[str]) -> list[str]:
 # The runner's own worker pool, stopped as a server's stop stops it: the worker is sent
 # SIGTERM, busy or not, so that a stop never waits for a Whisper call.
 STOP_A_WORKER = """
-import asyncio, sys
+import asyncio, sys, time
+import concurrent.futures.process
 import numpy as np
 from server.settings import Settings
 from server.transcribe.runner import TranscriptionRunner
 from transcription import pipeline
 
+def slow_wakeup(self):  # how a loaded machine schedules the exit hook: late
+    if not self._closed:
+        time.sleep(0.2)
+        self._writer.send_bytes(b"")
+
 if __name__ == "__main__":
+    concurrent.futures.process._ThreadWakeup.wakeup = slow_wakeup
     settings = Settings(data_dir=sys.argv[1], database_url="", whisper_model="tiny.en",
                         whisper_threads=1)
     runner = TranscriptionRunner(settings=settings, sessions=None, store=None)
@@ -161,7 +168,9 @@ if __name__ == "__main__":
 def test_a_stopped_transcription_worker_leaves_no_semaphore_and_logs_json(tmp_path: Path) -> None:
     """faster-whisper's (disabled) progress bar made tqdm create a named semaphore in the
     worker, which a terminated worker never unlinked: multiprocessing's resource tracker
-    then warned of it when the server exited."""
+    then warned of it when the server exited. And a pool stopped without waiting for its
+    manager thread could close its wake-up pipe while the exit hook wrote to it ("Exception
+    ignored in: <module 'threading'>"); the hook is slowed here to make that race sure."""
     done = subprocess.run([sys.executable, "-c", STOP_A_WORKER, str(tmp_path)], check=False,
                           cwd=Path(__file__).parents[1], capture_output=True, text=True,
                           timeout=120)

@@ -36,14 +36,21 @@ def new_pool(model_dir: Path, device: str, threads: int, log_level: str,
         initargs=(str(model_dir), device, threads, log_level, nice))
 
 
-def stop_pool(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor, wait_s: float = 5.0) -> None:
     """Stop at once: a Whisper call can take a while, so do not wait for it. The worker
-    owns no named semaphore (pipeline.init_worker sees to it), so killing it leaks none."""
-    processes = list(getattr(pool, "_processes", {}).values())
+    owns no named semaphore (pipeline.init_worker sees to it), so killing it leaks none.
+
+    Then wait for the pool's manager thread, which is quick once the worker is gone. Left
+    running, it may close its wake-up pipe just as Python 3.11's exit hook writes to it,
+    and the process ends with "Exception ignored in: <module 'threading'>"."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
+    if manager is not None:
+        manager.join(wait_s)
 
 
 def english_only(model_dir: Path) -> bool:
