@@ -2,7 +2,8 @@
 draft (made from a real call by the real pipeline), compares versions, plays a turn's
 audio and sends the record to the worker; the worker reads it on a phone-sized screen and
 signs it; a correction with a reason goes out again, changes while the worker reads it,
-and is refused with a reason. Legal staff see it all read-only."""
+and is refused with a reason (on a draft written as the job writes it: no call). Legal
+staff see it all read-only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from server.settings import Settings
 from tests.support.api import PASSWORD, bearer
 from tests.support.conversation import Conversation, converse
+from tests.support.records import Drafted, drafted
 from tests.support.rooms import Interview
 from tests.test_recording_browser import log_in_at
 from tests.test_records_workflow import edited, signature_png
@@ -120,13 +122,13 @@ async def edit_save_compare_and_play(page: Page, room: Interview, conv: Conversa
     return new_text
 
 
-async def send_to_worker(page: Page, conv: Conversation) -> None:
+async def send_to_worker(page: Page, conv: Conversation | Drafted) -> None:
     await page.get_by_test_id("send-to").select_option(conv.invitations["worker"]["id"])
     await page.get_by_test_id("send").click()
     await expect(page.get_by_test_id("request-state").last).to_have_text("等待确认")
 
 
-async def read_on_the_phone(phone: Page, room: Interview, conv: Conversation) -> dict:
+async def read_on_the_phone(phone: Page, room: Interview, conv: Conversation | Drafted) -> dict:
     """Open the record from the card; the text shown is exactly the one the answer binds."""
     sent = await room.api.ok("GET", "/api/invitation/record", headers=bearer(conv.tokens["worker"]))
     card = phone.get_by_test_id("record-card")
@@ -196,7 +198,7 @@ async def test_inspector_corrects_the_draft_and_the_worker_signs_it_on_the_phone
 
 async def test_a_correction_needs_a_reason_and_the_worker_may_refuse_it(
         room: Interview, browser: Browser) -> None:
-    conv = await draft(room)
+    conv = await drafted(room, LINES)  # no call: nothing here plays the recording
     base = room.base.rstrip("/")
     path = f"/api/interviews/{room.id}/record"
     worker = bearer(conv.tokens["worker"])

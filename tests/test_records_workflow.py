@@ -1,6 +1,7 @@
 """The record after the machine draft: versions, differences, sending to a party, the
 party's confirmation with a drawn signature or refusal, the PDF, and tamper checks.
-The draft comes from a real (short) call through the real pipeline."""
+The machine draft is written as the transcription job writes it: the call and the
+pipeline that make it are tests/test_records_pipeline.py's."""
 
 from __future__ import annotations
 
@@ -17,22 +18,17 @@ from sqlalchemy import select, update
 
 from server.appkeys import SESSIONS
 from server.db.record_models import RecordConfirmation, RecordVersion
-from server.settings import Settings
 from tests.support.api import bearer
-from tests.support.conversation import Conversation, converse
+from tests.support.records import Drafted, drafted
 from tests.support.rooms import Interview
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [pytest.mark.api,
+              pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)]
 
 LINES = [
     ("inspector", "How long have you worked for this company?"),
     ("worker", "I have worked here for two years."),
 ]
-
-
-@pytest.fixture
-def settings(settings: Settings, whisper_models: dict) -> Settings:
-    return settings.with_(transcribe=True, whisper_model=str(whisper_models["tiny.en"]))
 
 
 def signature_png(blank: bool = False) -> str:
@@ -54,10 +50,9 @@ def edited(record: dict, **changes: str) -> list[dict]:
     return turns
 
 
-async def draft(room: Interview) -> Conversation:
-    conv = await converse(room, LINES, voice="en", language="en")
-    assert conv.record["status"] == "draft", conv.record["job"]
-    assert len(conv.record["turns"]) == 2, conv.record["turns"]
+async def draft(room: Interview) -> Drafted:
+    conv = await drafted(room, LINES)
+    assert conv.record["status"] == "draft" and len(conv.record["turns"]) == 2, conv.record
     return conv
 
 

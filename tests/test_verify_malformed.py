@@ -435,17 +435,19 @@ def _named_over_and_over(kind: str) -> tuple[dict[str, bytes], str, str]:
     path = f"data/objects/{kind}.json"
     if kind == "signature":  # 200 confirmations, each its own file, naming one signature image
         big = bytes(32 << 20)
-        index["items"].append({"id": "sig", "kind": "signature", "path": path, "sha256": _sha(big)})
+        digest = _sha(big)  # once: 200 hashes of 32 MiB cost this test seconds
+        index["items"].append({"id": "sig", "kind": "signature", "path": path, "sha256": digest})
         changes = {path: big}
         for n in range(times):
-            doc = _json({"statement": {"decision": "confirmed", "signature_sha256": _sha(big), "n": n}})
+            doc = _json({"statement": {"decision": "confirmed", "signature_sha256": digest, "n": n}})
             changes[f"data/objects/c-{n}.json"] = doc
             index["items"].append({"id": f"c-{n}", "kind": "confirmation", "path": f"data/objects/c-{n}.json",
                                    "sha256": _sha(doc)})
         return ({**changes, bag.INDEX: _json(index)}, path,
                 f"{path}: {len(big)} bytes, more than the {SIGNATURE_LIMIT} it may have; not read")
     big = _json({"statement": {}, "server_signature": ""} if kind == "confirmation" else {"turns": []}) + spaces
-    index["items"] += [{"id": f"{kind}-{n}", "kind": kind, "path": path, "sha256": _sha(big)}
+    digest = _sha(big)
+    index["items"] += [{"id": f"{kind}-{n}", "kind": kind, "path": path, "sha256": digest}
                        for n in range(times)]
     return ({path: big, bag.INDEX: _json(index)}, path,
             f"{path}: named by {times} items of the index (each file is one item); checked once")
