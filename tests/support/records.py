@@ -33,8 +33,8 @@ async def write_machine_draft(api: Api, interview_id: str, case: dict, *,
                               interviewee: tuple[str, str], turns: list[dict],
                               language: str = "en") -> dict:
     """Version 1 of the interview's record, written as the transcription job writes it
-    after a call (no call here: tests/test_records_pipeline.py proves that path), and
-    the record as the staff's API then shows it."""
+    after a call (no call here: tests/test_records_pipeline.py proves that path); returns
+    the draft's content."""
     sessions = api.app[SESSIONS]
     async with sessions() as session:
         row = await session.get(Interview, interview_id)
