@@ -13,15 +13,17 @@ import socket
 import ssl
 import sys
 from collections.abc import Sequence
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from server.cli_complaints import add_complaint_commands
 from server.cli_users import add_user_commands
-from server.db.engine import make_engine, sessionmaker_for, upgrade
 from server.errors import ConfigError, ServerError
-from server.logs import setup_logging
-from server.settings import Settings
+
+# The commands import what they use when they run: `zeromeet verify` (offline, for
+# anyone checking a bundle) starts in a tenth of a second, without the database layer,
+# aiohttp or aiortc.
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if getattr(args, "offline", False):  # no configuration, no data dir, no database
         return args.run(args, None)
+    from server.settings import Settings
+
     try:
         settings = Settings.from_env()
         return args.run(args, settings)
@@ -86,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from server.logs import setup_logging
+
     setup_logging(settings.log_level)
     if not os.environ.get("ZEROMEET_NODE_NAME"):
         # Two servers on one host must not close each other's connections at start.
@@ -132,7 +138,9 @@ def _bind(host: str, port: int) -> socket.socket:
 
 async def _run_server(settings: Settings, sock: socket.socket, host: str, port: int,
                       tls: ssl.SSLContext | None = None) -> None:
-    from server.app import create_app  # imported late: `user add` should not load aiortc
+    from aiohttp import web
+
+    from server.app import create_app
     from server.http import ZeromeetRunner
 
     stop = asyncio.Event()
@@ -159,6 +167,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("zeromeet worker needs ZEROMEET_S3_ENDPOINT (and its keys): the "
                           "embedded object store lives inside `zeromeet serve`, which then "
                           "transcribes by itself.")
+    from server.logs import setup_logging
+
     setup_logging(settings.log_level)
     asyncio.run(_run_worker(settings))
     return 0
@@ -167,6 +177,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_worker(settings: Settings) -> None:
     from evidence.errors import StoreMisconfigured, StoreUnavailable
     from evidence.store import S3ObjectStore
+    from server.db.engine import make_engine, sessionmaker_for, upgrade
     from server.transcribe.runner import TranscriptionRunner
 
     stop = asyncio.Event()
@@ -196,6 +207,8 @@ async def _run_worker(settings: Settings) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import make_engine, upgrade
+
     async def run() -> None:
         engine = make_engine(settings.database_url)
         try:
@@ -245,6 +258,7 @@ def _verify(args: argparse.Namespace, _settings: None) -> int:
 
 
 def _custody_check(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import make_engine, sessionmaker_for, upgrade
     from server.keys import load_or_create_signing_key
     from server.services.custody import check_all
 
@@ -272,6 +286,7 @@ def _custody_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _store_check(args: argparse.Namespace, settings: Settings) -> int:
     from evidence.errors import StoreError
+    from server.db.engine import make_engine, sessionmaker_for, upgrade
     from server.services.orphans import PREFIXES, StoreCheck, check, reach_store
 
     async def run() -> StoreCheck:

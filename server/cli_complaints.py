@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import segno
+from typing import TYPE_CHECKING, Any
 
 from server.cli_users import _in_db
-from server.complaints import units
-from server.complaints.intake import CATEGORIES
-from server.complaints.workdays import CalendarFileError, parse_calendar
+from server.complaints.kinds import CATEGORIES, MEDIA
 from server.errors import ConfigError
-from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 DEFAULT_BASE = "http://127.0.0.1:8080"
 
@@ -38,7 +36,7 @@ def add_complaint_commands(commands: Any) -> None:  # argparse's subparsers acti
     add = channel.add_parser("add", help="add a link; prints it last and writes its QR code")
     add.add_argument("--unit", required=True, help="the unit's code")
     add.add_argument("--name", required=True, help="where it is used, e.g. 'site posters'")
-    add.add_argument("--medium", default="qr", choices=list(units.MEDIA))
+    add.add_argument("--medium", default="qr", choices=list(MEDIA))
     add.add_argument("--qr-dir", type=Path, default=Path("."),
                      help="where to write channel-<id>.png and .svg (default: here)")
     add.set_defaults(run=_channel_add)
@@ -52,6 +50,8 @@ def add_complaint_commands(commands: Any) -> None:  # argparse's subparsers acti
 
 
 def _unit_add(args: argparse.Namespace, settings: Settings) -> int:
+    from server.complaints import units
+
     async def work(session: Any) -> str:
         unit = await units.add_unit(session, code=args.code.strip(), name=args.name.strip(),
                                     parent=args.parent, districts=[d.strip() for d in args.district],
@@ -62,6 +62,10 @@ def _unit_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _channel_add(args: argparse.Namespace, settings: Settings) -> int:
+    import segno
+
+    from server.complaints import units
+
     async def work(session: Any) -> str:
         channel = await units.add_channel(session, unit=args.unit, name=args.name.strip(),
                                           medium=args.medium)
@@ -79,6 +83,9 @@ def _channel_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _calendar_load(args: argparse.Namespace, settings: Settings) -> int:
+    from server.complaints import units
+    from server.complaints.workdays import CalendarFileError, parse_calendar
+
     try:
         days = parse_calendar(args.file.read_text(encoding="utf-8-sig"))
     except OSError as exc:

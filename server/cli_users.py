@@ -10,18 +10,17 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from server.db.engine import make_engine, sessionmaker_for, upgrade
-from server.db.models import Role
 from server.errors import ConfigError
-from server.logs import setup_logging
-from server.complaints.units import set_user_unit
-from server.services import staff_admin
-from server.services.accounts import create_user
-from server.settings import Settings
+from server.roles import Role
+
+# Each command imports what it uses when it runs, so that building the parser (for every
+# command, `zeromeet verify` and `--help` included) loads no database layer.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from server.settings import Settings
 
 log = logging.getLogger("zeromeet.admin")
 T = TypeVar("T")
@@ -82,6 +81,9 @@ def _actor() -> str:
 
 def _in_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction, after applying migrations."""
+    from server.db.engine import make_engine, sessionmaker_for, upgrade
+    from server.logs import setup_logging
+
     async def run() -> T:
         engine = make_engine(settings.database_url)
         try:
@@ -96,6 +98,10 @@ def _in_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> 
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from server.complaints.units import set_user_unit
+    from server.services import staff_admin
+    from server.services.accounts import create_user
+
     password = _read_password()
 
     async def work(session: AsyncSession) -> None:
@@ -114,6 +120,8 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     limits = staff_admin.Limits(settings.login_max_failures, settings.login_window)
     accounts = _in_db(settings, lambda session: staff_admin.list_accounts(session, limits))
     print("username\trole\tdisplay name\tstate\tlast login\tbadge")
@@ -125,6 +133,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _badge(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     user = _in_db(settings, lambda s: staff_admin.set_badge(s, args.username, args.number,
                                                              actor=_actor()))
     print(f"'{user.username}': enforcement certificate number "
@@ -133,6 +143,8 @@ def _badge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _disable(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     user = _in_db(settings, lambda s: staff_admin.disable(s, args.username, actor=_actor()))
     print(f"disabled {user.role.value} '{user.username}': its sessions are revoked; a running "
           f"server closes its interview connections within seconds")
@@ -140,18 +152,24 @@ def _disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _enable(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     user = _in_db(settings, lambda s: staff_admin.enable(s, args.username, actor=_actor()))
     print(f"enabled {user.role.value} '{user.username}'")
     return 0
 
 
 def _unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     user = _in_db(settings, lambda s: staff_admin.unlock(s, args.username, actor=_actor()))
     print(f"unlocked '{user.username}': its failed logins are forgotten")
     return 0
 
 
 def _reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import staff_admin
+
     hashed = asyncio.run(staff_admin.new_password_hash(_read_password()))
     user = _in_db(settings, lambda s: staff_admin.reset_password(s, args.username, hashed,
                                                                   actor=_actor()))

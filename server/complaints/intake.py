@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evidence.store import ObjectStore
 from server.auth import new_token, token_hash
 from server.complaints import log, units
+from server.complaints.kinds import CATEGORIES
 from server.complaints.workdays import ACCEPT_DAYS, local_day
 from server.db import counters
 from server.db.complaint_models import Channel, Complaint, ComplaintDeadline, ComplaintFile, ComplaintState, Unit
@@ -25,7 +26,6 @@ from server.services import evidence
 
 COMPLAINT_PREFIX = "zmc_"
 NUMBER_PREFIX = "ZM-C"
-CATEGORIES = ("wages", "contract", "insurance", "hours", "child_labour", "other")
 OPEN = (ComplaintState.RECEIVED, ComplaintState.CLAIMED, ComplaintState.ACCEPTED)
 # Abuse limits: generous for a crew filing from one phone, tight for a script.
 PER_ADDRESS = ((timedelta(hours=1), 10), (timedelta(days=1), 30))

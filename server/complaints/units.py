@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Staff
+from server.complaints.kinds import MEDIA
 from server.complaints.workdays import Calendar
 from server.db.complaint_models import CalendarDay, Channel, Unit
 from server.db.models import Case, Role, User
 from server.errors import Conflict, InvalidInput, NotFound
 
-MEDIA = ("qr", "sms", "wechat", "phone", "window")
 CHANNEL_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off a poster
 CHANNEL_LENGTH = 8
 

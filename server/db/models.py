@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Index, Inte
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from server.db.types import UTCDateTime, utcnow
+from server.roles import Role
 
 
 def new_id() -> str:
@@ -30,13 +31,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as the value strings, checked by a CHECK constraint on every engine.
     return Enum(cls, name=name, native_enum=False, length=16,
                 values_callable=lambda e: [m.value for m in e], create_constraint=True)
-
-
-class Role(enum.StrEnum):
-    INSPECTOR = "inspector"
-    LEGAL = "legal"
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"  # a team chief (科长/队长): approves extensions and transfers
 
 
 class CaseStatus(enum.StrEnum):
