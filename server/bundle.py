@@ -50,7 +50,7 @@ from server.services import cases, custody
 from server.services.evidence import shadowed
 from server.services.recordings import case_evidence
 from server.serialize import evidence_item, when
-from transcription.pdf import FontMissing
+from transcription.errors import FontMissing
 
 log = logging.getLogger("zeromeet.bundle")
 

@@ -12,11 +12,6 @@ import io
 from datetime import datetime
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import WrapMode
-from fpdf.fonts import FontFace
-
-from transcription.pdf import find_cjk_font
 from transcription.bureau_time import china_time
 
 CSV_PATH = "data/evidence-list.csv"
@@ -101,6 +96,12 @@ def csv_bytes(listed: list[list[str]]) -> bytes:
 
 def pdf_bytes(case_number: str, exported_at: str, listed: list[list[str]]) -> bytes:
     """The list on A4 landscape pages with an embedded Chinese font. Raises FontMissing."""
+    from fpdf import FPDF  # loaded at the first PDF, not at every server's start
+    from fpdf.enums import WrapMode
+    from fpdf.fonts import FontFace
+
+    from transcription.pdf import find_cjk_font
+
     font, face = find_cjk_font()
     pdf = FPDF(orientation="L", format="A4")
     pdf.add_font("cjk", "", str(font), collection_font_number=face)

@@ -27,7 +27,7 @@ from server.db.record_models import RecordVersion
 from server.db.types import utcnow
 from server.errors import Conflict
 from server.services import evidence, records
-from transcription.pdf import FontMissing, render_pdf
+from transcription.errors import FontMissing
 from transcription.record import content_sha256, render_text
 
 log = logging.getLogger("zeromeet.records")
@@ -156,6 +156,8 @@ async def officer_signatures(session: Any, store: ObjectStore, interview_id: str
 async def pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: list[dict],
                     png: bytes | None, *, draft: bool, officers: list[dict] | tuple[()] = ()) -> bytes:
     """The record's PDF, rendered off the loop (409 when its font is missing)."""
+    from transcription.pdf import render_pdf  # fpdf2 and fontTools: a server loads them at its first PDF
+
     try:
         return await asyncio.to_thread(
             render_pdf, content, sha256=version.sha256, version=version.version,

@@ -11,3 +11,7 @@ class ModelError(TranscriptionError):
 
 class AudioError(TranscriptionError):
     """A party's stored segments cannot be turned into audio."""
+
+
+class FontMissing(TranscriptionError):
+    """No font that can write Chinese is installed or configured (for the PDFs)."""

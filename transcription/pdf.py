@@ -23,7 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
-from transcription.errors import TranscriptionError
+from transcription.errors import FontMissing, TranscriptionError
 from transcription.bureau_time import format_time
 from transcription.record import (
     formula, header_lines, role_name, turn_prefix, without_formula,
@@ -56,10 +56,6 @@ _WORDS = {
            "officer_signed": "Interviewer: {name} (certificate no. {badge})    signed {at}",
            "draft": "DRAFT 草稿"},
 }
-
-
-class FontMissing(TranscriptionError):
-    """No font that can write Chinese is installed or configured."""
 
 
 class SignatureUnreadable(TranscriptionError):

@@ -8,11 +8,12 @@ hallucinates subtitle credits, so nothing else reaches it.
 from __future__ import annotations
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from transcription.audio import RATE
 
-VAD = VadOptions(
+# faster-whisper's VadOptions, made at each call: the VAD runs in the transcription
+# worker process, and a server that imports this module at start need not load it.
+VAD = dict(
     threshold=0.5,
     min_speech_duration_ms=250,
     max_speech_duration_s=25.0,
@@ -38,12 +39,15 @@ def find_speech(audio: np.ndarray) -> list[Span]:
 
 
 def _vad(audio: np.ndarray) -> list[Span]:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(**VAD)
     spans: list[Span] = []
     for offset in range(0, len(audio), WINDOW):
         window = audio[offset:offset + WINDOW]
         if len(window) < _FRAME or np.abs(window).max() < _SILENT_PEAK:
             continue  # never recorded, or digital silence: nothing to hear
-        for found in get_speech_timestamps(window, VAD, sampling_rate=RATE):
+        for found in get_speech_timestamps(window, options, sampling_rate=RATE):
             spans.append((offset + found["start"], offset + found["end"]))
     return spans
 
