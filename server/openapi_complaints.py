@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.complaints.handling import REFERRALS
-from server.complaints.intake import CATEGORIES
+from server.complaints.kinds import CATEGORIES
 from server.db.complaint_models import ComplaintState
 from server.openapi_schemas import Schema, obj, ref, string
 

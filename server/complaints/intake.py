@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evidence.store import ObjectStore
 from server.auth import new_token, token_hash
 from server.complaints import log, units
-from server.complaints.kinds import CATEGORIES
 from server.complaints.workdays import ACCEPT_DAYS, local_day
 from server.db import counters
 from server.db.complaint_models import Channel, Complaint, ComplaintDeadline, ComplaintFile, ComplaintState, Unit

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from server.appkeys import COMPLAINT_JOURNAL, SETTINGS, STORE
 from server.complaints import counts, files, handling, imports, intake, present, units
+from server.complaints.kinds import CATEGORIES
 from server.db.complaint_models import Channel, ComplaintFile, Unit
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput
@@ -46,7 +47,7 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
         "phone": phone_number(body),
         "employer": text(body, "employer", max_length=200),
         "district": text(body, "district", max_length=64),
-        "category": choice(body, "category", set(intake.CATEGORIES), default="") or "",
+        "category": choice(body, "category", set(CATEGORIES), default="") or "",
         "workers": count(body, "workers", least=1, most=100_000),
         "amount": count(body, "amount", most=10_000_000_000),
         "description": text(body, "description", max_length=5000),
@@ -134,7 +135,7 @@ async def channel_info(request: web.Request) -> web.Response:
         unit = await session.get(Unit, channel.unit_id)
         return web.json_response({"channel": channel.id, "medium": channel.medium,
                                   "unit": {"code": unit.code, "name": unit.name} if unit else None,
-                                  "categories": list(intake.CATEGORIES)})
+                                  "categories": list(CATEGORIES)})
 
 
 def _complaint_token(request: web.Request) -> str | None:
@@ -222,7 +223,7 @@ async def options(request: web.Request) -> web.Response:
     label where the bureau gave one; otherwise the page words the standard code)."""
     await require_staff(request)
     return web.json_response({
-        "categories": list(intake.CATEGORIES), "referrals": list(handling.REFERRALS),
+        "categories": list(CATEGORIES), "referrals": list(handling.REFERRALS),
         "results": [{"code": code, "label": label or None}
                     for code, label in request.app[SETTINGS].complaint_results]})
 
