@@ -156,7 +156,7 @@ async def officer_signatures(session: Any, store: ObjectStore, interview_id: str
 async def pdf_bytes(content: dict[str, Any], version: RecordVersion, answers: list[dict],
                     png: bytes | None, *, draft: bool, officers: list[dict] | tuple[()] = ()) -> bytes:
     """The record's PDF, rendered off the loop (409 when its font is missing)."""
-    from transcription.pdf import render_pdf  # fpdf2 and fontTools: a server loads them at its first PDF
+    from transcription.pdf import render_pdf  # fpdf2 and fontTools load at the first PDF
 
     try:
         return await asyncio.to_thread(
