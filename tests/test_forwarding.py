@@ -158,16 +158,24 @@ async def test_lost_packets_are_sent_again_from_the_servers_history(room: Interv
 async def test_a_receiver_with_little_bandwidth_lowers_the_senders_bitrate(room: Interview) -> None:
     inspector = await room.inspector()
     worker = await room.join((await room.invite("张三"))["token"], label=2)
+    await worker.wait_for(lambda c: frames_from(c, inspector.you) >= 1)
+    receiving = next(t.receiver for t in worker.pc.getTransceivers()
+                     if t.kind == "video" and t.direction != "sendonly")
+    receiving._RTCRtpReceiver__remote_bitrate_estimator = None  # its estimate is ours alone
     await worker.wait_for(lambda c: frames_from(c, inspector.you) >= 20)
     sending = next(t.sender for t in inspector.pc.getTransceivers()
                    if t.kind == "video" and t.direction == "sendonly")
     encoder = sending._RTCRtpSender__encoder
-    assert encoder.target_bitrate >= 400_000, encoder.target_bitrate
-    receiving = next(t.receiver for t in worker.pc.getTransceivers()
-                     if t.kind == "video" and t.direction != "sendonly")
+    # A fresh-clone run found the sender at 250 kbit/s here: on a loaded machine an
+    # estimate (the worker's, then silenced only now, or the server's own) read a stalled
+    # loop as congestion. The worker's is silenced early now; a low estimate expires
+    # (ESTIMATE_TTL_S) and the server's own climbs back, 5 s after a 100 kbit/s REMB here.
+    deadline = time.monotonic() + 30
+    while encoder.target_bitrate < 400_000:
+        assert time.monotonic() < deadline, encoder.target_bitrate
+        await asyncio.sleep(0.2)
     ssrc = receiving.getSynchronizationSources()[0].source
     rtcp_ssrc = receiving._RTCRtpReceiver__rtcp_ssrc
-    receiving._RTCRtpReceiver__remote_bitrate_estimator = None  # its estimate is ours alone
     # The worker's link can take 100 kbit/s: its receiver says so, as a browser's would.
     deadline = time.monotonic() + 10
     while encoder.target_bitrate > max(FLOOR_BPS, vpx.MIN_BITRATE) and time.monotonic() < deadline:
