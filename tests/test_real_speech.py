@@ -42,7 +42,7 @@ SAMPLES = Path(sys.prefix) / "share" / "zeromeet-speech"
 LOSS = 0.10
 # The fake microphone plays from when the page opens it, before the call is up; on a
 # loaded machine the worker's audio first reached the desk 2.7 s after the page began to
-# load, so a 2 s lead cut the first sample's first syllable and the guard dropped the rest
+# load, so a 2 s lead cut the first sample's first syllable and the guard dropped that piece
 # (a fresh-clone run, stop 30). The lead covers twice that, and the test checks it did.
 LEAD_S, GAP_S, TAIL_S = 6.0, 2.0, 30.0
 MODELS = {"en": "tiny.en", "zh": "base"}
